@@ -1,0 +1,59 @@
+// Where the test suite finds its PostgreSQL and Redis: read once from the environment that
+// test/run.ts prepared (it starts an embedded PostgreSQL when none is reachable).
+import { Redis } from 'ioredis'
+import pg from 'pg'
+
+export const DEFAULT_PG_ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres'
+export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379'
+
+export function pgAdminUrl(): string {
+  return process.env.PG_ADMIN_URL || DEFAULT_PG_ADMIN_URL
+}
+
+export function redisUrl(): string {
+  return process.env.REDIS_URL || DEFAULT_REDIS_URL
+}
+
+/** A URL for another database on the same server as the admin URL. */
+export function databaseUrl(database: string): string {
+  const url = new URL(pgAdminUrl())
+  url.pathname = `/${database}`
+  return url.toString()
+}
+
+export async function postgresReachable(url = pgAdminUrl(), timeoutMs = 2000): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs })
+  client.on('error', () => {})
+  try {
+    await client.connect()
+    await client.query('SELECT 1')
+    return true
+  } catch {
+    return false
+  } finally {
+    await client.end().catch(() => {})
+  }
+}
+
+export async function redisReachable(url = redisUrl(), timeoutMs = 1000): Promise<boolean> {
+  const redis = new Redis(url, { lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null })
+  redis.on('error', () => {})
+  try {
+    await redis.connect()
+    return (await redis.ping()) === 'PONG'
+  } catch {
+    return false
+  } finally {
+    redis.disconnect()
+  }
+}
+
+/**
+ * Options for a tap test that needs Redis: skipped, with the reason in its name, when run.ts found
+ * none. Use as `t.test('...', needsRedis(), async t => ...)`.
+ */
+export function needsRedis(): { skip?: string } {
+  return process.env.FASTPATH_TEST_REDIS === 'unavailable'
+    ? { skip: `no Redis reachable at ${redisUrl()}: this test needs one` }
+    : {}
+}
