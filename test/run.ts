@@ -34,6 +34,8 @@ async function main(): Promise<number> {
   if (embedded) await embedded.stop()
 
   const counts = await countResults(RESULTS_DIR)
+  // tap failing with nothing failed in the saved results means a file crashed before reporting.
+  if (tapExit !== 0 && counts.fail === 0) counts.fail = 1
   const coverageOk = process.argv.length > 2 ? true : await checkCoverage()
   console.log(`${counts.pass} passed, ${counts.fail} failed${counts.skip ? `, ${counts.skip} skipped` : ''}`)
   return tapExit === 0 && counts.fail === 0 && coverageOk ? 0 : 1
