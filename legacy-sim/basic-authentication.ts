@@ -1,0 +1,62 @@
+// The legacy's Basic authentication (API.md §2): header parsing, one ArzSw query and a BCrypt verify per request, no cache.
+import bcrypt from 'bcryptjs'
+import type pg from 'pg'
+
+export interface AuthenticatedTenant {
+  loginName: string
+  /** The user's arzsw_datenbank.datenbank_connection_string (Npgsql keyword format). */
+  connectionString: string
+}
+
+// The user with their tenant and database, as the legacy's EF query joins them (INNER JOINs).
+const USER_LOOKUP_SQL = `SELECT b.login_passwort, b.login_passwort_crypt, d.datenbank_connection_string
+  FROM arzsw_benutzer b
+  JOIN arzsw_mandant m ON m.arzsw_mandant_id = b.arzsw_mandant_id
+  JOIN arzsw_datenbank d ON d.arzsw_datenbank_id = b.arzsw_datenbank_id
+ WHERE b.login_name = $1
+ LIMIT 1`
+
+interface UserRow {
+  login_passwort: string
+  login_passwort_crypt: string | null
+  datenbank_connection_string: string
+}
+
+// Convert.FromBase64String's alphabet: whole groups of four, padding only at the end.
+const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
+
+/** user name and password from an Authorization header, or null when §2 step 1 fails. */
+export function parseBasicCredentials(header: string | undefined): { user: string; password: string } | null {
+  if (header === undefined) return null
+  const space = header.indexOf(' ')
+  if (space < 0 || header.slice(0, space).toLowerCase() !== 'basic') return null
+  const parameter = header.slice(space + 1).trim()
+  if (parameter === '' || !STRICT_BASE64.test(parameter)) return null
+  const decoded = Buffer.from(parameter, 'base64').toString('utf8')
+  const colon = decoded.indexOf(':')
+  if (colon < 0) return null
+  return { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) }
+}
+
+async function passwordMatches(row: UserRow, password: string): Promise<boolean> {
+  const hash = row.login_passwort_crypt
+  if (hash !== null && hash !== '') {
+    try {
+      return await bcrypt.compare(password, hash)
+    } catch {
+      return false // a malformed hash fails the login, it does not break the request
+    }
+  }
+  return password === row.login_passwort
+}
+
+/** The tenant of an authenticated request, or null for a 401. A database error propagates. */
+export async function authenticate(arzsw: pg.Pool, authorization: string | undefined): Promise<AuthenticatedTenant | null> {
+  const credentials = parseBasicCredentials(authorization)
+  if (credentials === null) return null
+  const result = await arzsw.query<UserRow>(USER_LOOKUP_SQL, [credentials.user])
+  const row = result.rows[0]
+  if (row === undefined) return null
+  if (!(await passwordMatches(row, credentials.password))) return null
+  return { loginName: credentials.user, connectionString: row.datenbank_connection_string }
+}

@@ -1,0 +1,105 @@
+// The simulator's HTTP server: routing, then authentication, then the tenant middleware, then the endpoint (API.md §2, §3).
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo, Socket } from 'node:net'
+import type pg from 'pg'
+import { authenticate } from './basic-authentication.ts'
+import { createArzswPool, TenantPools } from './database-pools.ts'
+import { sendApiVersionProblem, sendEmpty, sendUnauthorized } from './http-responses.ts'
+import { readQuery } from './query-binding.ts'
+import type { SimulatorSettings } from './request-context.ts'
+import { LEGACY_ROUTES } from './legacy-routes.ts'
+import { matchRoute, type RouteTemplate } from './route-table.ts'
+
+export interface LegacySimOptions {
+  arzswUrl: string
+  port?: number
+  host?: string
+  maxPageSize?: number
+  environment?: string
+}
+
+export interface LegacySimHandle {
+  url: string
+  port: number
+  close(): Promise<void>
+}
+
+export const DEFAULT_MAX_PAGE_SIZE = 500
+export const DEFAULT_ENVIRONMENT = 'Development'
+
+export async function startLegacySim(options: LegacySimOptions): Promise<LegacySimHandle> {
+  const settings: SimulatorSettings = Object.freeze({
+    maxPageSize: options.maxPageSize ?? DEFAULT_MAX_PAGE_SIZE,
+    environment: options.environment ?? DEFAULT_ENVIRONMENT,
+  })
+  const arzsw = createArzswPool(options.arzswUrl)
+  const tenants = new TenantPools()
+  const routes = LEGACY_ROUTES
+  const sockets = new Set<Socket>()
+  const server = createServer((req, res) => {
+    handle(req, res, routes, settings, arzsw, tenants).catch(() => {
+      // Anything not caught by an endpoint is the developer-exception-free 500 of a production host.
+      if (!res.headersSent) sendEmpty(res, 500)
+      else res.destroy()
+    })
+  })
+  server.keepAliveTimeout = 130_000 // Kestrel keeps idle connections 130 s
+  server.on('connection', (socket) => {
+    sockets.add(socket)
+    socket.on('close', () => sockets.delete(socket))
+  })
+  const host = options.host ?? '127.0.0.1'
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(options.port ?? 0, host, () => resolve())
+  })
+  const port = (server.address() as AddressInfo).port
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    port,
+    async close() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()))
+      for (const socket of sockets) socket.destroy()
+      await closed
+      await tenants.closeAll()
+      await arzsw.end()
+    },
+  }
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse, routes: readonly RouteTemplate[], settings: SimulatorSettings, arzsw: pg.Pool, tenants: TenantPools): Promise<void> {
+  const rawUrl = req.url ?? '/'
+  const q = rawUrl.indexOf('?')
+  const path = q < 0 ? rawUrl : rawUrl.slice(0, q)
+  const versionHeader = req.headers['x-api-version']
+  const match = matchRoute(routes, req.method ?? 'GET', path, typeof versionHeader === 'string' ? versionHeader : undefined)
+
+  let db = arzsw
+  if (match.kind === 'endpoint' && match.method.requiresAuth) {
+    const tenant = await authenticate(arzsw, req.headers.authorization)
+    if (tenant === null) {
+      sendUnauthorized(res)
+      return
+    }
+    db = tenants.forConnectionString(tenant.connectionString)
+  }
+  // API.md §2: the tenant middleware runs after authorization and throws on any non-empty X-Tenant-Id.
+  const tenantHeader = req.headers['x-tenant-id']
+  if (tenantHeader !== undefined && tenantHeader !== '') {
+    sendEmpty(res, 500)
+    return
+  }
+  switch (match.kind) {
+    case 'not-found':
+      sendEmpty(res, 404)
+      return
+    case 'method-not-allowed':
+      sendEmpty(res, 405, { Allow: match.allow })
+      return
+    case 'version-problem':
+      sendApiVersionProblem(req, res, match.problem, match.version)
+      return
+    case 'endpoint':
+      await match.method.handler({ req, res, db, settings, query: readQuery(q < 0 ? '' : rawUrl.slice(q + 1)), pathParameters: match.pathParameters })
+  }
+}

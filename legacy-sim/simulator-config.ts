@@ -1,0 +1,47 @@
+// The simulator's options from argv and environment, validated once at start-up and frozen.
+import { DEFAULT_ENVIRONMENT, DEFAULT_MAX_PAGE_SIZE, type LegacySimOptions } from './server.ts'
+
+export interface SimulatorConfig extends LegacySimOptions {
+  port: number
+  host: string
+  maxPageSize: number
+  environment: string
+}
+
+export const DEFAULT_PORT = 5100
+export const DEFAULT_ARZSW_URL = 'postgres://postgres@127.0.0.1:5432/fastpath_arzsw'
+
+function positiveInteger(name: string, text: string, allowZero: boolean): number {
+  const n = Number(text)
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || (!allowZero && n === 0)) {
+    throw new Error(`${name} must be a ${allowZero ? 'non-negative' : 'positive'} integer, got '${text}'`)
+  }
+  return n
+}
+
+/** Options: `--port N` / PORT, `--host H` / HOST, ARZSW_URL, LEGACY_MAX_PAGE_SIZE, LEGACY_ENVIRONMENT. */
+export function parseSimulatorConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Readonly<SimulatorConfig> {
+  let portText = env.PORT
+  let host = env.HOST ?? '127.0.0.1'
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!
+    const [flag, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined]
+    const value = inline ?? argv[++i]
+    if (value === undefined) throw new Error(`${flag} needs a value`)
+    if (flag === '--port') portText = value
+    else if (flag === '--host') host = value
+    else throw new Error(`unknown option ${flag}; accepted: --port, --host`)
+  }
+  const port = portText === undefined || portText === '' ? DEFAULT_PORT : positiveInteger('--port/PORT', portText, true)
+  if (port > 65535) throw new Error(`--port/PORT must be at most 65535, got ${port}`)
+  const arzswUrl = env.ARZSW_URL || DEFAULT_ARZSW_URL
+  try {
+    new URL(arzswUrl)
+  } catch {
+    throw new Error('ARZSW_URL must be a postgres:// URL')
+  }
+  const maxPageSize = env.LEGACY_MAX_PAGE_SIZE ? positiveInteger('LEGACY_MAX_PAGE_SIZE', env.LEGACY_MAX_PAGE_SIZE, false) : DEFAULT_MAX_PAGE_SIZE
+  if (maxPageSize > 2147483647) throw new Error('LEGACY_MAX_PAGE_SIZE must fit a 32-bit integer')
+  const environment = env.LEGACY_ENVIRONMENT || DEFAULT_ENVIRONMENT
+  return Object.freeze({ port, host, arzswUrl, maxPageSize, environment })
+}
