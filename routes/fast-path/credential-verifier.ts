@@ -1,0 +1,152 @@
+// Verifies Basic credentials against ArzSw by the legacy's rules (API.md §2), caching outcomes so BCrypt does not run per request.
+import { createHmac, randomBytes } from 'node:crypto'
+import bcrypt from 'bcryptjs'
+import pg from 'pg'
+import type { EventBus } from '../../proxy/events.ts'
+import type { BasicCredentials } from './basic-credentials.ts'
+
+export type VerifyOutcome =
+  | { readonly kind: 'verified'; readonly connectionString: string }
+  | { readonly kind: 'unknown-user' }
+  | { readonly kind: 'wrong-password' }
+  | { readonly kind: 'unavailable'; readonly error: Error }
+
+export interface CredentialVerifierOptions {
+  readonly arzswUrl: string
+  /** How long a verification outcome is trusted (issue 5: default 60 s). */
+  readonly outcomeTtlMs: number
+  /** How long a user's ArzSw row is trusted before it is read again. */
+  readonly userRowTtlMs: number
+  readonly connectTimeoutMs: number
+  readonly statementTimeoutMs: number
+  readonly preparedStatements: boolean
+  readonly events: EventBus
+  /** Injected clock for tests. */
+  readonly now?: () => number
+}
+
+interface UserRow {
+  readonly plain: string
+  readonly crypt: string | null
+  readonly connectionString: string
+  readonly readAt: number
+}
+
+// The legacy's one query (API.md §2 step 2): exact login name, INNER JOINs to tenant and database.
+const USER_SQL = `SELECT b.login_passwort, b.login_passwort_crypt, d.datenbank_connection_string
+  FROM arzsw_benutzer b
+  JOIN arzsw_mandant m ON m.arzsw_mandant_id = b.arzsw_mandant_id
+  JOIN arzsw_datenbank d ON d.arzsw_datenbank_id = b.arzsw_datenbank_id
+ WHERE b.login_name = $1`
+const USER_STATEMENT = 'fastpath_arzsw_user_v1'
+
+const WELL_FORMED_BCRYPT = /^\$2[aby]\$(0[4-9]|[12][0-9]|3[01])\$[./A-Za-z0-9]{53}$/
+
+// Bounds the caches against a flood of distinct names or passwords; beyond it the oldest entries go.
+const MAX_ENTRIES = 10_000
+
+const RAW_TEXT = { getTypeParser: () => (value: string) => value } as unknown as pg.CustomTypesConfig
+
+export class CredentialVerifier {
+  readonly #options: CredentialVerifierOptions
+  readonly #pool: pg.Pool
+  readonly #now: () => number
+  // A per-process secret: cache keys reveal nothing about passwords, even in a heap dump.
+  readonly #secret = randomBytes(32)
+  readonly #rows = new Map<string, UserRow>()
+  readonly #outcomes = new Map<string, { matches: boolean; expiresAt: number }>()
+
+  constructor(options: CredentialVerifierOptions) {
+    this.#options = options
+    this.#now = options.now ?? Date.now
+    this.#pool = new pg.Pool({
+      connectionString: options.arzswUrl,
+      max: 4,
+      connectionTimeoutMillis: options.connectTimeoutMs,
+      statement_timeout: options.statementTimeoutMs,
+      idleTimeoutMillis: 30_000,
+    })
+    this.#pool.on('error', () => {}) // an idle client's lost connection is replaced on next use
+  }
+
+  async verify(credentials: BasicCredentials): Promise<VerifyOutcome> {
+    let row: UserRow | null
+    try {
+      row = await this.#userRow(credentials.user)
+    } catch (error) {
+      this.#emit('unavailable')
+      return { kind: 'unavailable', error: error as Error }
+    }
+    if (row === null) {
+      this.#emit('rejected')
+      return { kind: 'unknown-user' }
+    }
+    // Keyed by the presented credentials AND the stored secrets: a changed password is a new key.
+    const key = createHmac('sha256', this.#secret)
+      .update(credentials.user).update('\0').update(credentials.password).update('\0')
+      .update(row.crypt ?? '\u0001null').update('\0').update(row.plain)
+      .digest('base64')
+    const now = this.#now()
+    const cached = this.#outcomes.get(key)
+    let matches: boolean
+    if (cached !== undefined && cached.expiresAt > now) {
+      matches = cached.matches
+      if (matches) this.#emit('cached')
+    } else {
+      matches = await passwordMatches(row, credentials.password)
+      remember(this.#outcomes, key, { matches, expiresAt: now + this.#options.outcomeTtlMs })
+      if (matches) this.#emit('verified')
+    }
+    if (!matches) {
+      this.#emit('rejected')
+      return { kind: 'wrong-password' }
+    }
+    return { kind: 'verified', connectionString: row.connectionString }
+  }
+
+  async #userRow(login: string): Promise<UserRow | null> {
+    const now = this.#now()
+    const known = this.#rows.get(login)
+    if (known !== undefined && now - known.readAt < this.#options.userRowTtlMs) return known
+    const result = await this.#pool.query<string[]>({
+      ...(this.#options.preparedStatements ? { name: USER_STATEMENT } : {}),
+      text: USER_SQL, values: [login], rowMode: 'array', types: RAW_TEXT,
+    })
+    const first = result.rows[0]
+    if (first === undefined) {
+      this.#rows.delete(login)
+      return null
+    }
+    const row: UserRow = { plain: first[0]!, crypt: first[1] ?? null, connectionString: first[2]!, readAt: now }
+    remember(this.#rows, login, row)
+    return row
+  }
+
+  #emit(outcome: 'verified' | 'cached' | 'rejected' | 'unavailable'): void {
+    if (this.#options.events.listening) this.#options.events.emit({ type: 'auth.checked', outcome })
+  }
+
+  async close(): Promise<void> {
+    await this.#pool.end()
+  }
+}
+
+// API.md §2 step 3: BCrypt when the crypt column is non-empty (a malformed hash fails), else exact plain text.
+async function passwordMatches(row: UserRow, password: string): Promise<boolean> {
+  if (row.crypt !== null && row.crypt !== '') {
+    // Only hashes both BCrypt libraries read alike; any other form defers (the legacy says 401 or not).
+    if (!WELL_FORMED_BCRYPT.test(row.crypt)) return false
+    try {
+      return await bcrypt.compare(password, row.crypt)
+    } catch {
+      return false
+    }
+  }
+  return password === row.plain
+}
+
+function remember<V>(map: Map<string, V>, key: string, value: V): void {
+  map.delete(key)
+  if (map.size >= MAX_ENTRIES) map.delete(map.keys().next().value!)
+  map.set(key, value)
+}

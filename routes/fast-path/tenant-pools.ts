@@ -1,0 +1,96 @@
+// One pg pool per distinct tenant database, created on first use, bounded in size and count, closed when idle.
+import pg from 'pg'
+import type { TenantDatabase } from './npgsql-connection-string.ts'
+
+export interface TenantPoolOptions {
+  readonly maxSize: number
+  readonly maxPools: number
+  readonly idleTimeoutMs: number
+  readonly connectTimeoutMs: number
+  readonly statementTimeoutMs: number
+}
+
+interface Entry {
+  readonly pool: pg.Pool
+  lastUsed: number
+}
+
+export class TenantPools {
+  readonly #options: TenantPoolOptions
+  // Keyed by the database identity (host, port, database, user, password), never by the raw string:
+  // two spellings of one database share a pool, two databases never do (ARCHITECTURE.md invariant 2).
+  readonly #pools = new Map<string, Entry>()
+  readonly #sweeper: NodeJS.Timeout
+
+  constructor(options: TenantPoolOptions) {
+    this.#options = options
+    this.#sweeper = setInterval(() => this.#closeIdle(), Math.max(1000, Math.min(options.idleTimeoutMs, 30_000)))
+    this.#sweeper.unref()
+  }
+
+  get size(): number {
+    return this.#pools.size
+  }
+
+  poolFor(database: TenantDatabase): pg.Pool {
+    const now = Date.now()
+    const known = this.#pools.get(database.identity)
+    if (known !== undefined) {
+      known.lastUsed = now
+      return known.pool
+    }
+    if (this.#pools.size >= this.#options.maxPools) this.#evictLeastRecentlyUsed()
+    const pool = new pg.Pool({
+      host: database.host,
+      port: database.port,
+      database: database.database,
+      user: database.user,
+      ...(database.password === undefined ? {} : { password: database.password }),
+      max: this.#options.maxSize,
+      idleTimeoutMillis: this.#options.idleTimeoutMs,
+      connectionTimeoutMillis: this.#options.connectTimeoutMs,
+      statement_timeout: this.#options.statementTimeoutMs,
+      // Date and time columns are read as text: keep PostgreSQL's ISO form whatever the server default.
+      options: '-c DateStyle=ISO,MDY',
+      application_name: 'arzti-fastpath',
+    })
+    // An idle client losing its connection (database restarted) must not crash the process.
+    pool.on('error', () => {})
+    this.#pools.set(database.identity, { pool, lastUsed: now })
+    return pool
+  }
+
+  #evictLeastRecentlyUsed(): void {
+    let oldestKey: string | undefined
+    let oldest = Infinity
+    for (const [key, entry] of this.#pools) {
+      if (entry.lastUsed < oldest) {
+        oldest = entry.lastUsed
+        oldestKey = key
+      }
+    }
+    if (oldestKey !== undefined) this.#drop(oldestKey)
+  }
+
+  #closeIdle(): void {
+    const cutoff = Date.now() - this.#options.idleTimeoutMs
+    for (const [key, entry] of this.#pools) {
+      if (entry.lastUsed < cutoff && entry.pool.waitingCount === 0 && entry.pool.idleCount === entry.pool.totalCount) this.#drop(key)
+    }
+  }
+
+  #drop(key: string): void {
+    const entry = this.#pools.get(key)
+    if (entry === undefined) return
+    this.#pools.delete(key)
+    // Requests holding a client finish first: pg's end() waits for checked-out clients.
+    entry.pool.end().catch(() => {})
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#sweeper)
+    const ends = [...this.#pools.values()].map((entry) => entry.pool.end().catch(() => {}))
+    this.#pools.clear()
+    await Promise.all(ends)
+  }
+}
