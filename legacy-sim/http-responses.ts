@@ -26,7 +26,7 @@ export function sendJson(res: ServerResponse, status: number, body: string): voi
 export function sendEmpty(res: ServerResponse, status: number, headers: Record<string, string> = {}): void {
   res.statusCode = status
   res.setHeader('Server', 'Kestrel')
-  res.setHeader('Content-Length', '0')
+  if (status !== 204) res.setHeader('Content-Length', '0')
   for (const name in headers) res.setHeader(name, headers[name]!)
   res.end()
 }

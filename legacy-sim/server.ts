@@ -9,6 +9,7 @@ import { readQuery } from './query-binding.ts'
 import type { SimulatorSettings } from './request-context.ts'
 import { LEGACY_ROUTES } from './legacy-routes.ts'
 import { matchRoute, type RouteTemplate } from './route-table.ts'
+import { answerSwagger } from './swagger-pages.ts'
 
 export interface LegacySimOptions {
   arzswUrl: string
@@ -71,6 +72,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, routes: readonl
   const rawUrl = req.url ?? '/'
   const q = rawUrl.indexOf('?')
   const path = q < 0 ? rawUrl : rawUrl.slice(0, q)
+  // UseSwagger sits first in the legacy's pipeline, in Development only.
+  if (settings.environment === 'Development' && answerSwagger(req, res, path.toLowerCase())) return
   const versionHeader = req.headers['x-api-version']
   const match = matchRoute(routes, req.method ?? 'GET', path, typeof versionHeader === 'string' ? versionHeader : undefined)
 

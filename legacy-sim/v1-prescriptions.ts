@@ -1,0 +1,150 @@
+// The deprecated v1 routes (API.md §8): GET new loads every new row and pages in memory; mark-as-read and set-abgerechnet by uuid.
+import type pg from 'pg'
+import { sendJson, sendText, sendValidationProblem } from './http-responses.ts'
+import { conversionError, isObject, property, readJsonBody } from './json-request-body.ts'
+import { jsonBigintText, jsonNullableString, jsonString } from './json-text.ts'
+import { newPrescriptionsCount } from './new-prescriptions.ts'
+import { equalsOrdinalIgnoreCase, PRESCRIPTION_TABLES, type PrescriptionTable } from './prescription-tables.ts'
+import { bindInt } from './query-binding.ts'
+import type { RouteRequest } from './request-context.ts'
+import { serverToday } from './server-date.ts'
+
+interface V1Row { id: number; rz_liefer_id: string; number_value: string | null; daten_id: number; rezept_uuid: string; xml_request: string }
+
+// Every new row of a type, no ORDER BY: the legacy materialises them all and pages the list afterwards.
+function allNewSql(t: PrescriptionTable): string {
+  return `SELECT m.${t.mainId} AS id, m.rz_liefer_id, m.${t.numberColumn}::text AS number_value,
+       d.${t.datenId} AS daten_id, d.rezept_uuid, d.xml_request
+  FROM ${t.main} m
+  JOIN LATERAL (SELECT dd.${t.datenId}, dd.rezept_uuid, dd.xml_request FROM ${t.daten} dd
+                 WHERE dd.${t.mainId} = m.${t.mainId} AND dd.transfer_arz = false
+                 ORDER BY dd.${t.datenId} LIMIT 1) d ON true
+ WHERE NOT EXISTS (SELECT 1 FROM ${t.status} s0 WHERE s0.${t.mainId} = m.${t.mainId} AND s0.rezept_status = 'ABGERECHNET')`
+}
+const ALL_NEW_SQL = new Map(PRESCRIPTION_TABLES.map((t) => [t.name, allNewSql(t)]))
+
+function v1ItemJson(t: PrescriptionTable, r: V1Row): string {
+  return '{"type":"' + t.name + '","id":' + r.id + ',"rezeptUuid":' + jsonString(r.rezept_uuid) + ',"xmlRequest":' + jsonString(r.xml_request) +
+    ',"transferArz":false,"rzLieferId":' + jsonString(r.rz_liefer_id) +
+    ',"muster16Id":' + (t.name === 'eMuster16' ? jsonBigintText(r.number_value) : 'null') +
+    ',"transaktionsNummer":' + (t.name === 'P-Rezept' ? jsonBigintText(r.number_value) : 'null') +
+    ',"erezeptId":' + (t.name === 'E-Rezept' ? jsonNullableString(r.number_value) : 'null') +
+    ',"datenId":' + r.daten_id + '}'
+}
+
+export async function answerV1NewPrescriptions(request: RouteRequest): Promise<void> {
+  const { req, res, query } = request
+  const page = bindInt(query, 'page', 1)
+  const size = bindInt(query, 'pageSize', 100)
+  if (!page.ok || !size.ok) {
+    const errors: Array<[string, string]> = []
+    if (!page.ok) errors.push(['page', page.message])
+    if (!size.ok) errors.push(['pageSize', size.message])
+    return sendValidationProblem(res, errors)
+  }
+  const rezeptType = query.get('rezepttype')
+  const tables = rezeptType === undefined || rezeptType === ''
+    ? PRESCRIPTION_TABLES
+    : PRESCRIPTION_TABLES.filter((t) => equalsOrdinalIgnoreCase(rezeptType, t.v1Name))
+  const pageSize = size.value // v1 does not clamp
+  let everything: string[]
+  let totalCount = 0
+  try {
+    everything = []
+    for (const t of tables) {
+      const result = await request.db.query<V1Row>(ALL_NEW_SQL.get(t.name)!)
+      for (const row of result.rows) everything.push(v1ItemJson(t, row))
+    }
+    for (const t of tables) totalCount = (totalCount + (await newPrescriptionsCount(request.db, t))) | 0
+  } catch {
+    return sendText(req, res, 500, 'Internal server error')
+  }
+  // LINQ Skip/Take on the list: a negative skip is none, a negative take yields nothing.
+  const skip = Math.max(0, Math.imul((page.value - 1) | 0, pageSize))
+  const take = Math.max(0, pageSize)
+  const pageItems = everything.slice(skip, skip + take)
+  sendJson(res, 200, '{"prescriptions":[' + pageItems.join(',') + '],"totalCount":' + totalCount + ',"page":' + page.value +
+    ',"pageSize":' + pageSize + ',"hasNextPage":' + (Math.imul(page.value, pageSize) < totalCount) + '}')
+}
+
+interface Identifier { type: string | null; rezeptUuid: string | null }
+
+function bindIdentifiers(body: unknown): Identifier[] | Array<[string, string]> {
+  const errors: Array<[string, string]> = []
+  if (!isObject(body)) return [conversionError('$', 'ArzTi3Server.Domain.DTOs.BulkOperationRequest'), ['request', 'The request field is required.']]
+  const list = property(body, 'prescriptions')
+  if (list === undefined || list === null) return [['Prescriptions', 'The Prescriptions field is required.']]
+  if (!Array.isArray(list)) return [conversionError('$.prescriptions', 'System.Collections.Generic.IEnumerable`1[ArzTi3Server.Domain.DTOs.PrescriptionIdentifier]'), ['request', 'The request field is required.']]
+  const identifiers: Identifier[] = []
+  list.forEach((item: unknown, i) => {
+    if (!isObject(item)) return errors.push(conversionError(`$.prescriptions[${i}]`, 'ArzTi3Server.Domain.DTOs.PrescriptionIdentifier'))
+    const type = property(item, 'type') ?? null
+    const uuid = property(item, 'rezeptUuid') ?? null
+    if (type !== null && typeof type !== 'string') errors.push(conversionError(`$.prescriptions[${i}].type`, 'System.String'))
+    if (uuid !== null && typeof uuid !== 'string') errors.push(conversionError(`$.prescriptions[${i}].rezeptUuid`, 'System.String'))
+    identifiers.push({ type: type as string | null, rezeptUuid: uuid as string | null })
+  })
+  return errors.length > 0 ? errors : identifiers
+}
+
+/** Status row of each prescription (lowest id) set to `status` + today, created when missing; per id one query (N+1). */
+async function setStatusRows(client: pg.PoolClient, t: PrescriptionTable, mainIds: readonly number[], status: string, writes: Array<() => Promise<unknown>>): Promise<void> {
+  const today = serverToday()
+  for (const id of mainIds) {
+    const found = await client.query<{ status_id: number }>(`SELECT ${t.statusId} AS status_id FROM ${t.status} WHERE ${t.mainId} = $1 ORDER BY ${t.statusId} LIMIT 1`, [id])
+    const row = found.rows[0]
+    writes.push(row === undefined
+      ? () => client.query(`INSERT INTO ${t.status} (${t.mainId}, rezept_status, status_abfrage_datum) VALUES ($1, $2, $3)`, [id, status, today])
+      : () => client.query(`UPDATE ${t.status} SET rezept_status = $2, status_abfrage_datum = $3 WHERE ${t.statusId} = $1`, [row.status_id, status, today]))
+  }
+}
+
+function v1Write(kind: 'mark-as-read' | 'set-abgerechnet') {
+  return async function answerV1Write(request: RouteRequest): Promise<void> {
+    const { req, res } = request
+    const body = await readJsonBody(req, res)
+    if (body === undefined) return
+    const bound = bindIdentifiers(body)
+    if (bound.length > 0 && Array.isArray(bound[0])) return sendValidationProblem(res, bound as Array<[string, string]>)
+    const identifiers = bound as Identifier[]
+    const failure = '{"success":false,"processedCount":0,"errors":["Internal server error"]}'
+    let client: pg.PoolClient | undefined
+    try {
+      client = await request.db.connect()
+      const writes: Array<() => Promise<unknown>> = []
+      for (const t of PRESCRIPTION_TABLES) {
+        // The type is compared case-sensitively here; other values are ignored (API.md §8).
+        const uuids = identifiers.filter((p) => p.type === t.name && p.rezeptUuid !== null && p.rezeptUuid !== '').map((p) => p.rezeptUuid!)
+        if (uuids.length === 0) continue
+        if (kind === 'mark-as-read') {
+          const daten = await client.query<{ daten_id: number; main_id: number | null }>(
+            `SELECT ${t.datenId} AS daten_id, ${t.mainId} AS main_id FROM ${t.daten} WHERE rezept_uuid = ANY($1) AND transfer_arz = false`, [uuids])
+          for (const d of daten.rows) writes.push(() => client!.query(`UPDATE ${t.daten} SET transfer_arz = true WHERE ${t.datenId} = $1`, [d.daten_id]))
+          const ids = [...new Set(daten.rows.filter((d) => d.main_id !== null).map((d) => d.main_id!))]
+          await setStatusRows(client, t, ids, 'GELESEN', writes)
+        } else {
+          const daten = await client.query<{ main_id: number }>(
+            `SELECT DISTINCT ${t.mainId} AS main_id FROM ${t.daten} WHERE rezept_uuid = ANY($1) AND ${t.mainId} IS NOT NULL`, [uuids])
+          await setStatusRows(client, t, daten.rows.map((d) => d.main_id), 'ABGERECHNET', writes)
+        }
+      }
+      // SaveChanges: every change in one transaction.
+      await client.query('BEGIN')
+      try {
+        for (const write of writes) await write()
+        await client.query('COMMIT')
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => {})
+        throw error
+      }
+    } catch {
+      return sendJson(res, 500, failure)
+    } finally {
+      client?.release()
+    }
+    sendJson(res, 200, '{"success":true,"processedCount":' + identifiers.length + ',"errors":[]}')
+  }
+}
+
+export const answerMarkAsRead = v1Write('mark-as-read')
+export const answerSetAbgerechnet = v1Write('set-abgerechnet')
