@@ -1,0 +1,215 @@
+// Reads the environment's config file and the env overrides, validates every option against the
+// schema table once, and returns a frozen typed Config. Errors name the option and what it accepts.
+import { readFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { RouteId } from '../routes/fast-path/contract.ts'
+import { parseFlagMap, type FlagSetting } from '../routes/flag-setting.ts'
+import { ENVIRONMENTS, OPTIONS, type EnvironmentName, type OptionSpec } from './schema.ts'
+
+export interface Config {
+  readonly envName: EnvironmentName
+  readonly host: string
+  readonly port: number
+  readonly admin: { readonly host: string; readonly port: number; readonly token: string | undefined }
+  readonly legacyUrl: string | undefined
+  readonly arzswUrl: string | undefined
+  readonly redisUrl: string | undefined
+  readonly redisKeyPrefix: string
+  readonly flags: Readonly<Partial<Record<RouteId, FlagSetting>>>
+  readonly flagRefreshMs: number
+  readonly shadowConcurrency: number
+  readonly upstream: {
+    readonly connectTimeoutMs: number
+    readonly headersTimeoutMs: number
+    readonly bodyTimeoutMs: number
+    readonly maxSockets: number
+  }
+  readonly forwardedHeaders: boolean
+  readonly serverTiming: boolean
+  readonly shutdownGraceMs: number
+  readonly logLevel: string
+  readonly maxPageSize: number
+  readonly environment: string
+  readonly avsSystem: { readonly manufacturer: string; readonly name: string; readonly version: string }
+  readonly fastPath: Readonly<Record<string, unknown>>
+}
+
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_INVALID'
+  readonly problems: readonly string[]
+  constructor(problems: readonly string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`)
+    this.problems = problems
+  }
+}
+
+export interface LoadOptions {
+  /** Defaults to process.env; tests pass their own. */
+  readonly env?: Readonly<Record<string, string | undefined>>
+  /** Folder holding `<environment>.json`; defaults to this folder. */
+  readonly directory?: string
+  /** Values that win over file and env (tests, the demo). */
+  readonly overrides?: Readonly<Record<string, unknown>>
+}
+
+const HERE = dirname(fileURLToPath(import.meta.url))
+
+export function environmentName(env: Readonly<Record<string, string | undefined>>): EnvironmentName {
+  const name = (env.FASTPATH_ENV || env.NODE_ENV || 'development').toLowerCase()
+  if (!(ENVIRONMENTS as readonly string[]).includes(name)) {
+    throw new ConfigError([`FASTPATH_ENV/NODE_ENV: "${name}" is not an environment; accepted: ${ENVIRONMENTS.join(', ')}`])
+  }
+  return name as EnvironmentName
+}
+
+export function loadConfig(options: LoadOptions = {}): Config {
+  const env = options.env ?? process.env
+  const envName = environmentName(env)
+  const file = join(options.directory ?? HERE, `${envName}.json`)
+  let fileValues: Record<string, unknown>
+  try {
+    fileValues = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>
+  } catch (error) {
+    throw new ConfigError([`${file}: cannot be read as JSON (${(error as Error).message})`])
+  }
+  const problems: string[] = []
+  const known = new Set(OPTIONS.map((o) => o.name))
+  for (const name of flatNames(fileValues)) {
+    if (!known.has(name) && !name.startsWith('fastPath.')) problems.push(`${name} (in ${file}): unknown option; known: ${[...known].join(', ')}`)
+  }
+  const values: Record<string, unknown> = {}
+  for (const spec of OPTIONS) {
+    let raw: unknown = readPath(fileValues, spec.name)
+    let source = `${spec.name} (in ${envName}.json)`
+    const fromEnv = spec.env === undefined ? undefined : env[spec.env]
+    if (fromEnv !== undefined && fromEnv !== '') {
+      raw = fromEnv
+      source = `${spec.env} (option ${spec.name})`
+    }
+    if (options.overrides && spec.name in options.overrides) raw = options.overrides[spec.name]
+    const checked = raw === undefined || raw === null ? { ok: true as const, value: spec.default } : validate(spec, raw)
+    if (!checked.ok) problems.push(`${source}: ${checked.message}`)
+    else values[spec.name] = checked.value
+  }
+  if (problems.length > 0) throw new ConfigError(problems)
+  return deepFreeze(assemble(envName, values))
+}
+
+function validate(spec: OptionSpec, raw: unknown): { ok: true; value: unknown } | { ok: false; message: string } {
+  const type = spec.type
+  const text = typeof raw === 'string' ? raw.trim() : undefined
+  switch (type.kind) {
+    case 'string':
+      return typeof raw === 'string' ? { ok: true, value: raw } : { ok: false, message: `must be a string, got ${JSON.stringify(raw)}` }
+    case 'url': {
+      if (text === undefined) return { ok: false, message: `must be a URL (${type.protocols.join(' or ')}), got ${JSON.stringify(raw)}` }
+      let url: URL
+      try {
+        url = new URL(text)
+      } catch {
+        return { ok: false, message: `must be a URL (${type.protocols.join(' or ')}); the value given does not parse` }
+      }
+      // Never echo the value: a connection URL may carry a password.
+      if (!type.protocols.includes(url.protocol)) return { ok: false, message: `must use ${type.protocols.join(' or ')}, not ${url.protocol}` }
+      return { ok: true, value: text }
+    }
+    case 'integer': {
+      const n = typeof raw === 'number' ? raw : text !== undefined && /^-?\d+$/.test(text) ? Number(text) : Number.NaN
+      if (!Number.isInteger(n) || n < type.min || n > type.max) {
+        return { ok: false, message: `must be an integer from ${type.min} to ${type.max}, got ${JSON.stringify(raw)}` }
+      }
+      return { ok: true, value: n }
+    }
+    case 'boolean': {
+      if (typeof raw === 'boolean') return { ok: true, value: raw }
+      if (text === 'true' || text === '1') return { ok: true, value: true }
+      if (text === 'false' || text === '0') return { ok: true, value: false }
+      return { ok: false, message: `must be true or false (or 1/0), got ${JSON.stringify(raw)}` }
+    }
+    case 'choice':
+      return typeof raw === 'string' && type.values.includes(raw)
+        ? { ok: true, value: raw }
+        : { ok: false, message: `must be one of ${type.values.join(', ')}, got ${JSON.stringify(raw)}` }
+    case 'flags': {
+      const flags = parseFlagMap(raw)
+      return flags.ok ? flags : { ok: false, message: `${flags.message} (modes: off, shadow, on, canary:<0-100>)` }
+    }
+    case 'object':
+      return typeof raw === 'object' && !Array.isArray(raw) ? { ok: true, value: raw } : { ok: false, message: 'must be an object' }
+  }
+}
+
+function assemble(envName: EnvironmentName, v: Record<string, unknown>): Config {
+  const str = (name: string) => v[name] as string
+  const num = (name: string) => v[name] as number
+  const opt = (name: string) => v[name] as string | undefined
+  return {
+    envName,
+    host: str('host'),
+    port: num('port'),
+    admin: { host: str('admin.host'), port: num('admin.port'), token: opt('admin.token') || undefined },
+    legacyUrl: opt('legacyUrl'),
+    arzswUrl: opt('arzswUrl'),
+    redisUrl: opt('redisUrl'),
+    redisKeyPrefix: str('redisKeyPrefix'),
+    flags: v.flags as Config['flags'],
+    flagRefreshMs: num('flagRefreshMs'),
+    shadowConcurrency: num('shadowConcurrency'),
+    upstream: {
+      connectTimeoutMs: num('upstream.connectTimeoutMs'),
+      headersTimeoutMs: num('upstream.headersTimeoutMs'),
+      bodyTimeoutMs: num('upstream.bodyTimeoutMs'),
+      maxSockets: num('upstream.maxSockets'),
+    },
+    forwardedHeaders: v.forwardedHeaders as boolean,
+    serverTiming: v.serverTiming as boolean,
+    shutdownGraceMs: num('shutdownGraceMs'),
+    logLevel: str('logLevel'),
+    maxPageSize: num('maxPageSize'),
+    environment: str('environment'),
+    avsSystem: { manufacturer: str('avsSystem.manufacturer'), name: str('avsSystem.name'), version: str('avsSystem.version') },
+    fastPath: v.fastPath as Record<string, unknown>,
+  }
+}
+
+/** The options a reload may change, named, for the reload log line. */
+export function reloadableChanges(before: Config, after: Config): string[] {
+  const changed: string[] = []
+  for (const spec of OPTIONS) {
+    if (!spec.reloadable) continue
+    const a = JSON.stringify(readPath(before as unknown as Record<string, unknown>, spec.name))
+    const b = JSON.stringify(readPath(after as unknown as Record<string, unknown>, spec.name))
+    if (a !== b) changed.push(spec.name)
+  }
+  return changed
+}
+
+function readPath(values: Record<string, unknown>, dotted: string): unknown {
+  if (dotted in values) return values[dotted]
+  let current: unknown = values
+  for (const part of dotted.split('.')) {
+    if (typeof current !== 'object' || current === null) return undefined
+    current = (current as Record<string, unknown>)[part]
+  }
+  return current
+}
+
+function flatNames(values: Record<string, unknown>, prefix = ''): string[] {
+  const names: string[] = []
+  for (const [key, value] of Object.entries(values)) {
+    const name = prefix + key
+    if (name === 'flags' || name === 'fastPath') names.push(name)
+    else if (typeof value === 'object' && value !== null && !Array.isArray(value)) names.push(...flatNames(value as Record<string, unknown>, `${name}.`))
+    else names.push(name)
+  }
+  return names
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value)
+    for (const inner of Object.values(value)) deepFreeze(inner)
+  }
+  return value
+}

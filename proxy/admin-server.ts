@@ -1,0 +1,140 @@
+// The admin listener: flags (read and change), reload, health, readiness, and the stable paths the
+// metrics and shadow-comparison issues fill in. Bearer-token protected when a token is configured;
+// without one it binds to loopback only. /healthz, /readyz and /metrics stay open for probes.
+import { createHash, timingSafeEqual } from 'node:crypto'
+import http, { type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { ROUTE_IDS } from '../routes/fast-path/contract.ts'
+import { flagText, isRouteId, parseFlagSetting, type FlagSetting } from '../routes/flag-setting.ts'
+import type { FlagStore } from '../routes/flag-store.ts'
+
+export interface AdminServerOptions {
+  readonly host: string
+  readonly port: number
+  readonly token: () => string | undefined
+  readonly flags: FlagStore
+  /** Persists and propagates an admin change (Redis); resolves false when it could not. */
+  readonly propagate: (routeId: (typeof ROUTE_IDS)[number], flag: FlagSetting) => Promise<boolean>
+  readonly readiness: () => Promise<Record<string, boolean>>
+  readonly metricsText: () => string
+  readonly reload: () => Promise<string[]>
+  readonly log: (message: string, fields: Record<string, unknown>) => void
+}
+
+const OPEN_PATHS = new Set(['/healthz', '/readyz', '/metrics'])
+const MAX_BODY = 16 * 1024
+
+export class AdminServer {
+  readonly server: http.Server
+  readonly #options: AdminServerOptions
+
+  constructor(options: AdminServerOptions) {
+    this.#options = options
+    this.server = http.createServer((req, res) => {
+      this.#handle(req, res).catch((error: unknown) => sendJson(res, 500, { error: (error as Error).message }))
+    })
+  }
+
+  async listen(): Promise<string> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject)
+      this.server.listen(this.#options.port, this.#options.host, () => {
+        this.server.off('error', reject)
+        resolve()
+      })
+    })
+    const { address, port } = this.server.address() as AddressInfo
+    return `http://${address.includes(':') ? `[${address}]` : address}:${port}`
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => this.server.close(() => resolve()))
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://admin')
+    const path = url.pathname
+    if (!OPEN_PATHS.has(path) && !this.#authorized(req)) {
+      res.setHeader('WWW-Authenticate', 'Bearer realm="arzti-fastpath admin"')
+      return sendJson(res, 401, { error: 'a valid "Authorization: Bearer <FASTPATH_ADMIN_TOKEN>" is required' })
+    }
+    if (path === '/healthz' && req.method === 'GET') return sendJson(res, 200, { status: 'ok' })
+    if (path === '/readyz' && req.method === 'GET') {
+      const checks = await this.#options.readiness()
+      const ready = Object.values(checks).every(Boolean)
+      return sendJson(res, ready ? 200 : 503, { ready, checks })
+    }
+    if (path === '/metrics' && req.method === 'GET') {
+      res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' })
+      return void res.end(this.#options.metricsText())
+    }
+    if (path === '/shadow/mismatches' && req.method === 'GET') return sendJson(res, 200, [])
+    if (path === '/reload' && req.method === 'POST') {
+      const changed = await this.#options.reload()
+      return sendJson(res, 200, { reloaded: true, changed })
+    }
+    if (path === '/flags' && req.method === 'GET') return sendJson(res, 200, this.#options.flags.all())
+    if (path.startsWith('/flags/')) return this.#flag(req, res, decodeURIComponent(path.slice('/flags/'.length)))
+    return sendJson(res, 404, { error: `no admin route ${req.method} ${path}` })
+  }
+
+  async #flag(req: IncomingMessage, res: ServerResponse, routeId: string): Promise<void> {
+    if (!isRouteId(routeId)) return sendJson(res, 400, { error: `unknown route id "${routeId}"; accepted: ${ROUTE_IDS.join(', ')}` })
+    if (req.method === 'GET') return sendJson(res, 200, this.#options.flags.get(routeId))
+    if (req.method !== 'PUT') return sendJson(res, 405, { error: 'use GET or PUT' })
+    let body: unknown
+    try {
+      body = JSON.parse(await readBody(req))
+    } catch (error) {
+      return sendJson(res, 400, { error: `the body must be JSON like {"mode":"on"}: ${(error as Error).message}` })
+    }
+    const flag = parseFlagSetting(body)
+    if (!flag.ok) return sendJson(res, 400, { error: flag.message })
+    const by = who(req, this.#options.token() !== undefined)
+    const change = this.#options.flags.set(routeId, flag.value, by, 'admin')
+    const propagated = await this.#options.propagate(routeId, flag.value)
+    if (change) {
+      this.#options.log('flag changed', { routeId, from: flagText(change.from), to: flagText(change.to), by, at: change.at, propagated })
+    }
+    return sendJson(res, 200, { routeId, flag: flag.value, changed: change !== null, propagated })
+  }
+
+  #authorized(req: IncomingMessage): boolean {
+    const token = this.#options.token()
+    if (token === undefined) return true
+    const header = req.headers.authorization ?? ''
+    if (!/^bearer /i.test(header)) return false
+    const given = createHash('sha256').update(header.slice(7).trim()).digest()
+    return timingSafeEqual(given, createHash('sha256').update(token).digest())
+  }
+}
+
+/** Who made a change, for the audit log: a name the caller gives, and where from. */
+function who(req: IncomingMessage, tokenUsed: boolean): string {
+  const named = req.headers['x-admin-user']
+  const name = typeof named === 'string' && named !== '' ? named.slice(0, 64) : tokenUsed ? 'token-holder' : 'loopback'
+  return `${name}@${req.socket.remoteAddress ?? 'unknown'}`
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length
+      if (size > MAX_BODY) {
+        reject(new Error(`over ${MAX_BODY} bytes`))
+        req.destroy()
+      } else chunks.push(chunk)
+    })
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')))
+    req.on('error', reject)
+  })
+}
+
+function sendJson(res: ServerResponse, status: number, value: unknown): void {
+  if (res.headersSent) return void res.end()
+  const body = Buffer.from(JSON.stringify(value))
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': body.length })
+  res.end(body)
+}

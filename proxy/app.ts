@@ -1,0 +1,178 @@
+// Puts one proxy instance together from a validated config and the injected fast paths: event bus
+// and log, flags (and their Redis sync), the legacy upstream, the client and admin listeners; and
+// takes it apart again (reload of what may change at run time, graceful shutdown).
+import type { Logger } from 'pino'
+import { reloadableChanges, type Config } from '../config/load.ts'
+import type { FastPath } from '../routes/fast-path/contract.ts'
+import { flagText } from '../routes/flag-setting.ts'
+import { FlagStore } from '../routes/flag-store.ts'
+import { FlagSync } from '../routes/flag-sync.ts'
+import { AdminServer } from './admin-server.ts'
+import { ClientServer } from './client-server.ts'
+import { createLogger, logEvents } from './event-log.ts'
+import { EventBus } from './events.ts'
+import { LegacyUpstream } from './legacy-upstream.ts'
+import { legacyReachable, postgresReachable } from './readiness.ts'
+import { ShadowRunner } from './shadow-runner.ts'
+
+export interface ProxyDeps {
+  readonly fastPaths?: readonly FastPath[]
+  readonly events?: EventBus
+  readonly logger?: Logger
+  /** Reads the config again for a reload (SIGHUP, POST /reload); throws a ConfigError when invalid. */
+  readonly reloadConfig?: () => Config
+}
+
+export interface RunningProxy {
+  readonly url: string
+  readonly adminUrl: string
+  readonly flags: FlagStore
+  readonly events: EventBus
+  readonly shadow: ShadowRunner
+  readonly logger: Logger
+  config(): Config
+  /** Re-reads the config and applies what may change at run time; returns the options that changed. */
+  reload(): Promise<string[]>
+  /** SIGTERM: stop accepting, finish in-flight (bounded by shutdownGraceMs), release everything. */
+  shutdown(): Promise<void>
+}
+
+export async function startProxy(initial: Config, deps: ProxyDeps = {}): Promise<RunningProxy> {
+  const legacyUrl = initial.legacyUrl
+  if (legacyUrl === undefined) throw new Error('legacyUrl is required to start the proxy (the demo sets it)')
+  let config = initial
+  const events = deps.events ?? new EventBus()
+  const logger = deps.logger ?? createLogger(config.logLevel)
+  const stopLogging = logEvents(events, logger)
+  const flags = new FlagStore(config.flags, events)
+  const shadow = new ShadowRunner(config.shadowConcurrency, config.upstream.headersTimeoutMs)
+
+  let sync: FlagSync | undefined
+  if (config.redisUrl !== undefined) {
+    sync = new FlagSync(flags, {
+      redisUrl: config.redisUrl,
+      keyPrefix: config.redisKeyPrefix,
+      refreshMs: config.flagRefreshMs,
+      onError: (error) => logger.warn({ err: error.message }, 'redis: flags not synchronised'),
+    })
+    await sync.start()
+  }
+
+  let upstreamSettings = upstreamSettingsOf(config)
+  const upstream = new LegacyUpstream({
+    legacyUrl,
+    maxSockets: config.upstream.maxSockets,
+    events,
+    settings: () => upstreamSettings,
+  })
+  const client = new ClientServer({
+    host: config.host,
+    port: config.port,
+    upstream,
+    flags,
+    fastPaths: deps.fastPaths ?? [],
+    shadow,
+    events,
+    serverTiming: () => upstreamSettings.serverTiming,
+  })
+
+  const reload = async (): Promise<string[]> => {
+    if (!deps.reloadConfig) return []
+    let next: Config
+    try {
+      next = deps.reloadConfig()
+    } catch (error) {
+      logger.error({ err: (error as Error).message }, 'reload rejected: the running configuration stays')
+      throw error
+    }
+    const changed = reloadableChanges(config, next)
+    for (const [routeId, flag] of Object.entries(next.flags)) {
+      const before = config.flags[routeId as keyof Config['flags']]
+      if (flag && (before === undefined || flagText(before) !== flagText(flag))) {
+        flags.set(routeId as keyof Config['flags'], flag, 'config-reload', 'config')
+        await sync?.publish(routeId as keyof Config['flags'], flag).catch(() => {})
+      }
+    }
+    config = { ...next, host: config.host, port: config.port, admin: { ...next.admin, host: config.admin.host, port: config.admin.port } }
+    upstreamSettings = upstreamSettingsOf(config)
+    shadow.setConcurrency(config.shadowConcurrency)
+    logger.level = config.logLevel
+    logger.info({ changed }, 'configuration reloaded')
+    return changed
+  }
+
+  // Without a token the admin API must not be reachable from other machines.
+  const adminHost = config.admin.token === undefined ? '127.0.0.1' : config.admin.host
+  if (config.admin.token === undefined) logger.warn({ host: adminHost }, 'no FASTPATH_ADMIN_TOKEN: the admin API listens on loopback only and asks for no token')
+  const admin = new AdminServer({
+    host: adminHost,
+    port: config.admin.port,
+    token: () => config.admin.token,
+    flags,
+    propagate: async (routeId, flag) => {
+      if (!sync) return false
+      try {
+        await sync.publish(routeId, flag)
+        return true
+      } catch (error) {
+        logger.warn({ err: (error as Error).message, routeId }, 'flag applied here but not stored in Redis')
+        return false
+      }
+    },
+    readiness: async () => {
+      const checks: Record<string, boolean> = {}
+      const pending: Promise<void>[] = [legacyReachable(legacyUrl).then((ok) => void (checks.legacy = ok))]
+      if (config.arzswUrl) pending.push(postgresReachable(config.arzswUrl).then((ok) => void (checks.arzsw = ok)))
+      if (sync) pending.push(sync.ping().then((ok) => void (checks.redis = ok)))
+      await Promise.all(pending)
+      return checks
+    },
+    metricsText: () => metricsPlaceholder(client.inFlight, shadow),
+    reload,
+    log: (message, fields) => logger.info(fields, message),
+  })
+
+  const url = await client.listen()
+  const adminUrl = await admin.listen()
+  logger.info({ url, adminUrl, environment: config.envName, flags: Object.fromEntries(Object.entries(flags.all()).map(([id, f]) => [id, flagText(f)])) }, 'proxy listening')
+
+  let stopping: Promise<void> | undefined
+  const shutdown = () =>
+    (stopping ??= (async () => {
+      logger.info({ inFlight: client.inFlight }, 'shutting down: no new connections, finishing requests in flight')
+      await client.shutdown(config.shutdownGraceMs)
+      await shadow.close()
+      upstream.close()
+      await admin.close()
+      await sync?.close()
+      logger.info('shut down')
+      stopLogging()
+    })())
+
+  return { url, adminUrl, flags, events, shadow, logger, config: () => config, reload, shutdown }
+}
+
+function upstreamSettingsOf(config: Config) {
+  return Object.freeze({
+    timeouts: config.upstream,
+    forwardedHeaders: config.forwardedHeaders,
+    serverTiming: config.serverTiming,
+  })
+}
+
+/** Until the metrics issue lands: a few gauges in Prometheus text so scrapers have a target. */
+function metricsPlaceholder(inFlight: number, shadow: ShadowRunner): string {
+  const c = shadow.counts
+  return [
+    '# HELP fastpath_requests_in_flight Client requests being answered now.',
+    '# TYPE fastpath_requests_in_flight gauge',
+    `fastpath_requests_in_flight ${inFlight}`,
+    '# HELP fastpath_shadow_runs_total Shadow fast-path runs by outcome.',
+    '# TYPE fastpath_shadow_runs_total counter',
+    `fastpath_shadow_runs_total{outcome="answered"} ${c.answered}`,
+    `fastpath_shadow_runs_total{outcome="deferred"} ${c.deferred}`,
+    `fastpath_shadow_runs_total{outcome="failed"} ${c.failed}`,
+    `fastpath_shadow_runs_total{outcome="shed"} ${c.shed}`,
+    '',
+  ].join('\n')
+}

@@ -1,0 +1,141 @@
+// The client-facing HTTP server: gives each request an id, matches it to a route, asks the flag
+// what to do, and lets the fast path answer, the legacy answer, or both (shadow). Also drains on
+// shutdown: stop accepting, finish what is in flight (bounded), then close.
+import { randomUUID } from 'node:crypto'
+import http, { type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { FastAnswer, FastPath, FastPathRequest, RouteId } from '../routes/fast-path/contract.ts'
+import type { FlagStore } from '../routes/flag-store.ts'
+import { matchRoute } from '../routes/route-table.ts'
+import type { EventBus, ServedBy } from './events.ts'
+import { wantsJson } from './errors.ts'
+import type { LegacyUpstream } from './legacy-upstream.ts'
+import type { ShadowRunner } from './shadow-runner.ts'
+
+export interface ClientServerOptions {
+  readonly host: string
+  readonly port: number
+  readonly upstream: LegacyUpstream
+  readonly flags: FlagStore
+  readonly fastPaths: readonly FastPath[]
+  readonly shadow: ShadowRunner
+  readonly events: EventBus
+  readonly serverTiming: () => boolean
+}
+
+export class ClientServer {
+  readonly server: http.Server
+  readonly #options: ClientServerOptions
+  readonly #fastPaths = new Map<RouteId, FastPath>()
+  #closing = false
+  #inFlight = 0
+
+  constructor(options: ClientServerOptions) {
+    this.#options = options
+    for (const path of options.fastPaths) this.#fastPaths.set(path.routeId, path)
+    // Legacy clients poll every few minutes; keep-alive longer than the usual 5 s saves handshakes,
+    // and it stays below typical load-balancer idle timeouts (60 s).
+    this.server = http.createServer({ keepAliveTimeout: 55_000, requestTimeout: 0 }, (req, res) => this.#handle(req, res))
+  }
+
+  get inFlight(): number {
+    return this.#inFlight
+  }
+
+  async listen(): Promise<string> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject)
+      this.server.listen(this.#options.port, this.#options.host, () => {
+        this.server.off('error', reject)
+        resolve()
+      })
+    })
+    const { address, port } = this.server.address() as AddressInfo
+    return `http://${address.includes(':') ? `[${address}]` : address}:${port}`
+  }
+
+  #handle(req: IncomingMessage, res: ServerResponse): void {
+    const startedAt = performance.now()
+    this.#inFlight++
+    const incomingId = req.headers['x-request-id']
+    const requestId = typeof incomingId === 'string' && incomingId !== '' ? incomingId : randomUUID()
+    let servedBy: ServedBy = 'legacy'
+    const route = matchRoute(req.method, req.url)
+    res.once('close', () => {
+      this.#inFlight--
+      if (this.#options.events.listening) {
+        this.#options.events.emit({
+          type: 'request.served',
+          routeId: route?.id ?? null,
+          servedBy,
+          status: res.writableFinished ? res.statusCode : 499,
+          durationMs: performance.now() - startedAt,
+          requestId,
+          method: req.method ?? '',
+        })
+      }
+    })
+    const exchange = { requestId, hasRequestId: incomingId !== undefined, startedAt, json: wantsJson(req.headers), closeConnection: this.#closing }
+    if (this.#closing) res.shouldKeepAlive = false
+
+    // A body on a fast route goes to the legacy: the fast paths answer reads only (API.md §4, §5).
+    const fastPath = route && !hasBody(req) ? this.#fastPaths.get(route.id) : undefined
+    if (!route || !fastPath) return this.#options.upstream.forward(req, res, exchange)
+
+    const decision = this.#options.flags.decide(route.id, req.headers.authorization)
+    if (decision === 'legacy') return this.#options.upstream.forward(req, res, exchange)
+    const request: FastPathRequest = { routeId: route.id, method: 'GET', rawUrl: req.url ?? '/', headers: req.headers }
+    if (decision === 'shadow') {
+      this.#options.upstream.forward(req, res, exchange)
+      this.#options.shadow.run(fastPath, request)
+      return
+    }
+
+    const cancel = new AbortController()
+    const onClose = () => cancel.abort()
+    res.once('close', onClose)
+    fastPath.handle(request, cancel.signal).then(
+      (outcome) => {
+        res.off('close', onClose)
+        if (cancel.signal.aborted) return
+        if (outcome.kind === 'answer') {
+          servedBy = outcome.servedBy
+          return this.#sendFast(res, outcome, startedAt)
+        }
+        this.#options.events.emit({ type: 'fast.deferred', routeId: route.id, reason: outcome.reason, ...(outcome.error ? { error: outcome.error } : {}) })
+        this.#options.upstream.forward(req, res, exchange)
+      },
+      (error: unknown) => {
+        // The contract says a fast path never throws; if one does, the legacy still answers.
+        res.off('close', onClose)
+        if (cancel.signal.aborted) return
+        this.#options.events.emit({ type: 'fast.deferred', routeId: route.id, reason: 'db-error', error: error instanceof Error ? error : new Error(String(error)) })
+        this.#options.upstream.forward(req, res, exchange)
+      },
+    )
+  }
+
+  #sendFast(res: ServerResponse, answer: FastAnswer, startedAt: number): void {
+    const headers: Record<string, string | number> = { 'Content-Type': answer.contentType, 'Content-Length': answer.body.length }
+    if (this.#options.serverTiming()) headers['Server-Timing'] = `${answer.servedBy};dur=${(performance.now() - startedAt).toFixed(1)}`
+    res.writeHead(answer.status, headers)
+    res.end(answer.body)
+  }
+
+  /**
+   * Stops accepting, lets requests in flight finish (answers now say `Connection: close`), and
+   * after `graceMs` cuts whatever is left. Resolves when every connection is gone.
+   */
+  async shutdown(graceMs: number): Promise<void> {
+    this.#closing = true
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()))
+    const grace = setTimeout(() => this.server.closeAllConnections(), graceMs)
+    await closed
+    clearTimeout(grace)
+  }
+}
+
+function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length']
+  return (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined
+}

@@ -1,0 +1,76 @@
+// The catalogue of errors the proxy itself answers with: a stable code, the HTTP status it becomes,
+// and a message for the operator. Bodies follow the legacy's plain-text style (API.md §3).
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http'
+
+export interface ProxyErrorSpec {
+  readonly status: number
+  /** Sent to the client (plain text, or a JSON string when Accept asks for JSON). */
+  readonly clientText: string
+  /** For the operator, in the log line. */
+  readonly operatorMessage: string
+}
+
+export const PROXY_ERRORS = {
+  UPSTREAM_UNREACHABLE: {
+    status: 502,
+    clientText: 'Bad Gateway: the ArzTi service is not reachable',
+    operatorMessage: 'Connecting to the legacy failed (refused, reset or DNS). Check LEGACY_URL and that ArzTi3Server is running.',
+  },
+  UPSTREAM_CONNECT_TIMEOUT: {
+    status: 502,
+    clientText: 'Bad Gateway: the ArzTi service did not accept the connection in time',
+    operatorMessage: 'No TCP connection to the legacy within upstream.connectTimeoutMs. Check the network path and the legacy host.',
+  },
+  UPSTREAM_HEADERS_TIMEOUT: {
+    status: 504,
+    clientText: 'Gateway Timeout: the ArzTi service did not answer in time',
+    operatorMessage: 'The legacy sent no status line within upstream.headersTimeoutMs. It is overloaded or hanging; raise the timeout only if slow answers are expected.',
+  },
+  UPSTREAM_BODY_TIMEOUT: {
+    status: 504,
+    clientText: 'Gateway Timeout: the ArzTi service stopped sending its answer',
+    operatorMessage: 'The legacy went silent mid-body for upstream.bodyTimeoutMs; the client connection was cut because its status had already been sent.',
+  },
+  UPSTREAM_RESET: {
+    status: 502,
+    clientText: 'Bad Gateway: the ArzTi service closed the connection',
+    operatorMessage: 'The legacy closed or reset the connection before answering completely.',
+  },
+  SHUTTING_DOWN: {
+    status: 503,
+    clientText: 'Service Unavailable: the proxy is restarting',
+    operatorMessage: 'A request arrived after SIGTERM on a kept-alive connection; the client should retry.',
+  },
+} as const satisfies Record<string, ProxyErrorSpec>
+
+export type ProxyErrorCode = keyof typeof PROXY_ERRORS
+
+/** Precomputed bodies: the plain text and the same text as a JSON string (API.md §3). */
+const BODIES = Object.fromEntries(
+  Object.entries(PROXY_ERRORS).map(([code, spec]) => [
+    code,
+    { text: Buffer.from(spec.clientText, 'utf8'), json: Buffer.from(JSON.stringify(spec.clientText), 'utf8') },
+  ]),
+) as Record<ProxyErrorCode, { text: Buffer; json: Buffer }>
+
+export function wantsJson(headers: IncomingHttpHeaders): boolean {
+  const accept = headers.accept
+  return accept !== undefined && accept.toLowerCase().includes('application/json')
+}
+
+/** Answers the client with the error, unless an answer has already begun (then the socket is cut). */
+export function sendProxyError(res: ServerResponse, code: ProxyErrorCode, json: boolean, extraHeaders?: Record<string, string>): void {
+  if (res.headersSent) {
+    res.destroy()
+    return
+  }
+  const body = json ? BODIES[code].json : BODIES[code].text
+  const headers: Record<string, string | number> = {
+    'Content-Type': json ? 'application/json; charset=utf-8' : 'text/plain; charset=utf-8',
+    'Content-Length': body.length,
+    'X-Fastpath-Error': code,
+    ...extraHeaders,
+  }
+  res.writeHead(PROXY_ERRORS[code].status, headers)
+  res.end(res.req?.method === 'HEAD' ? undefined : body)
+}

@@ -1,0 +1,165 @@
+// The pass-through to the legacy: http-proxy-3 over a keep-alive node:http agent, the request target
+// sent byte for byte, headers in order, bodies streamed both ways, per-phase timeouts (connect,
+// headers, body) answered as 502/504 in the legacy's plain-text style, and the upstream request
+// cancelled when the client goes away.
+import http, { type IncomingMessage, type ServerResponse } from 'node:http'
+import { ProxyServer } from 'http-proxy-3'
+import type { EventBus } from './events.ts'
+import { sendProxyError, type ProxyErrorCode } from './errors.ts'
+import { clientResponseHeaders, upstreamRequestHeaders } from './hop-by-hop.ts'
+
+export interface UpstreamTimeouts {
+  readonly connectTimeoutMs: number
+  readonly headersTimeoutMs: number
+  readonly bodyTimeoutMs: number
+}
+
+export interface LegacyUpstreamOptions {
+  readonly legacyUrl: string
+  readonly maxSockets: number
+  readonly events: EventBus
+  /** Read per request so a reload applies to the next request. */
+  readonly settings: () => { readonly timeouts: UpstreamTimeouts; readonly forwardedHeaders: boolean; readonly serverTiming: boolean }
+}
+
+/** What the pass-through needs to know about one request; made once by the server. */
+export interface Exchange {
+  readonly requestId: string
+  readonly hasRequestId: boolean
+  readonly startedAt: number
+  readonly json: boolean
+  /** Set once shutdown began: the answer closes its connection. */
+  readonly closeConnection: boolean
+}
+
+interface PassState {
+  exchange: Exchange
+  res: ServerResponse
+  phase: 'connect' | 'headers' | 'body'
+  timedOut: 'headers' | 'body' | undefined
+  proxyReq: http.ClientRequest | undefined
+  timeouts: UpstreamTimeouts
+}
+
+const STATE = Symbol('legacyPass')
+type WithState = IncomingMessage & { [STATE]?: PassState }
+
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'EADDRNOTAVAIL'])
+
+export class LegacyUpstream {
+  readonly agent: http.Agent
+  readonly #proxy: ProxyServer
+  readonly #options: LegacyUpstreamOptions
+  readonly #target: URL
+
+  constructor(options: LegacyUpstreamOptions) {
+    this.#options = options
+    this.#target = new URL(options.legacyUrl)
+    this.agent = new http.Agent({ keepAlive: true, maxSockets: options.maxSockets, scheduling: 'lifo' })
+    this.#proxy = new ProxyServer({
+      target: this.#target,
+      agent: this.agent,
+      // The request target goes to the legacy exactly as received: no joining, no normalising.
+      toProxy: true,
+      prependPath: false,
+      xfwd: false,
+      selfHandleResponse: true,
+    })
+    // deleteLength would invent `Content-Length: 0` on DELETE/OPTIONS, XHeaders is done by us with
+    // the configured switch, timeout is per phase here: keep only the pass that streams.
+    // (`webPasses` is public at run time, private only in the typings.)
+    const passes = this.#proxy as unknown as { webPasses: { name: string }[] }
+    passes.webPasses = passes.webPasses.filter((pass) => pass.name === 'stream')
+    this.#proxy.on('proxyReq', (proxyReq, req) => this.#onProxyReq(proxyReq, req as WithState))
+    this.#proxy.on('proxyRes', (proxyRes, req, res) => this.#onProxyRes(proxyRes, req as WithState, res))
+    // http-proxy-3 emits this when the client reset its socket mid-request: cancel quietly.
+    this.#proxy.on('econnreset', (_error, req) => this.#fail(req as WithState, undefined, 'aborted'))
+  }
+
+  forward(req: IncomingMessage, res: ServerResponse, exchange: Exchange): void {
+    const settings = this.#options.settings()
+    const state: PassState = { exchange, res, phase: 'connect', timedOut: undefined, proxyReq: undefined, timeouts: settings.timeouts }
+    ;(req as WithState)[STATE] = state
+    const forwarded = settings.forwardedHeaders
+      ? { for: req.socket.remoteAddress ?? '', proto: 'http' as const, host: req.headers.host }
+      : undefined
+    // http-proxy-3 copies `req.headers`; giving it the ordered, duplicate-keeping set is what makes
+    // the legacy see the client's header lines rather than Node's merged view of them.
+    req.headers = upstreamRequestHeaders(req.rawHeaders, exchange.requestId, exchange.hasRequestId, forwarded) as IncomingMessage['headers']
+    this.#proxy.web(req, res, { connectTimeout: settings.timeouts.connectTimeoutMs }, (error, failedReq, failedRes) =>
+      this.#onError(error, failedReq as WithState, failedRes as ServerResponse),
+    )
+  }
+
+  #onProxyReq(proxyReq: http.ClientRequest, req: WithState): void {
+    const state = req[STATE]
+    if (!state) return
+    state.proxyReq = proxyReq
+    state.phase = proxyReq.reusedSocket || proxyReq.socket?.connecting === false ? 'headers' : 'connect'
+    if (state.phase === 'connect') proxyReq.socket?.once('connect', () => (state.phase = 'headers'))
+    // Socket idle time: while waiting for the status line it is the headers timeout, then the body's.
+    proxyReq.setTimeout(state.timeouts.headersTimeoutMs, () => {
+      if (state.phase === 'connect') return // the connect timer owns this phase
+      state.timedOut = state.phase === 'body' ? 'body' : 'headers'
+      if (state.timedOut === 'body') this.#fail(req, undefined, 'UPSTREAM_BODY_TIMEOUT', state.res)
+      else proxyReq.destroy()
+    })
+  }
+
+  #onProxyRes(proxyRes: IncomingMessage, req: WithState, res: ServerResponse): void {
+    const state = req[STATE]
+    if (!state) return
+    state.phase = 'body'
+    state.proxyReq?.setTimeout(state.timeouts.bodyTimeoutMs)
+    const extra: string[] = []
+    if (this.#options.settings().serverTiming) extra.push('Server-Timing', `legacy;dur=${(performance.now() - state.exchange.startedAt).toFixed(1)}`)
+    if (state.exchange.closeConnection) extra.push('Connection', 'close')
+    if (!res.headersSent) {
+      res.writeHead(proxyRes.statusCode ?? 502, proxyRes.statusMessage, clientResponseHeaders(proxyRes.rawHeaders, extra))
+    }
+    proxyRes.on('error', () => res.destroy())
+    proxyRes.on('aborted', () => res.destroy())
+    proxyRes.pipe(res)
+  }
+
+  #onError(error: Error, req: WithState, res: ServerResponse): void {
+    const state = req[STATE]
+    if (!state) return
+    const code = (error as NodeJS.ErrnoException).code
+    if (res.destroyed || req.socket.destroyed) return this.#fail(req, error, 'aborted')
+    if (state.timedOut === 'headers') return this.#fail(req, error, 'UPSTREAM_HEADERS_TIMEOUT', res)
+    if (state.timedOut === 'body') return this.#fail(req, error, 'UPSTREAM_BODY_TIMEOUT', res)
+    if (code === 'ECONNECT_TIMEOUT') return this.#fail(req, error, 'UPSTREAM_CONNECT_TIMEOUT', res)
+    if (code !== undefined && UNREACHABLE.has(code)) return this.#fail(req, error, 'UPSTREAM_UNREACHABLE', res)
+    this.#fail(req, error, 'UPSTREAM_RESET', res)
+  }
+
+  #fail(req: WithState, error: Error | undefined, code: ProxyErrorCode | 'aborted', res?: ServerResponse): void {
+    const state = req[STATE]
+    if (!state) return
+    req[STATE] = undefined
+    state.proxyReq?.destroy()
+    if (code === 'aborted') {
+      this.#options.events.emit({ type: 'upstream.failed', kind: 'aborted', status: 499, requestId: state.exchange.requestId })
+      return
+    }
+    const kind = code === 'UPSTREAM_CONNECT_TIMEOUT' || code === 'UPSTREAM_UNREACHABLE' ? 'connect'
+      : code === 'UPSTREAM_HEADERS_TIMEOUT' ? 'headers-timeout'
+      : code === 'UPSTREAM_BODY_TIMEOUT' ? 'body-timeout'
+      : 'reset'
+    const headersSent = res?.headersSent ?? true
+    const status = headersSent ? 0 : code === 'UPSTREAM_HEADERS_TIMEOUT' ? 504 : 502
+    this.#options.events.emit({ type: 'upstream.failed', kind, status, requestId: state.exchange.requestId, code })
+    if (res) {
+      const extra: Record<string, string> = {}
+      if (this.#options.settings().serverTiming) extra['Server-Timing'] = `legacy;dur=${(performance.now() - state.exchange.startedAt).toFixed(1)}`
+      if (state.exchange.closeConnection) extra.Connection = 'close'
+      sendProxyError(res, code, state.exchange.json, extra)
+    }
+  }
+
+  close(): void {
+    this.agent.destroy()
+    this.#proxy.close()
+  }
+}

@@ -1,0 +1,59 @@
+// `npm start`: validates the configuration, starts the embedded demo when no LEGACY_URL is given,
+// wires the fast paths, starts the proxy, and handles SIGHUP (reload) and SIGTERM (drain, exit 0).
+import { ConfigError, loadConfig, type Config } from '../config/load.ts'
+import { startProxy } from './app.ts'
+import { startDemo, type Demo } from './demo/start-demo.ts'
+import { createLogger } from './event-log.ts'
+import { EventBus } from './events.ts'
+import { wireFastPaths } from './fast-path-wiring.ts'
+
+async function main(): Promise<void> {
+  let overrides: Record<string, unknown> = {}
+  let config: Config
+  try {
+    config = loadConfig()
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message)
+      process.exit(2)
+    }
+    throw error
+  }
+  const logger = createLogger(config.logLevel)
+  let demo: Demo | undefined
+  if (config.legacyUrl === undefined) {
+    demo = await startDemo({ pgAdminUrl: process.env.PG_ADMIN_URL, maxPageSize: config.maxPageSize, environment: config.environment, log: (m) => logger.info(m) })
+    overrides = { legacyUrl: demo.legacyUrl, arzswUrl: config.arzswUrl ?? demo.arzswUrl }
+    config = loadConfig({ overrides })
+  }
+  const events = new EventBus()
+  const fast = await wireFastPaths(config, events)
+  const proxy = await startProxy(config, { fastPaths: fast.paths, events, logger, reloadConfig: () => loadConfig({ overrides }) })
+
+  if (demo) {
+    const auth = Buffer.from(`${demo.user.login}:${demo.user.password}`).toString('base64')
+    console.log(`\nDemo running. Try:\n  curl -i -H 'Authorization: Basic ${auth}' '${proxy.url}/v2/rezept?pageSize=2'\n` +
+      `Flags: curl ${proxy.adminUrl}/flags   (turn the fast path on: curl -X PUT -d '{"mode":"on"}' ${proxy.adminUrl}/flags/v2.rezept.list)\n`)
+  }
+
+  process.on('SIGHUP', () => {
+    proxy.reload().catch(() => {}) // a rejected reload is logged and the running config stays
+  })
+  let stopping = false
+  const stop = async (signal: string) => {
+    if (stopping) return
+    stopping = true
+    logger.info({ signal }, 'stopping')
+    await proxy.shutdown()
+    await fast.close()
+    await demo?.close()
+    process.exit(0)
+  }
+  process.on('SIGTERM', () => void stop('SIGTERM'))
+  process.on('SIGINT', () => void stop('SIGINT'))
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? (error.stack ?? error.message) : error)
+  process.exit(1)
+})

@@ -1,0 +1,81 @@
+// This instance's current flag per route, the one place that decides off/shadow/fast for a request,
+// and the audit trail of changes (who, when, old, new) published on the event bus.
+import type { EventBus } from '../proxy/events.ts'
+import { ROUTE_IDS, type RouteId } from './fast-path/contract.ts'
+import { FLAG_OFF, flagText, type FlagSetting } from './flag-setting.ts'
+
+export type FlagSource = 'admin' | 'config' | 'peer' | 'demotion'
+/** What one request does on a matched route. */
+export type RouteDecision = 'legacy' | 'shadow' | 'fast'
+
+export interface FlagChange {
+  readonly routeId: RouteId
+  readonly from: FlagSetting
+  readonly to: FlagSetting
+  readonly by: string
+  readonly at: string
+  readonly source: FlagSource
+}
+
+export class FlagStore {
+  readonly #flags = new Map<RouteId, FlagSetting>()
+  readonly #events: EventBus | undefined
+  readonly #listeners: ((change: FlagChange) => void)[] = []
+
+  constructor(initial: Readonly<Partial<Record<RouteId, FlagSetting>>>, events?: EventBus) {
+    this.#events = events
+    for (const routeId of ROUTE_IDS) this.#flags.set(routeId, initial[routeId] ?? FLAG_OFF)
+  }
+
+  get(routeId: RouteId): FlagSetting {
+    return this.#flags.get(routeId) ?? FLAG_OFF
+  }
+
+  all(): Record<RouteId, FlagSetting> {
+    return Object.fromEntries(ROUTE_IDS.map((id) => [id, this.get(id)])) as Record<RouteId, FlagSetting>
+  }
+
+  /** Applies a flag; returns the change, or null when the flag already said that. */
+  set(routeId: RouteId, to: FlagSetting, by: string, source: FlagSource): FlagChange | null {
+    const from = this.get(routeId)
+    if (flagText(from) === flagText(to)) return null
+    this.#flags.set(routeId, to)
+    const change: FlagChange = { routeId, from, to, by, at: new Date().toISOString(), source }
+    this.#events?.emit({ type: 'flag.changed', routeId, from: flagText(from), to: flagText(to), by, source })
+    for (const listener of this.#listeners) listener(change)
+    return change
+  }
+
+  onChange(listener: (change: FlagChange) => void): void {
+    this.#listeners.push(listener)
+  }
+
+  /**
+   * Decided once per request, at its start: a later flag change never touches a request in flight.
+   * `credentials` is the raw Authorization header; canary buckets by it so one client sees one path.
+   */
+  decide(routeId: RouteId, credentials: string | undefined): RouteDecision {
+    const flag = this.get(routeId)
+    switch (flag.mode) {
+      case 'off':
+        return 'legacy'
+      case 'shadow':
+        return 'shadow'
+      case 'on':
+        return 'fast'
+      case 'canary':
+        return canaryBucket(credentials) < flag.percent * 100 ? 'fast' : 'legacy'
+    }
+  }
+}
+
+/** A stable bucket 0..9999 for the credentials (FNV-1a, 32 bit): same client, same bucket, every instance. */
+export function canaryBucket(credentials: string | undefined): number {
+  let hash = 0x811c9dc5
+  const text = credentials ?? ''
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i)
+    hash = Math.imul(hash, 0x01000193)
+  }
+  return (hash >>> 0) % 10_000
+}

@@ -1,0 +1,96 @@
+// Keeps the flags of every proxy instance sharing a Redis in step: flags persist in a Redis hash, a
+// change is published on a channel (seen in milliseconds) and the hash is re-read periodically so a
+// missed message heals within `refreshMs`. Requests never wait on Redis: they read the local store.
+import { Redis } from 'ioredis'
+import type { RouteId } from './fast-path/contract.ts'
+import { flagText, isRouteId, parseFlagText, type FlagSetting } from './flag-setting.ts'
+import type { FlagStore } from './flag-store.ts'
+
+export interface FlagSyncOptions {
+  readonly redisUrl: string
+  readonly keyPrefix: string
+  readonly refreshMs: number
+  /** Called with what went wrong talking to Redis (logged; never thrown at a request). */
+  readonly onError: (error: Error) => void
+}
+
+export class FlagSync {
+  readonly #store: FlagStore
+  readonly #options: FlagSyncOptions
+  readonly #client: Redis
+  readonly #subscriber: Redis
+  readonly #key: string
+  readonly #channel: string
+  #timer: NodeJS.Timeout | undefined
+  #closed = false
+
+  constructor(store: FlagStore, options: FlagSyncOptions) {
+    this.#store = store
+    this.#options = options
+    this.#key = `${options.keyPrefix}flags`
+    this.#channel = `${options.keyPrefix}flags:changed`
+    const redisOptions = { maxRetriesPerRequest: 1, connectTimeout: 2000, enableOfflineQueue: true, lazyConnect: true }
+    this.#client = new Redis(options.redisUrl, redisOptions)
+    this.#subscriber = new Redis(options.redisUrl, redisOptions)
+    this.#client.on('error', options.onError)
+    this.#subscriber.on('error', options.onError)
+  }
+
+  /** Seeds Redis with this instance's flags where it has none, then adopts what Redis holds. */
+  async start(): Promise<void> {
+    await Promise.all([this.#client.connect(), this.#subscriber.connect()])
+    this.#subscriber.on('message', (channel: string) => {
+      if (channel === this.#channel) void this.refresh()
+    })
+    await this.#subscriber.subscribe(this.#channel)
+    const seed = this.#client.multi()
+    for (const [routeId, flag] of Object.entries(this.#store.all())) seed.hsetnx(this.#key, routeId, flagText(flag))
+    await seed.exec()
+    await this.refresh()
+    this.#timer = setInterval(() => void this.refresh(), this.#options.refreshMs)
+    this.#timer.unref()
+  }
+
+  /** Persists a change made on this instance and tells the others. */
+  async publish(routeId: RouteId, flag: FlagSetting): Promise<void> {
+    await this.#client.hset(this.#key, routeId, flagText(flag))
+    await this.#client.publish(this.#channel, routeId)
+  }
+
+  /** Re-reads every flag from Redis and applies the ones that differ. */
+  async refresh(): Promise<void> {
+    if (this.#closed) return
+    let stored: Record<string, string>
+    try {
+      stored = await this.#client.hgetall(this.#key)
+    } catch (error) {
+      this.#options.onError(error as Error)
+      return
+    }
+    for (const [routeId, text] of Object.entries(stored)) {
+      if (!isRouteId(routeId)) continue
+      const flag = parseFlagText(text)
+      if (!flag.ok) {
+        this.#options.onError(new Error(`Redis ${this.#key} ${routeId}: ${flag.message}`))
+        continue
+      }
+      this.#store.set(routeId, flag.value, 'peer', 'peer')
+    }
+  }
+
+  /** For readiness: Redis answers a PING. */
+  async ping(): Promise<boolean> {
+    try {
+      return (await this.#client.ping()) === 'PONG'
+    } catch {
+      return false
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true
+    if (this.#timer) clearInterval(this.#timer)
+    this.#subscriber.disconnect()
+    await this.#client.quit().catch(() => this.#client.disconnect())
+  }
+}

@@ -1,0 +1,58 @@
+// The table of routes a fast path may take, and the matcher that applies the legacy's routing rules
+// (API.md §3: case-insensitive, `v2` or `v2.0`, trailing slash ignored) to a raw request target.
+// Anything odd — %-encoding, `//`, dot segments, `;`, a backslash — is not matched and goes to the legacy.
+import type { RouteId } from './fast-path/contract.ts'
+
+export interface RouteSpec {
+  readonly id: RouteId
+  readonly method: 'GET'
+  /** Canonical path, lower case, without the version segment's alternatives. */
+  readonly path: string
+}
+
+export const ROUTES: readonly RouteSpec[] = [
+  { id: 'v2.rezept.list', method: 'GET', path: '/v2/rezept' },
+  { id: 'v2.rezept.pharmacy', method: 'GET', path: '/v2/rezept/status' },
+]
+
+/** Every accepted spelling (after lower-casing and dropping one trailing slash) → route, built once. */
+const BY_PATH: ReadonlyMap<string, RouteSpec> = new Map(
+  ROUTES.flatMap((route) => [
+    [route.path, route],
+    [route.path.replace(/^\/v2\//, '/v2.0/'), route],
+  ]),
+)
+
+const SLASH = 0x2f
+const DOT = 0x2e
+
+/**
+ * The route a request may take, or null when it must pass through. `rawUrl` is the request target
+ * exactly as received.
+ */
+export function matchRoute(method: string | undefined, rawUrl: string | undefined): RouteSpec | null {
+  if (method !== 'GET' || rawUrl === undefined) return null
+  const q = rawUrl.indexOf('?')
+  const path = q < 0 ? rawUrl : rawUrl.slice(0, q)
+  if (path.length === 0 || path.charCodeAt(0) !== SLASH || !isPlainPath(path)) return null
+  const trimmed = path.length > 1 && path.charCodeAt(path.length - 1) === SLASH ? path.slice(0, -1) : path
+  return BY_PATH.get(trimmed.toLowerCase()) ?? null
+}
+
+/** No `%`, `;`, `\`, control or non-ASCII byte, no empty segment (`//`) and no `.`/`..` segment. */
+function isPlainPath(path: string): boolean {
+  let segmentStart = 1
+  for (let i = 1; i <= path.length; i++) {
+    const c = i < path.length ? path.charCodeAt(i) : SLASH
+    if (c === SLASH) {
+      const length = i - segmentStart
+      if (length === 0 && i < path.length) return false // `//`
+      if (length === 1 && path.charCodeAt(segmentStart) === DOT) return false
+      if (length === 2 && path.charCodeAt(segmentStart) === DOT && path.charCodeAt(segmentStart + 1) === DOT) return false
+      segmentStart = i + 1
+      continue
+    }
+    if (c === 0x25 /* % */ || c === 0x3b /* ; */ || c === 0x5c /* \ */ || c <= 0x20 || c >= 0x7f) return false
+  }
+  return true
+}
