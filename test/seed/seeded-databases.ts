@@ -1,0 +1,48 @@
+// Test fixture for the seeder's suites: runs seed() under a t_seed_ prefix, opens the databases it
+// made, and sums up a database's rows into one checksum per table.
+import pg from 'pg'
+import { seed, seedDatabaseNames, type SeedReport } from '../../sql/seed/seed.ts'
+import { databaseUrl, pgAdminUrl } from '../support/services.ts'
+
+export async function openDatabase(database: string): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: databaseUrl(database) })
+  client.on('error', () => {})
+  await client.connect()
+  return client
+}
+
+export async function seedSmall(prefix: string, rows: number, kleinRows: number, seedValue = 1): Promise<SeedReport> {
+  return seed({ adminUrl: pgAdminUrl(), prefix, rows, kleinRows, seed: seedValue })
+}
+
+/** md5 over every row of every table, in id order: equal exactly when ids and contents are equal. */
+export async function databaseChecksums(database: string): Promise<Record<string, string>> {
+  const client = await openDatabase(database)
+  try {
+    const tables = await client.query<{ name: string }>(
+      "SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename")
+    const sums: Record<string, string> = {}
+    for (const { name } of tables.rows) {
+      const result = await client.query<{ sum: string | null }>(
+        `SELECT md5(string_agg(t::text, E'\\n' ORDER BY t::text)) AS sum FROM ${name} t`)
+      sums[name] = result.rows[0]!.sum ?? 'empty'
+    }
+    return sums
+  } finally {
+    await client.end()
+  }
+}
+
+/** Drops the databases of a prefix (tests clean up after themselves). */
+export async function dropSeeded(prefix: string): Promise<void> {
+  const names = seedDatabaseNames(prefix)
+  const admin = new pg.Client({ connectionString: pgAdminUrl() })
+  await admin.connect()
+  try {
+    for (const name of [names.arzsw, ...Object.values(names.tenants)]) {
+      await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)
+    }
+  } finally {
+    await admin.end()
+  }
+}
