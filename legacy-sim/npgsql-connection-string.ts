@@ -28,6 +28,8 @@ export function parseKeywordPairs(text: string): Map<string, string> {
   const pairs = new Map<string, string>()
   let i = 0
   while (i < text.length) {
+    while (i < text.length && (text[i] === ';' || text[i] === ' ')) i++ // empty segments
+    if (i >= text.length) break
     const eq = text.indexOf('=', i)
     if (eq < 0) {
       if (text.slice(i).trim() !== '') throw new Error('connection string: a keyword without a value')
