@@ -22,6 +22,8 @@ const CANONICAL_INT = /^(0|[1-9][0-9]{0,9})$/
 // ASCII-only also makes OrdinalIgnoreCase equal to a plain ASCII case fold (no ſ → S surprises).
 const PLAIN_TYPE = /^[!$'()*,\-.\/0-9:;=?@A-Z\[\]^_`a-z{|}~]*$/
 const PLAIN_NAME = /^[!$'()*,\-.\/0-9:;=?@A-Z\[\]^_`a-z{|}~]*$/
+const PLUS_NAME = /^[!$'()*+,\-.\/0-9:;=?@A-Z\[\]^_`a-z{|}~]*$/
+const KNOWN_NAMES = new Set(['page', 'pagesize', 'type', 'pharmacyid'])
 
 const ALL_TYPES: readonly PrescriptionType[] = PRESCRIPTION_TYPES
 const NO_TYPES: readonly PrescriptionType[] = Object.freeze([])
@@ -57,9 +59,15 @@ export function parseListRequest(rawUrl: string, withPharmacyId: boolean, maxPag
       const eq = part.indexOf('=')
       const name = eq < 0 ? part : part.slice(0, eq)
       const value = eq < 0 ? '' : part.slice(eq + 1)
-      // A name that might decode to one of ours (%xx, +) or fold differently (non-ASCII) is not ours to judge.
-      if (!PLAIN_NAME.test(name)) return QUERY
-      switch (name.toLowerCase()) {
+      // A name that might decode to one of ours (%xx) or fold differently (non-ASCII) is not ours to judge;
+      // `+` decodes to a blank, so a name is ours only if it is ours without its pluses (then defer).
+      let folded = name.toLowerCase()
+      if (!PLAIN_NAME.test(name)) {
+        if (!PLUS_NAME.test(name)) return QUERY
+        if (KNOWN_NAMES.has(folded.replaceAll('+', ''))) return QUERY
+        folded = ''
+      }
+      switch (folded) {
         case 'page':
           if (pageText !== undefined || eq < 0) return QUERY
           pageText = value
