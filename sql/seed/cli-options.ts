@@ -27,6 +27,7 @@ Exit codes: 0 done, 1 the server failed or could not be reached, 2 bad options.`
 export type CliCommand = { kind: 'help' } | { kind: 'seed'; options: SeedOptions }
 
 export class CliUsageError extends Error {
+  override readonly name = 'CliUsageError'
   readonly code = 'SEED_USAGE'
 }
 

@@ -3,6 +3,7 @@
 import pg from 'pg'
 
 export class SeedServerUnreachable extends Error {
+  override readonly name = 'SeedServerUnreachable'
   readonly code = 'SEED_SERVER_UNREACHABLE'
 }
 
