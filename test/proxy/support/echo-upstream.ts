@@ -27,9 +27,13 @@ export async function startEchoUpstream(port = 0): Promise<EchoUpstream> {
     },
   }
   const server = http.createServer((req, res) => {
-    req.resume()
+    let received = 0
+    req.on('data', (chunk: Buffer) => (received += chunk.length))
     req.on('end', () => {
-      const body = Buffer.from(`legacy ${req.method} ${req.url}`)
+      // Under /echo the answer describes the request as the upstream saw it.
+      const body = req.url?.startsWith('/echo')
+        ? Buffer.from(JSON.stringify({ method: req.method, url: req.url, rawHeaders: req.rawHeaders, received }))
+        : Buffer.from(`legacy ${req.method} ${req.url}`)
       if (upstream.mode === 'hang-headers') return
       if (upstream.mode === 'hang-body') {
         res.writeHead(200, { 'Content-Length': body.length * 2 })
