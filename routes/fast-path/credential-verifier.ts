@@ -55,6 +55,9 @@ export class CredentialVerifier {
   readonly #secret = randomBytes(32)
   readonly #rows = new Map<string, UserRow>()
   readonly #outcomes = new Map<string, { matches: boolean; expiresAt: number }>()
+  // Single flight: a burst of requests for one user asks ArzSw once and runs BCrypt once.
+  readonly #rowsInFlight = new Map<string, Promise<UserRow | null>>()
+  readonly #checksInFlight = new Map<string, Promise<boolean>>()
 
   constructor(options: CredentialVerifierOptions) {
     this.#options = options
@@ -93,8 +96,15 @@ export class CredentialVerifier {
       matches = cached.matches
       if (matches) this.#emit('cached')
     } else {
-      matches = await passwordMatches(row, credentials.password)
-      remember(this.#outcomes, key, { matches, expiresAt: now + this.#options.outcomeTtlMs })
+      let check = this.#checksInFlight.get(key)
+      if (check === undefined) {
+        check = passwordMatches(row, credentials.password).then((result) => {
+          remember(this.#outcomes, key, { matches: result, expiresAt: this.#now() + this.#options.outcomeTtlMs })
+          return result
+        }).finally(() => this.#checksInFlight.delete(key))
+        this.#checksInFlight.set(key, check)
+      }
+      matches = await check
       if (matches) this.#emit('verified')
     }
     if (!matches) {
@@ -104,10 +114,19 @@ export class CredentialVerifier {
     return { kind: 'verified', connectionString: row.connectionString }
   }
 
-  async #userRow(login: string): Promise<UserRow | null> {
-    const now = this.#now()
+  #userRow(login: string): Promise<UserRow | null> | UserRow {
     const known = this.#rows.get(login)
-    if (known !== undefined && now - known.readAt < this.#options.userRowTtlMs) return known
+    if (known !== undefined && this.#now() - known.readAt < this.#options.userRowTtlMs) return known
+    let reading = this.#rowsInFlight.get(login)
+    if (reading === undefined) {
+      reading = this.#readUserRow(login).finally(() => this.#rowsInFlight.delete(login))
+      this.#rowsInFlight.set(login, reading)
+    }
+    return reading
+  }
+
+  async #readUserRow(login: string): Promise<UserRow | null> {
+    const now = this.#now()
     const result = await this.#pool.query<string[]>({
       ...(this.#options.preparedStatements ? { name: USER_STATEMENT } : {}),
       text: USER_SQL, values: [login], rowMode: 'array', types: RAW_TEXT,

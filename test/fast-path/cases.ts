@@ -44,7 +44,7 @@ const LIST: RouteId = 'v2.rezept.list'
 const PHARMACY: RouteId = 'v2.rezept.pharmacy'
 const PATHS: Record<RouteId, string> = { 'v2.rezept.list': '/v2/rezept', 'v2.rezept.pharmacy': '/v2/rezept/status' }
 
-function same(name: string, routeId: RouteId, query: string, user: CaseUser = 'klein', extra: Partial<FastPathCase> = {}): FastPathCase {
+function same(name: string, routeId: RouteId, query: string, user: CaseUser | null = 'klein', extra: Partial<FastPathCase> = {}): FastPathCase {
   return { name, routeId, method: 'GET', rawUrl: PATHS[routeId] + query, headers: {}, user, expect: 'same', ...extra }
 }
 
