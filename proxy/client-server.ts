@@ -3,7 +3,7 @@
 // shutdown: stop accepting, finish what is in flight (bounded), then close.
 import { randomUUID } from 'node:crypto'
 import http, { type IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import net, { type AddressInfo, type Socket } from 'node:net'
 import type { FastAnswer, FastPath, FastPathRequest, RouteId } from '../routes/fast-path/contract.ts'
 import type { FlagStore } from '../routes/flag-store.ts'
 import { matchRoute } from '../routes/route-table.ts'
@@ -28,7 +28,10 @@ export class ClientServer {
   readonly #options: ClientServerOptions
   readonly #fastPaths = new Map<RouteId, FastPath>()
   #closing = false
-  #inFlight = 0
+  /** Answers not yet finished; on shutdown each is told to close its connection when done. */
+  readonly #open = new Set<ServerResponse>()
+  /** Each connection and when its last answer ended (0 while one is being answered). */
+  readonly #idleSince = new Map<Socket, number>()
 
   constructor(options: ClientServerOptions) {
     this.#options = options
@@ -36,10 +39,14 @@ export class ClientServer {
     // Legacy clients poll every few minutes; keep-alive longer than the usual 5 s saves handshakes,
     // and it stays below typical load-balancer idle timeouts (60 s).
     this.server = http.createServer({ keepAliveTimeout: 55_000, requestTimeout: 0 }, (req, res) => this.#handle(req, res))
+    this.server.on('connection', (socket: Socket) => {
+      this.#idleSince.set(socket, performance.now())
+      socket.once('close', () => this.#idleSince.delete(socket))
+    })
   }
 
   get inFlight(): number {
-    return this.#inFlight
+    return this.#open.size
   }
 
   async listen(): Promise<string> {
@@ -56,13 +63,15 @@ export class ClientServer {
 
   #handle(req: IncomingMessage, res: ServerResponse): void {
     const startedAt = performance.now()
-    this.#inFlight++
+    this.#open.add(res)
+    this.#idleSince.set(req.socket, 0)
     const incomingId = req.headers['x-request-id']
     const requestId = typeof incomingId === 'string' && incomingId !== '' ? incomingId : randomUUID()
     let servedBy: ServedBy = 'legacy'
     const route = matchRoute(req.method, req.url)
     res.once('close', () => {
-      this.#inFlight--
+      this.#open.delete(res)
+      if (this.#idleSince.has(req.socket)) this.#idleSince.set(req.socket, performance.now())
       if (this.#options.events.listening) {
         this.#options.events.emit({
           type: 'request.served',
@@ -75,7 +84,7 @@ export class ClientServer {
         })
       }
     })
-    const exchange = { requestId, hasRequestId: incomingId !== undefined, startedAt, json: wantsJson(req.headers), closeConnection: this.#closing }
+    const exchange = { requestId, hasRequestId: incomingId !== undefined, startedAt, json: wantsJson(req.headers) }
     if (this.#closing) res.shouldKeepAlive = false
 
     // A body on a fast route goes to the legacy: the fast paths answer reads only (API.md §4, §5).
@@ -115,6 +124,17 @@ export class ClientServer {
     )
   }
 
+  #endQuietConnections(): void {
+    const now = performance.now()
+    for (const [socket, since] of this.#idleSince) {
+      if (since !== 0 && now - since > QUIET_MS) {
+        this.#idleSince.delete(socket)
+        socket.end()
+        socket.destroySoon()
+      }
+    }
+  }
+
   #sendFast(res: ServerResponse, answer: FastAnswer, startedAt: number): void {
     const headers: Record<string, string | number> = { 'Content-Type': answer.contentType, 'Content-Length': answer.body.length }
     if (this.#options.serverTiming()) headers['Server-Timing'] = `${answer.servedBy};dur=${(performance.now() - startedAt).toFixed(1)}`
@@ -128,12 +148,23 @@ export class ClientServer {
    */
   async shutdown(graceMs: number): Promise<void> {
     this.#closing = true
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()))
+    // Answers still to be written say `Connection: close`, so their connections end with them.
+    for (const res of this.#open) if (!res.headersSent) res.shouldKeepAlive = false
+    // Not http.Server#close: it also cuts idle keep-alive connections at once, and a request the
+    // client is sending on one at that moment would be lost. Stop accepting only, then end a
+    // connection once it has been quiet a while (a client that still uses it gets `close` answers).
+    const closed = new Promise<void>((resolve) => net.Server.prototype.close.call(this.server, () => resolve()))
+    const sweep = setInterval(() => this.#endQuietConnections(), QUIET_SWEEP_MS)
     const grace = setTimeout(() => this.server.closeAllConnections(), graceMs)
     await closed
+    clearInterval(sweep)
     clearTimeout(grace)
   }
 }
+
+/** A connection idle this long during shutdown is ended: long past a busy client's next request. */
+const QUIET_MS = 250
+const QUIET_SWEEP_MS = 50
 
 function hasBody(req: IncomingMessage): boolean {
   const length = req.headers['content-length']

@@ -28,8 +28,6 @@ export interface Exchange {
   readonly hasRequestId: boolean
   readonly startedAt: number
   readonly json: boolean
-  /** Set once shutdown began: the answer closes its connection. */
-  readonly closeConnection: boolean
 }
 
 interface PassState {
@@ -113,7 +111,6 @@ export class LegacyUpstream {
     state.proxyReq?.setTimeout(state.timeouts.bodyTimeoutMs)
     const extra: string[] = []
     if (this.#options.settings().serverTiming) extra.push('Server-Timing', `legacy;dur=${(performance.now() - state.exchange.startedAt).toFixed(1)}`)
-    if (state.exchange.closeConnection) extra.push('Connection', 'close')
     if (!res.headersSent) {
       res.writeHead(proxyRes.statusCode ?? 502, proxyRes.statusMessage, clientResponseHeaders(proxyRes.rawHeaders, extra))
     }
@@ -153,7 +150,6 @@ export class LegacyUpstream {
     if (res) {
       const extra: Record<string, string> = {}
       if (this.#options.settings().serverTiming) extra['Server-Timing'] = `legacy;dur=${(performance.now() - state.exchange.startedAt).toFixed(1)}`
-      if (state.exchange.closeConnection) extra.Connection = 'close'
       sendProxyError(res, code, state.exchange.json, extra)
     }
   }
