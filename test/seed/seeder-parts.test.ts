@@ -114,3 +114,23 @@ t.test('on a terminal the progress is one redrawn bar; elsewhere it is plain lin
     'seed:   0 % after 0.0 s: gross: eMuster16 daten\n',
   ])
 })
+
+t.test('a failing step stops the chains and names the step', async (t) => {
+  const { runChains } = await import('../../sql/seed/chain-runner.ts')
+  const { connect } = await import('../../sql/seed/database-setup.ts')
+  const { pgAdminUrl } = await import('../support/services.ts')
+  const clients = [await connect(pgAdminUrl()), await connect(pgAdminUrl())]
+  const done: string[] = []
+  const step = (label: string, text: string) => ({ label, weight: 1, statements: [{ text, values: [] }] })
+  try {
+    await t.rejects(
+      runChains(clients, [[step('fine', 'SELECT 1'), step('broken', 'SELECT no_such_column')], [step('slow', 'SELECT pg_sleep(0.2)'), step('never', 'SELECT 2')]],
+        (task) => done.push(task.label)),
+      { message: /seeding step "broken" failed: column "no_such_column" does not exist/ },
+    )
+    t.notOk(done.includes('never'), 'the other chain does not start its next step')
+    t.ok(done.includes('fine'))
+  } finally {
+    await Promise.all(clients.map((c) => c.end()))
+  }
+})
