@@ -1,5 +1,5 @@
 // API.md §4 and §5 over HTTP with byte-exact bodies: which rows are new, per-type paging, clamping, 32-bit arithmetic, the field quirks.
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { basic, call, createSimFixture, PLAIN_USER, type SimFixture } from './sim-fixture.ts'
 
 const PLAIN = { authorization: basic(PLAIN_USER.login, PLAIN_USER.password) }
@@ -9,13 +9,12 @@ const TRICKY_JSON = '"\\u003C\\u00C4rzt \\u0022A\\u0026B\\u0022 \\u002B\\u0027x\
 const AVS = '"avsSystem":{"manufacturer":"GfAL","name":"ArzTi","version":"3.0"}'
 
 /** Checks every volatile timestamp's form and replaces it with <now>. */
-function stamped(t: Tap.Test, body: string): string {
+function stamped(t: Test, body: string): string {
   return body.replace(/"(delivery|response)Timestamp":"([^"]+)"/g, (_all, kind: string, value: string) => {
     t.match(value, NOW, `${kind}Timestamp has the UtcNow form`)
     return `"${kind}Timestamp":"<now>"`
   })
 }
-declare namespace Tap { type Test = typeof t }
 
 async function seed(f: SimFixture): Promise<void> {
   // eMuster16: 10 (two status rows, tricky XML, bigint above 2^53), 11 (three daten rows), 12 (transfer NULL only),
