@@ -48,10 +48,25 @@ export function quoteIdentifier(name: string): string {
   return `"${name.replaceAll('"', '""')}"`
 }
 
-export async function recreateDatabase(admin: pg.Client, database: string): Promise<void> {
-  // FORCE ends sessions still connected to an old copy (a simulator left running, say).
-  await admin.query(`DROP DATABASE IF EXISTS ${quoteIdentifier(database)} WITH (FORCE)`)
-  await admin.query(`CREATE DATABASE ${quoteIdentifier(database)}`)
+/**
+ * Drops and creates the databases, each on its own connection at the same time: every DROP DATABASE
+ * waits for a checkpoint, and concurrent requests share one (measured: 6 s per drop one after
+ * another on a busy server, about the same for all four at once).
+ */
+export async function recreateDatabases(adminUrl: string, databases: readonly string[]): Promise<void> {
+  const opened = await Promise.allSettled(databases.map(() => connect(adminUrl)))
+  const clients = opened.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []))
+  try {
+    const failure = opened.find((result) => result.status === 'rejected')
+    if (failure) throw failure.reason
+    await Promise.all(databases.map(async (database, i) => {
+      // FORCE ends sessions still connected to an old copy (a simulator left running, say).
+      await clients[i]!.query(`DROP DATABASE IF EXISTS ${quoteIdentifier(database)} WITH (FORCE)`)
+      await clients[i]!.query(`CREATE DATABASE ${quoteIdentifier(database)}`)
+    }))
+  } finally {
+    await Promise.all(clients.map((client) => client.end().catch(() => {})))
+  }
 }
 
 /** Settings for this session only; the schema and the server's configuration stay untouched. */

@@ -3,7 +3,7 @@
 import type pg from 'pg'
 import { loadArzSw } from './arzsw-loader.ts'
 import { runChains } from './chain-runner.ts'
-import { connect, prepareLoadingSession, recreateDatabase, urlForDatabase } from './database-setup.ts'
+import { connect, prepareLoadingSession, recreateDatabases, urlForDatabase } from './database-setup.ts'
 import { readLegacySchema } from './legacy-schema.ts'
 import { planTenant, planWeight, type LoadTask, type TenantPlan } from './load-plan.ts'
 import { serverAddressOf } from './npgsql-connection-string.ts'
@@ -77,13 +77,8 @@ export async function seed(options: SeedOptions, onProgress: (progress: SeedProg
     onProgress({ phase, tenant, label, done: Math.min(done, total), total })
   }
 
-  const admin = await connect(settings.adminUrl)
-  try {
-    report('databases', null, 'creating databases')
-    for (const database of [names.arzsw, ...TENANT_KEYS.map((t) => names.tenants[t])]) await recreateDatabase(admin, database)
-  } finally {
-    await admin.end()
-  }
+  report('databases', null, 'creating databases')
+  await recreateDatabases(settings.adminUrl, [names.arzsw, ...TENANT_KEYS.map((t) => names.tenants[t])])
   report('arzsw', null, 'ArzSw tenants and users', setupWeight / 2)
   const arzsw = await connect(urlForDatabase(settings.adminUrl, names.arzsw))
   try {

@@ -36,13 +36,14 @@ export async function databaseChecksums(database: string): Promise<Record<string
 /** Drops the databases of a prefix (tests clean up after themselves). */
 export async function dropSeeded(prefix: string): Promise<void> {
   const names = seedDatabaseNames(prefix)
-  const admin = new pg.Client({ connectionString: pgAdminUrl() })
-  await admin.connect()
-  try {
-    for (const name of [names.arzsw, ...Object.values(names.tenants)]) {
+  // In parallel: each DROP DATABASE waits for a checkpoint, and concurrent ones share it.
+  await Promise.all([names.arzsw, ...Object.values(names.tenants)].map(async (name) => {
+    const admin = new pg.Client({ connectionString: pgAdminUrl() })
+    await admin.connect()
+    try {
       await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)
+    } finally {
+      await admin.end()
     }
-  } finally {
-    await admin.end()
-  }
+  }))
 }
