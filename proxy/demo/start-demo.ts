@@ -5,7 +5,6 @@ import { startLegacySim } from '../../legacy-sim/server.ts'
 import { seed, seedDatabaseNames, SEED_USERS } from '../../sql/seed/seed.ts'
 import { startEmbeddedPostgres } from './embedded-postgres.ts'
 
-export const DEMO_PREFIX = 'demo_'
 const DEFAULT_PG_ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres'
 
 export interface Demo {
@@ -15,12 +14,21 @@ export interface Demo {
   close(): Promise<void>
 }
 
-export async function startDemo(options: { pgAdminUrl?: string; maxPageSize: number; environment: string; log: (message: string) => void }): Promise<Demo> {
+export interface DemoOptions {
+  readonly pgAdminUrl?: string
+  readonly prefix: string
+  readonly rows: number
+  readonly maxPageSize: number
+  readonly environment: string
+  readonly log: (message: string) => void
+}
+
+export async function startDemo(options: DemoOptions): Promise<Demo> {
   const candidate = options.pgAdminUrl ?? DEFAULT_PG_ADMIN_URL
   let adminUrl = candidate
   let stopPostgres = async () => {}
   if (await reachable(candidate)) {
-    options.log('demo: using the PostgreSQL at PG_ADMIN_URL (databases prefixed demo_)')
+    options.log(`demo: using the PostgreSQL at PG_ADMIN_URL (databases prefixed ${options.prefix})`)
   } else {
     options.log('demo: no PostgreSQL reachable; starting an embedded one')
     const embedded = await startEmbeddedPostgres()
@@ -28,9 +36,9 @@ export async function startDemo(options: { pgAdminUrl?: string; maxPageSize: num
     stopPostgres = () => embedded.stop()
   }
   options.log('demo: seeding a small data set')
-  await seed({ adminUrl, prefix: DEMO_PREFIX, rows: 2000, kleinRows: 500 })
+  await seed({ adminUrl, prefix: options.prefix, rows: options.rows, kleinRows: 300 })
   const arzsw = new URL(adminUrl)
-  arzsw.pathname = `/${seedDatabaseNames(DEMO_PREFIX).arzsw}`
+  arzsw.pathname = `/${seedDatabaseNames(options.prefix).arzsw}`
   const arzswUrl = arzsw.toString()
   const sim = await startLegacySim({ arzswUrl, host: '127.0.0.1', port: 0, maxPageSize: options.maxPageSize, environment: options.environment })
   const user = SEED_USERS[0]!
