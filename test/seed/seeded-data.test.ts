@@ -1,5 +1,6 @@
+import { readFile } from 'node:fs/promises'
 import bcrypt from 'bcryptjs'
-import type pg from 'pg'
+import pg from 'pg'
 import t from 'tap'
 import {
   EDGE_CASES, edgeRowId, PRESCRIPTION_TYPES, SEED_USERS, seedDatabaseNames, typeCounts, type PrescriptionType, type SeedReport,
@@ -167,9 +168,7 @@ t.test('the schemas are exactly the legacy ones: same tables, columns and indexe
     UNION ALL SELECT 'constraint ' || conrelid::regclass || ' ' || pg_get_constraintdef(oid) FROM pg_constraint WHERE connamespace = 'public'::regnamespace
     UNION ALL SELECT 'function ' || proname FROM pg_proc WHERE pronamespace = 'public'::regnamespace
     ORDER BY 1`)).rows.map((r) => r.line)
-  const { readFile } = await import('node:fs/promises')
-  const pgModule = await import('pg')
-  const admin = new pgModule.default.Client({ connectionString: pgAdminUrl() })
+  const admin = new pg.Client({ connectionString: pgAdminUrl() })
   await admin.connect()
   try {
     for (const [file, seeded] of [['apoti', db.gross], ['arzsw', db.arzsw]] as const) {
