@@ -109,6 +109,7 @@ async function seedTenant(adminUrl: string, plan: TenantPlan, report: Reporter):
     await runChains(clients, plan.loadChains, taskDone('load'))
     await runChains(clients, plan.indexTasks.map((task) => [task]), taskDone('indexes'))
     await runChains(clients, plan.finishTasks.map((task) => [task]), taskDone('analyze'))
+    report('analyze', plan.tenant, 'counting new prescriptions')
     const newPrescriptions = await countNew(clients[0]!)
     const size = await clients[0]!.query<{ bytes: string }>('SELECT pg_database_size(current_database())::text AS bytes')
     return {
