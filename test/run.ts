@@ -2,14 +2,13 @@
 // for this run), notes whether Redis is, runs tap, enforces the coverage floor and ends with the line
 // `N passed, N failed` counted from tap's saved results.
 import { spawn } from 'node:child_process'
-import { readdir, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Parser } from 'tap-parser'
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../proxy/demo/embedded-postgres.ts'
 import { checkCoverage } from './support/coverage-gate.ts'
 import { pgAdminUrl, postgresReachable, redisReachable, redisUrl } from './support/services.ts'
-
-const RESULTS_DIR = '.tap/test-results'
 
 async function main(): Promise<number> {
   let embedded: EmbeddedPostgresHandle | undefined
@@ -29,11 +28,14 @@ async function main(): Promise<number> {
     env.FASTPATH_TEST_REDIS = 'unavailable'
   }
 
-  await rm(RESULTS_DIR, { recursive: true, force: true })
-  const tapExit = await run('tap', process.argv.slice(2), env)
+  // The raw TAP of this run goes to a file of its own, so runs side by side never mix their counts.
+  const resultsDir = await mkdtemp(join(tmpdir(), 'arzti-fastpath-tap-'))
+  const testArgs = await expandFolders(process.argv.slice(2))
+  const tapExit = await run('tap', ['--output-dir', resultsDir, ...testArgs], env)
   if (embedded) await embedded.stop()
 
-  const counts = await countResults(RESULTS_DIR)
+  const counts = await countResults(resultsDir)
+  await rm(resultsDir, { recursive: true, force: true })
   // tap failing with nothing failed in the saved results means a file crashed before reporting.
   if (tapExit !== 0 && counts.fail === 0) counts.fail = 1
   const coverageOk = process.argv.length > 2 ? true : await checkCoverage()
@@ -48,29 +50,60 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<n
   })
 }
 
-async function countResults(dir: string): Promise<{ pass: number; fail: number; skip: number }> {
-  const totals = { pass: 0, fail: 0, skip: 0 }
-  let files: string[] = []
-  try {
-    files = (await readdir(dir, { recursive: true })).filter((f) => f.endsWith('.tap'))
-  } catch {
-    return totals
-  }
+interface Counts { pass: number; fail: number; skip: number }
+
+/** Every leaf assertion of every file, from the raw TAP tap saved per test file. */
+async function countResults(dir: string): Promise<Counts> {
+  const totals: Counts = { pass: 0, fail: 0, skip: 0 }
+  const files = (await readdir(dir, { recursive: true })).filter((f) => f.endsWith('.tap'))
   for (const file of files) {
     const text = await readFile(join(dir, file), 'utf8')
     await new Promise<void>((resolve) => {
-      const parser = new Parser({ flat: true }, (results) => {
-        totals.pass += results.pass - results.skip - results.todo
-        totals.fail += results.fail
-        totals.skip += results.skip + results.todo
-        // A file that bailed out or crashed without a plan counts as one failure.
+      const root = new Parser()
+      countLeaves(root, totals)
+      root.on('complete', (results) => {
         if (!results.ok && results.fail === 0) totals.fail += 1
         resolve()
       })
-      parser.end(text)
+      root.end(text)
     })
   }
   return totals
+}
+
+/**
+ * A subtest shows up twice in TAP: as its own parser's assertions and as one summary line in its
+ * parent. Count the assertions of every level and take one summary line off per child, so only leaf
+ * assertions remain; a child that failed with no failing assertion (a crash, a bad plan) is one failure.
+ */
+function countLeaves(parser: Parser, totals: Counts): void {
+  parser.on('assert', (a) => {
+    if (a.skip || a.todo) totals.skip += 1
+    else if (a.ok) totals.pass += 1
+    else totals.fail += 1
+  })
+  parser.on('child', (child: Parser) => {
+    countLeaves(child, totals)
+    child.on('complete', (results) => {
+      if (results.ok) totals.pass -= 1
+      else if (results.fail > 0) totals.fail -= 1
+    })
+  })
+}
+
+/** tap takes files, not folders: `node test/run.ts test/seed` runs the test files below test/seed. */
+async function expandFolders(args: string[]): Promise<string[]> {
+  const expanded: string[] = []
+  for (const arg of args) {
+    const isFolder = !arg.startsWith('-') && (await stat(arg).then((s) => s.isDirectory(), () => false))
+    if (!isFolder) {
+      expanded.push(arg)
+      continue
+    }
+    const entries = await readdir(arg, { recursive: true })
+    expanded.push(...entries.filter((e) => e.endsWith('.test.ts')).sort().map((e) => join(arg, e)))
+  }
+  return expanded
 }
 
 function redact(url: string): string {
