@@ -18,38 +18,54 @@ export interface NewPrescriptionStatements {
 }
 
 // "New" (API.md §4): a daten row with transfer_arz = false (NULL is not false) and no status row
-// ABGERECHNET. Its daten row: the lowest-id daten row with transfer_arz = false. Its status row: the
-// lowest-id status row of any value. LATERAL ... LIMIT 1 keeps both to one row per prescription.
+// ABGERECHNET. The candidates are read from the daten side: the daten rows still to be collected are
+// a few percent, and fastpath_<type>_daten_new (sql/indexes/) holds exactly them, in main-id order.
+// Reading main ids from daten instead of EXISTS over the main table is the same set: daten's main id
+// is a foreign key to the main table, and a NULL one belongs to no prescription.
+function candidatesSql(t: PrescriptionType): string {
+  return `SELECT DISTINCT dn.${t.mainId} AS id
+          FROM ${t.daten} dn
+         WHERE dn.transfer_arz = false AND dn.${t.mainId} IS NOT NULL
+         ORDER BY dn.${t.mainId} DESC`
+}
+
+function notBilled(t: PrescriptionType, id: string): string {
+  return `NOT EXISTS (SELECT 1 FROM ${t.status} ab WHERE ab.${t.mainId} = ${id} AND ab.rezept_status = 'ABGERECHNET')`
+}
+
+// The page is cut from the ids alone (OFFSET/LIMIT per type, id DESC) before anything wide is read,
+// so a deep page walks a small index, and only the page's rows touch the main, daten and status tables.
+// Its daten row: the lowest-id daten row with transfer_arz = false. Its status row: the lowest-id
+// status row of any value. LATERAL ... LIMIT 1 keeps both to one row per prescription.
 function pageSql(t: PrescriptionType): string {
   return `SELECT m.${t.mainId}, ${t.withLieferId ? 'm.rz_liefer_id' : 'NULL'}, m.${t.numberColumn},
        d.${t.datenId}, d.rezept_uuid, d.xml_request,
        s.abrechen_status, s.rezept_status, s.status_abfrage_datum, s.status_abfrage_zeit
-  FROM ${t.main} m
+  FROM (SELECT c.id
+          FROM (${candidatesSql(t)}) c
+         WHERE ${notBilled(t, 'c.id')}
+         ORDER BY c.id DESC
+        OFFSET $1 LIMIT $2) p
+  JOIN ${t.main} m ON m.${t.mainId} = p.id
  CROSS JOIN LATERAL (
        SELECT dn.${t.datenId}, dn.rezept_uuid, dn.xml_request
          FROM ${t.daten} dn
-        WHERE dn.${t.mainId} = m.${t.mainId} AND dn.transfer_arz = false
+        WHERE dn.${t.mainId} = p.id AND dn.transfer_arz = false
         ORDER BY dn.${t.datenId}
         LIMIT 1) d
   LEFT JOIN LATERAL (
        SELECT st.abrechen_status, st.rezept_status, st.status_abfrage_datum, st.status_abfrage_zeit
          FROM ${t.status} st
-        WHERE st.${t.mainId} = m.${t.mainId}
+        WHERE st.${t.mainId} = p.id
         ORDER BY st.${t.statusId}
         LIMIT 1) s ON true
- WHERE NOT EXISTS (SELECT 1 FROM ${t.status} ab
-                    WHERE ab.${t.mainId} = m.${t.mainId} AND ab.rezept_status = 'ABGERECHNET')
- ORDER BY m.${t.mainId} DESC
-OFFSET $1 LIMIT $2`
+ ORDER BY p.id DESC`
 }
 
 function countSql(t: PrescriptionType): string {
   return `SELECT count(*)
-  FROM ${t.main} m
- WHERE EXISTS (SELECT 1 FROM ${t.daten} dn
-                WHERE dn.${t.mainId} = m.${t.mainId} AND dn.transfer_arz = false)
-   AND NOT EXISTS (SELECT 1 FROM ${t.status} ab
-                    WHERE ab.${t.mainId} = m.${t.mainId} AND ab.rezept_status = 'ABGERECHNET')`
+  FROM (${candidatesSql(t)}) c
+ WHERE ${notBilled(t, 'c.id')}`
 }
 
 export function newPrescriptionStatements(t: PrescriptionType): NewPrescriptionStatements {
