@@ -63,9 +63,10 @@ export function pathSegments(rawPath: string): string[] | null {
   return path.split('/')
 }
 
-function matchTemplate(route: RouteTemplate, segments: string[]): { urlVersion: string | null; parameters: string[] } | null {
+function matchTemplate(route: RouteTemplate, segments: string[]): { urlVersion: string | null; urlVersionText: string; parameters: string[] } | null {
   if (route.segments.length !== segments.length) return null
   let urlVersion: string | null = null
+  let urlVersionText = ''
   const parameters: string[] = []
   for (let i = 0; i < segments.length; i++) {
     const want = route.segments[i]!
@@ -75,14 +76,15 @@ function matchTemplate(route: RouteTemplate, segments: string[]): { urlVersion: 
     } else if ('version' in want) {
       // The apiVersion route constraint: "v" then something that parses as a version.
       if (got[0] !== 'v' && got[0] !== 'V') return null
-      urlVersion = canonicalVersion(got.slice(1))
+      urlVersionText = got.slice(1)
+      urlVersion = canonicalVersion(urlVersionText)
       if (urlVersion === null) return null
     } else {
       if (!fitsInteger(got, 'int32' in want ? 32 : 64)) return null
       parameters.push(got)
     }
   }
-  return { urlVersion, parameters }
+  return { urlVersion, urlVersionText, parameters }
 }
 
 const DEFAULT_VERSION = '2.0'
@@ -95,16 +97,22 @@ export function matchRoute(routes: readonly RouteTemplate[], method: string, raw
     if (m === null) continue
     if (route.versions !== null) {
       let requested = m.urlVersion
+      // Asp.Versioning quotes the version as the client wrote it; the default when none was given.
+      let requestedText = m.urlVersionText
       if (versionHeader !== undefined && versionHeader !== '') {
         const fromHeader = canonicalVersion(versionHeader)
         if (fromHeader === null) return { kind: 'version-problem', problem: 'invalid', version: versionHeader }
         if (requested !== null && requested !== fromHeader) {
-          return { kind: 'version-problem', problem: 'ambiguous', version: `${segments.find((s) => /^v/i.test(s))!.slice(1)}, ${versionHeader}` }
+          return { kind: 'version-problem', problem: 'ambiguous', version: `${m.urlVersionText}, ${versionHeader}` }
         }
         requested = fromHeader
+        requestedText = versionHeader
       }
-      requested ??= DEFAULT_VERSION
-      if (!route.versions.includes(requested)) return { kind: 'version-problem', problem: 'unsupported', version: requested }
+      if (requested === null) {
+        requested = DEFAULT_VERSION
+        requestedText = DEFAULT_VERSION
+      }
+      if (!route.versions.includes(requested)) return { kind: 'version-problem', problem: 'unsupported', version: requestedText }
     }
     const endpoint = route.methods.get(method)
     if (endpoint === undefined) return { kind: 'method-not-allowed', allow: [...route.methods.keys()].join(', ') }
