@@ -95,30 +95,21 @@ export async function answerStatusUpdate(request: RouteRequest): Promise<void> {
         errors.push(`Unknown prescription type: ${update.type}`)
         continue
       }
-      const daten = await client.query<{ daten_id: number; main_id: number | null }>(
-        `SELECT ${table.datenId} AS daten_id, ${table.mainId} AS main_id FROM ${table.daten} WHERE rezept_uuid = $1 LIMIT 1`, [update.rezeptUuid])
-      const row = daten.rows[0]
-      if (row === undefined) {
-        errors.push(`${table.name} prescription not found: ${update.rezeptUuid}`)
-        continue
+      try {
+        if (await applyOne(client, table, update, changes)) successCount++
+        else errors.push(`${table.name} prescription not found: ${update.rezeptUuid}`)
+      } catch (error) {
+        // The legacy catches a failing lookup per update and goes on, on a transaction PostgreSQL has
+        // now aborted: later lookups fail with 25P02, and SaveChanges (if anything is pending) fails.
+        errors.push(`Error updating ${update.rezeptUuid}: ${pgFailureText(error)}`)
       }
-      if (update.transferArz !== null) changes.push({ kind: 'transfer', table, datenId: row.daten_id, value: update.transferArz })
-      if (update.status !== null && update.status !== '') {
-        const status = await client.query<{ status_id: number }>(
-          `SELECT ${table.statusId} AS status_id FROM ${table.status} WHERE ${table.mainId} = $1 ORDER BY ${table.statusId} LIMIT 1`, [row.main_id])
-        const today = serverToday()
-        const existing = status.rows[0]
-        changes.push(existing === undefined
-          ? { kind: 'status-insert', table, mainId: row.main_id, status: update.status, today }
-          : { kind: 'status-update', table, statusId: existing.status_id, status: update.status, today })
-      }
-      successCount++
     }
     try {
       await saveChanges(client, changes)
     } catch (error) {
       throw Object.assign(new Error(SAVE_FAILED), { cause: error })
     }
+    // COMMIT of an aborted transaction is answered ROLLBACK without an error, as Npgsql sees it too.
     await client.query('COMMIT')
   } catch (error) {
     failed = true
@@ -130,4 +121,23 @@ export async function answerStatusUpdate(request: RouteRequest): Promise<void> {
   const errorCount = failed ? updates.length : errors.length
   sendJson(res, 200, '{"success":' + (errorCount === 0) + ',"processedCount":' + updates.length + ',"successCount":' + successCount +
     ',"errorCount":' + errorCount + ',"errors":[' + errors.map(jsonString).join(',') + '],"responseTimestamp":' + jsonUtcNow() + '}')
+}
+
+/** One update's lookups (N+1: the daten row, then the status row); false when the daten row is missing. */
+async function applyOne(client: pg.PoolClient, table: PrescriptionTable, update: StatusUpdate, changes: PendingChange[]): Promise<boolean> {
+  const daten = await client.query<{ daten_id: number; main_id: number | null }>(
+    `SELECT ${table.datenId} AS daten_id, ${table.mainId} AS main_id FROM ${table.daten} WHERE rezept_uuid = $1 LIMIT 1`, [update.rezeptUuid])
+  const row = daten.rows[0]
+  if (row === undefined) return false
+  if (update.transferArz !== null) changes.push({ kind: 'transfer', table, datenId: row.daten_id, value: update.transferArz })
+  if (update.status !== null && update.status !== '') {
+    const status = await client.query<{ status_id: number }>(
+      `SELECT ${table.statusId} AS status_id FROM ${table.status} WHERE ${table.mainId} = $1 ORDER BY ${table.statusId} LIMIT 1`, [row.main_id])
+    const today = serverToday()
+    const existing = status.rows[0]
+    changes.push(existing === undefined
+      ? { kind: 'status-insert', table, mainId: row.main_id, status: update.status, today }
+      : { kind: 'status-update', table, statusId: existing.status_id, status: update.status, today })
+  }
+  return true
 }
