@@ -3,6 +3,7 @@
 // each mode does with a fast path that answers, defers, throws or hangs.
 import t from 'tap'
 import { request } from 'undici'
+import { pgAdminUrl } from '../support/services.ts'
 import { startEchoUpstream } from './support/echo-upstream.ts'
 import { proxyFor } from './support/proxy-under-test.ts'
 import { basic, headerValue, rawExchange } from './support/raw-exchange.ts'
@@ -99,13 +100,16 @@ t.test('the admin API refuses a wrong token, an unknown route id and an unknown 
 t.test('the admin paths other issues fill in answer already', async (t) => {
   const upstream = await startEchoUpstream()
   t.teardown(() => upstream.close())
-  const proxy = await proxyFor(t, { legacyUrl: upstream.url })
+  const proxy = await proxyFor(t, { legacyUrl: upstream.url, arzswUrl: pgAdminUrl() })
   t.same((await admin(proxy.adminUrl, 'GET', '/shadow/mismatches', undefined, null)).json, [], 'no token configured: loopback needs none')
   const metrics = await admin(proxy.adminUrl, 'GET', '/metrics', undefined, null)
   t.match(metrics.text, /fastpath_requests_in_flight \d/)
   const ready = await admin(proxy.adminUrl, 'GET', '/readyz', undefined, null)
   t.equal(ready.status, 200, 'the upstream answers its health route: ready')
-  t.same(ready.json, { ready: true, checks: { legacy: true } })
+  t.same(ready.json, { ready: true, checks: { legacy: true, arzsw: true } }, 'ArzSw is checked when configured')
+  const broken = await proxyFor(t, { legacyUrl: upstream.url, arzswUrl: 'postgres://nobody@127.0.0.1:1/none' })
+  const notReady = await admin(broken.adminUrl, 'GET', '/readyz', undefined, null)
+  t.same(notReady.json, { ready: false, checks: { legacy: true, arzsw: false } }, 'an unreachable ArzSw makes it not ready')
   const reload = await admin(proxy.adminUrl, 'POST', '/reload', undefined, null)
   t.same(reload.json, { reloaded: true, changed: [] })
 })
