@@ -30,7 +30,8 @@ export function parseBasicCredentials(header: string | undefined): { user: strin
   if (header === undefined) return null
   const space = header.indexOf(' ')
   if (space < 0 || header.slice(0, space).toLowerCase() !== 'basic') return null
-  const parameter = header.slice(space + 1).trim()
+  // Convert.FromBase64String skips white space inside the text.
+  const parameter = header.slice(space + 1).replace(/[ \t\r\n]/g, '')
   if (parameter === '' || !STRICT_BASE64.test(parameter)) return null
   const decoded = Buffer.from(parameter, 'base64').toString('utf8')
   const colon = decoded.indexOf(':')
@@ -50,12 +51,19 @@ async function passwordMatches(row: UserRow, password: string): Promise<boolean>
   return password === row.login_passwort
 }
 
-/** The tenant of an authenticated request, or null for a 401. A database error propagates. */
+/**
+ * The tenant of an authenticated request, or null for a 401. The legacy's handler wraps everything
+ * in one catch that fails the authentication, so an unreachable ArzSw is a 401 too, not a 500.
+ */
 export async function authenticate(arzsw: pg.Pool, authorization: string | undefined): Promise<AuthenticatedTenant | null> {
   const credentials = parseBasicCredentials(authorization)
   if (credentials === null) return null
-  const result = await arzsw.query<UserRow>(USER_LOOKUP_SQL, [credentials.user])
-  const row = result.rows[0]
+  let row: UserRow | undefined
+  try {
+    row = (await arzsw.query<UserRow>(USER_LOOKUP_SQL, [credentials.user])).rows[0]
+  } catch {
+    return null
+  }
   if (row === undefined) return null
   if (!(await passwordMatches(row, credentials.password))) return null
   return { loginName: credentials.user, connectionString: row.datenbank_connection_string }

@@ -34,14 +34,28 @@ export function createArzswPool(url: string): pg.Pool {
   return watched(new pg.Pool({ connectionString: url, types: simulatorTypes, max: 20, idleTimeoutMillis: IDLE_TIMEOUT_MS }))
 }
 
+/**
+ * Stands in for the pool of a connection string that does not parse: the legacy only fails when the
+ * controller creates its DbContext, inside its try, so every use must fail there, not earlier.
+ */
+function unusablePool(error: Error): pg.Pool {
+  const fail = () => Promise.reject(error)
+  return { query: fail, connect: fail, end: () => Promise.resolve() } as unknown as pg.Pool
+}
+
 export class TenantPools {
   readonly #pools = new Map<string, pg.Pool>()
 
-  /** The pool for a tenant's Npgsql connection string; throws when the string cannot be parsed. */
+  /** The pool for a tenant's Npgsql connection string; one that fails every query when the string cannot be parsed. */
   forConnectionString(connectionString: string): pg.Pool {
     let pool = this.#pools.get(connectionString)
     if (pool === undefined) {
-      const s = parseNpgsqlConnectionString(connectionString)
+      let s
+      try {
+        s = parseNpgsqlConnectionString(connectionString)
+      } catch (error) {
+        return unusablePool(error as Error)
+      }
       pool = watched(new pg.Pool({
         host: s.host, port: s.port, database: s.database, user: s.user, password: s.password,
         max: s.maxPoolSize, types: simulatorTypes, idleTimeoutMillis: IDLE_TIMEOUT_MS,

@@ -179,3 +179,18 @@ t.test('Swagger is served in Development only', async (t) => {
   t.equal((await call(live.sim.url, '/swagger/v2/swagger.json')).status, 404)
   t.match((await call(live.sim.url, '/v2/rezept', { headers: PLAIN })).body, /"environment":"Live"/)
 })
+
+t.test('an unreachable ArzSw fails the login with 401, as the legacy handler catches everything', async (t) => {
+  const { startLegacySim } = await import('../../legacy-sim/server.ts')
+  const sim = await startLegacySim({ arzswUrl: 'postgres://nobody@127.0.0.1:1/none' })
+  t.teardown(() => sim.close())
+  const r = await call(sim.url, '/v2/rezept', { headers: PLAIN })
+  t.equal(r.status, 401)
+  t.equal(r.headers.get('www-authenticate'), CHALLENGE)
+})
+
+t.test('white space inside the base64 credentials is skipped, as Convert.FromBase64String does', async (t) => {
+  const token = PLAIN.authorization.slice(6)
+  const r = await call(f.sim.url, '/v2/rezept', { headers: { authorization: `Basic ${token.slice(0, 4)} ${token.slice(4)}` } })
+  t.equal(r.status, 200)
+})

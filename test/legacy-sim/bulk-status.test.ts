@@ -172,3 +172,14 @@ t.test('a failing lookup is reported per update, aborts the transaction, and the
   'nothing to save: the COMMIT of the aborted transaction rolls back without an error')
   t.same((await g.apoti.query('SELECT transfer_arz FROM er_senderezepte_emuster16_daten ORDER BY 1')).rows, [{ transfer_arz: false }, { transfer_arz: false }], 'nothing was written')
 })
+
+t.test('a tenant connection string that does not parse fails inside the route, with its 500 text', async (t) => {
+  const bad = await createSimFixture('bulk_badcs')
+  t.teardown(() => bad.close())
+  await bad.arzsw.query(`UPDATE arzsw_datenbank SET datenbank_connection_string = 'Host=127.0.0.1;Port=not-a-number'`)
+  const list = await call(bad.sim.url, '/v2/rezept', { headers: JSON_AUTH })
+  t.equal(list.status, 500)
+  t.equal(list.body, 'Internal server error occurred while retrieving prescriptions')
+  const write = await call(bad.sim.url, '/v2/rezept/status', { method: 'PATCH', headers: JSON_AUTH, body: '{"updates":[{"rezeptUuid":"a","type":"x"}]}' })
+  t.equal(write.body, 'Internal server error occurred during bulk status update')
+})
