@@ -43,7 +43,7 @@ export async function answerV1NewPrescriptions(request: RouteRequest): Promise<v
     return sendValidationProblem(res, errors)
   }
   const rezeptType = query.get('rezepttype')
-  const tables = rezeptType === undefined || rezeptType === ''
+  const tables = rezeptType === undefined || rezeptType.trim() === '' // white space binds as null
     ? PRESCRIPTION_TABLES
     : PRESCRIPTION_TABLES.filter((t) => equalsOrdinalIgnoreCase(rezeptType, t.v1Name))
   const pageSize = size.value // v1 does not clamp

@@ -14,9 +14,12 @@ export interface NewPrescriptionItem {
   row: NewPrescriptionRow
 }
 
-/** The types a `type` filter selects: missing or empty → all three; unknown → none (API.md §4). */
+/**
+ * The types a `type` filter selects: missing or empty → all three; unknown → none (API.md §4).
+ * MVC binds a white-space-only string as null (ConvertEmptyStringToNull), so that means all too.
+ */
 export function tablesForType(type: string | undefined): PrescriptionTable[] {
-  if (type === undefined || type === '') return [...PRESCRIPTION_TABLES]
+  if (type === undefined || type.trim() === '') return [...PRESCRIPTION_TABLES]
   return PRESCRIPTION_TABLES.filter((t) => equalsOrdinalIgnoreCase(type, t.name))
 }
 

@@ -75,6 +75,7 @@ t.test('type filters case-insensitively; empty means all; unknown matches nothin
   t.equal(stamped(t, (await get('/v2/rezept?type=p-REZEPT')).body), listBody([21, 20], 2, 1, 100, false))
   t.equal(stamped(t, (await get('/v2/rezept?type=EMUSTER16&pageSize=2')).body), listBody([14, 11], 3, 1, 2, true))
   t.equal(stamped(t, (await get('/v2/rezept?type=')).body), listBody([14, 11, 10, 21, 20, 31, 30], 7, 1, 100, false))
+  t.equal(stamped(t, (await get('/v2/rezept?type=+%09')).body), listBody([14, 11, 10, 21, 20, 31, 30], 7, 1, 100, false), 'white space binds as null: all types')
   t.equal(stamped(t, (await get('/v2/rezept?type=eRezept')).body), listBody([], 0, 1, 100, false), 'the v1 spelling is unknown in v2')
 })
 
