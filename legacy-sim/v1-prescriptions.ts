@@ -67,7 +67,7 @@ export async function answerV1NewPrescriptions(request: RouteRequest): Promise<v
     ',"pageSize":' + pageSize + ',"hasNextPage":' + (Math.imul(page.value, pageSize) < totalCount) + '}')
 }
 
-interface Identifier { type: string | null; rezeptUuid: string | null }
+interface Identifier { type: string; rezeptUuid: string }
 
 function bindIdentifiers(body: unknown): Identifier[] | Array<[string, string]> {
   const errors: Array<[string, string]> = []
@@ -82,7 +82,10 @@ function bindIdentifiers(body: unknown): Identifier[] | Array<[string, string]> 
     const uuid = property(item, 'rezeptUuid') ?? null
     if (type !== null && typeof type !== 'string') errors.push(conversionError(`$.prescriptions[${i}].type`, 'System.String'))
     if (uuid !== null && typeof uuid !== 'string') errors.push(conversionError(`$.prescriptions[${i}].rezeptUuid`, 'System.String'))
-    identifiers.push({ type: type as string | null, rezeptUuid: uuid as string | null })
+    // PrescriptionIdentifier's non-nullable strings are implicitly [Required]: null, missing and "" fail.
+    if (typeof type !== 'string' || type === '') errors.push([`Prescriptions[${i}].Type`, 'The Type field is required.'])
+    if (typeof uuid !== 'string' || uuid === '') errors.push([`Prescriptions[${i}].RezeptUuid`, 'The RezeptUuid field is required.'])
+    identifiers.push({ type: type as string, rezeptUuid: uuid as string })
   })
   return errors.length > 0 ? errors : identifiers
 }
@@ -114,7 +117,7 @@ function v1Write(kind: 'mark-as-read' | 'set-abgerechnet') {
       const writes: Array<() => Promise<unknown>> = []
       for (const t of PRESCRIPTION_TABLES) {
         // The type is compared case-sensitively here; other values are ignored (API.md §8).
-        const uuids = identifiers.filter((p) => p.type === t.name && p.rezeptUuid !== null && p.rezeptUuid !== '').map((p) => p.rezeptUuid!)
+        const uuids = identifiers.filter((p) => p.type === t.name).map((p) => p.rezeptUuid)
         if (uuids.length === 0) continue
         if (kind === 'mark-as-read') {
           const daten = await client.query<{ daten_id: number; main_id: number | null }>(

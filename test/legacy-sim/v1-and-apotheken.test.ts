@@ -37,9 +37,9 @@ t.test('v1 GET new pages the concatenated list of every type in memory, rzLiefer
 
 t.test('mark-as-read sets transfer_arz and GELESEN + today; set-abgerechnet sets ABGERECHNET; both always 200', async (t) => {
   const read = await call(f.sim.url, '/api/v1/Prescriptions/mark-as-read', { method: 'POST', headers: JSON_AUTH,
-    body: '{"prescriptions":[{"type":"eMuster16","rezeptUuid":"m-1"},{"type":"emuster16","rezeptUuid":"m-2"},{"type":"E-Rezept","rezeptUuid":"nope"},{"type":"P-Rezept","rezeptUuid":null}]}' })
+    body: '{"prescriptions":[{"type":"eMuster16","rezeptUuid":"m-1"},{"type":"emuster16","rezeptUuid":"m-2"},{"type":"E-Rezept","rezeptUuid":"nope"},{"type":"Other","rezeptUuid":"p-3"}]}' })
   t.equal(read.status, 200)
-  t.equal(read.body, '{"success":true,"processedCount":4,"errors":[]}')
+  t.equal(read.body, '{"success":true,"processedCount":4,"errors":[]}', 'unknown uuids and other types are counted and ignored')
   const m1 = await f.apoti.query(`SELECT d.transfer_arz, s.rezept_status, s.status_abfrage_datum = CURRENT_DATE AS today
     FROM er_senderezepte_emuster16_daten d LEFT JOIN er_senderezepte_emuster16_status s USING (id_senderezepte_emuster16) WHERE d.rezept_uuid = 'm-1'`)
   t.same(m1.rows, [{ transfer_arz: true, rezept_status: 'GELESEN', today: true }], 'marked, status row created')
@@ -59,6 +59,9 @@ t.test('v1 writes validate the body and answer 500 with the JSON failure on a da
   t.equal((await call(f.sim.url, '/api/v1/Prescriptions/mark-as-read', { method: 'POST', headers: JSON_AUTH, body: '{"prescriptions":3}' })).status, 400)
   t.equal((await call(f.sim.url, '/api/v1/Prescriptions/mark-as-read', { method: 'POST', headers: JSON_AUTH, body: '{"prescriptions":[1]}' })).status, 400)
   t.equal((await call(f.sim.url, '/api/v1/Prescriptions/mark-as-read', { method: 'POST', headers: JSON_AUTH, body: '{"prescriptions":[{"type":1}]}' })).status, 400)
+  const required = await call(f.sim.url, '/api/v1/Prescriptions/mark-as-read', { method: 'POST', headers: JSON_AUTH, body: '{"prescriptions":[{"type":"P-Rezept","rezeptUuid":null},{"rezeptUuid":"x"}]}' })
+  t.equal(required.status, 400)
+  t.match(required.body, /"errors":\{"Prescriptions\[0\].RezeptUuid":\["The RezeptUuid field is required."\],"Prescriptions\[1\].Type":\["The Type field is required."\]\}/)
   t.equal((await call(f.sim.url, '/api/v1/Prescriptions/mark-as-read', { method: 'POST', headers: JSON_AUTH, body: '[]' })).status, 400)
   await f.apoti.query('ALTER TABLE er_senderezepte_erezept_status RENAME TO erezept_status_away')
   t.teardown(() => f.apoti.query('ALTER TABLE erezept_status_away RENAME TO er_senderezepte_erezept_status'))
