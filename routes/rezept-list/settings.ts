@@ -42,6 +42,8 @@ export interface FastPathSettings {
   readonly pool: TenantPoolSettings
   /** Named prepared statements (true) or plain parameterised queries (false, for PgBouncer transaction mode). */
   readonly preparedStatements: boolean
+  /** Reuse a tenant's per-type counts while PostgreSQL's snapshot is unchanged (exact; see count-cache.ts). */
+  readonly countCache: boolean
   /** A clamped pageSize above this is left to the legacy, bounding the fast path's memory per request. */
   readonly fastPathMaxPageSize: number
   readonly circuitBreaker: CircuitBreakerSettings
@@ -55,6 +57,7 @@ export const FAST_PATH_DEFAULTS: Omit<FastPathSettings, 'arzswUrl'> = Object.fre
   userRowRefreshMs: 10_000,
   pool: Object.freeze({ maxSize: 10, maxPools: 50, idleTimeoutMs: 60_000, connectTimeoutMs: 2_000, statementTimeoutMs: 5_000 }),
   preparedStatements: true,
+  countCache: true,
   fastPathMaxPageSize: 100_000,
   circuitBreaker: Object.freeze({ failureThreshold: 5, openMs: 10_000 }),
 })
@@ -75,6 +78,7 @@ export const FAST_PATH_SETTING_DESCRIPTIONS: Readonly<Record<string, string>> = 
   'pool.connectTimeoutMs': 'ms to connect or wait for a free connection before deferring to the legacy',
   'pool.statementTimeoutMs': 'PostgreSQL statement_timeout of fast-path queries, ms',
   preparedStatements: 'use named prepared statements; false for PgBouncer in transaction mode',
+  countCache: 'reuse per-type counts while the tenant cluster\'s snapshot is unchanged (no commit since); exact, false to always count',
   fastPathMaxPageSize: 'a clamped pageSize above this is left to the legacy',
   'circuitBreaker.failureThreshold': 'consecutive database failures of a tenant that open its circuit',
   'circuitBreaker.openMs': 'ms an open circuit sends the tenant to the legacy before a trial request',
