@@ -1,6 +1,6 @@
 // The legacy's Basic authentication (API.md §2): header parsing, one ArzSw query and a BCrypt verify per request, no cache.
-import bcrypt from 'bcryptjs'
 import type pg from 'pg'
+import type { BcryptVerifier } from './bcrypt-verifier.ts'
 
 export interface AuthenticatedTenant {
   loginName: string
@@ -39,15 +39,9 @@ export function parseBasicCredentials(header: string | undefined): { user: strin
   return { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) }
 }
 
-async function passwordMatches(row: UserRow, password: string): Promise<boolean> {
+async function passwordMatches(bcrypt: BcryptVerifier, row: UserRow, password: string): Promise<boolean> {
   const hash = row.login_passwort_crypt
-  if (hash !== null && hash !== '') {
-    try {
-      return await bcrypt.compare(password, hash)
-    } catch {
-      return false // a malformed hash fails the login, it does not break the request
-    }
-  }
+  if (hash !== null && hash !== '') return bcrypt.verify(password, hash)
   return password === row.login_passwort
 }
 
@@ -55,7 +49,7 @@ async function passwordMatches(row: UserRow, password: string): Promise<boolean>
  * The tenant of an authenticated request, or null for a 401. The legacy's handler wraps everything
  * in one catch that fails the authentication, so an unreachable ArzSw is a 401 too, not a 500.
  */
-export async function authenticate(arzsw: pg.Pool, authorization: string | undefined): Promise<AuthenticatedTenant | null> {
+export async function authenticate(arzsw: pg.Pool, bcrypt: BcryptVerifier, authorization: string | undefined): Promise<AuthenticatedTenant | null> {
   const credentials = parseBasicCredentials(authorization)
   if (credentials === null) return null
   let row: UserRow | undefined
@@ -65,6 +59,6 @@ export async function authenticate(arzsw: pg.Pool, authorization: string | undef
     return null
   }
   if (row === undefined) return null
-  if (!(await passwordMatches(row, credentials.password))) return null
+  if (!(await passwordMatches(bcrypt, row, credentials.password))) return null
   return { loginName: credentials.user, connectionString: row.datenbank_connection_string }
 }

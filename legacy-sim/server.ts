@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo, Socket } from 'node:net'
 import type pg from 'pg'
 import { authenticate } from './basic-authentication.ts'
+import { BcryptVerifier } from './bcrypt-verifier.ts'
 import { createArzswPool, TenantPools } from './database-pools.ts'
 import { sendApiVersionProblem, sendEmpty, sendUnauthorized } from './http-responses.ts'
 import { readQuery } from './query-binding.ts'
@@ -35,10 +36,11 @@ export async function startLegacySim(options: LegacySimOptions): Promise<LegacyS
   })
   const arzsw = createArzswPool(options.arzswUrl)
   const tenants = new TenantPools()
+  const bcrypt = new BcryptVerifier()
   const routes = LEGACY_ROUTES
   const sockets = new Set<Socket>()
   const server = createServer((req, res) => {
-    handle(req, res, routes, settings, arzsw, tenants).catch(() => {
+    handle(req, res, routes, settings, arzsw, bcrypt, tenants).catch(() => {
       // Anything not caught by an endpoint is the developer-exception-free 500 of a production host.
       if (!res.headersSent) sendEmpty(res, 500)
       else res.destroy()
@@ -62,13 +64,15 @@ export async function startLegacySim(options: LegacySimOptions): Promise<LegacyS
       const closed = new Promise<void>((resolve) => server.close(() => resolve()))
       for (const socket of sockets) socket.destroy()
       await closed
-      await tenants.closeAll()
-      await arzsw.end()
+      // Every resource is released even when one of them fails to close; the first failure is reported.
+      const results = await Promise.allSettled([tenants.closeAll(), arzsw.end(), bcrypt.close()])
+      const failure = results.find((r) => r.status === 'rejected')
+      if (failure) throw failure.reason
     },
   }
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, routes: readonly RouteTemplate[], settings: SimulatorSettings, arzsw: pg.Pool, tenants: TenantPools): Promise<void> {
+async function handle(req: IncomingMessage, res: ServerResponse, routes: readonly RouteTemplate[], settings: SimulatorSettings, arzsw: pg.Pool, bcrypt: BcryptVerifier, tenants: TenantPools): Promise<void> {
   const rawUrl = req.url ?? '/'
   const q = rawUrl.indexOf('?')
   const path = q < 0 ? rawUrl : rawUrl.slice(0, q)
@@ -79,7 +83,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, routes: readonl
 
   let db = arzsw
   if (match.kind === 'endpoint' && match.method.requiresAuth) {
-    const tenant = await authenticate(arzsw, req.headers.authorization)
+    const tenant = await authenticate(arzsw, bcrypt, req.headers.authorization)
     if (tenant === null) {
       sendUnauthorized(res)
       return

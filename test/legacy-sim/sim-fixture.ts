@@ -59,6 +59,9 @@ export async function createSimFixture(name: string, simOptions: { maxPageSize?:
 
   const arzsw = new pg.Pool({ connectionString: databaseUrl(arzswDb), max: 2 })
   const apoti = new pg.Pool({ connectionString: databaseUrl(apotiDb), max: 3 })
+  // Other suites terminate backends on a shared server; an idle fixture connection dying must not crash the file.
+  arzsw.on('error', () => {})
+  apoti.on('error', () => {})
   await arzsw.query(`INSERT INTO arzsw_mandant (arzsw_mandant_id, code_kenner, mandant_name) VALUES (1, 'M1', 'Mandant 1')`)
   await arzsw.query(`INSERT INTO arzsw_datenbank (arzsw_datenbank_id, arzsw_mandant_id, datenbank_name, datenbank_connection_string, datenbank_aktiv)
                      VALUES (1, 1, 'apoti', $1, false)`, [npgsqlStringFor(apotiDb)])
@@ -83,9 +86,12 @@ export async function createSimFixture(name: string, simOptions: { maxPageSize?:
       }
     },
     async close() {
-      await sim.close()
-      await arzsw.end()
-      await apoti.end()
+      try {
+        await sim.close()
+      } finally {
+        await arzsw.end()
+        await apoti.end()
+      }
       const a = new pg.Client({ connectionString: pgAdminUrl() })
       await a.connect()
       await a.query(`DROP DATABASE IF EXISTS ${arzswDb} WITH (FORCE)`)
