@@ -21,6 +21,17 @@ const NEEDS_ESCAPE = new Uint8Array(128)
 for (let c = 0; c < 128; c++) NEEDS_ESCAPE[c] = ASCII_ESCAPES[c] === '' ? 0 : 1
 const HEX_UPPER = '0123456789ABCDEF'
 
+// XML payloads escape every few characters (<, >, ", &): most runs are short, and a native
+// Buffer.write call per short run costs more than copying its bytes here: 1000 bench XMLs (3.6 MB)
+// 35 ms → 19 ms (bench/json-escape-micro.ts). Long runs still go through one native copy.
+const LONG_RUN = 256
+
+function copyRun(buffer: Buffer, at: number, text: string, start: number, end: number): number {
+  if (end - start >= LONG_RUN) return at + buffer.write(text.slice(start, end), at, 'latin1')
+  for (let i = start; i < end; i++) buffer[at++] = text.charCodeAt(i)
+  return at
+}
+
 // Start at 1 MiB: a 100-item page of 8 KB XML fits without growing.
 const INITIAL_CAPACITY = 1 << 20
 
@@ -75,9 +86,10 @@ export class JsonBytes {
     for (let i = 0; i < n; i++) {
       const c = text.charCodeAt(i)
       if (c < 128 && NEEDS_ESCAPE[c] === 0) continue
-      if (i > runStart) at += buffer.write(text.slice(runStart, i), at, 'latin1')
+      if (i > runStart) at = copyRun(buffer, at, text, runStart, i)
       if (c < 128) {
-        at += buffer.write(ASCII_ESCAPES[c]!, at, 'latin1')
+        const escape = ASCII_ESCAPES[c]!
+        for (let k = 0; k < escape.length; k++) buffer[at++] = escape.charCodeAt(k)
       } else {
         // Outside ASCII: \uXXXX with upper-case hex, surrogates one by one (API.md §1).
         buffer[at++] = 0x5c
@@ -89,7 +101,7 @@ export class JsonBytes {
       }
       runStart = i + 1
     }
-    if (runStart < n) at += buffer.write(runStart === 0 ? text : text.slice(runStart), at, 'latin1')
+    if (runStart < n) at = copyRun(buffer, at, text, runStart, n)
     buffer[at++] = 0x22
     this.#length = at
   }
