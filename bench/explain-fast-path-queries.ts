@@ -1,8 +1,8 @@
 // Prints EXPLAIN ANALYZE timings of the fast path's queries on one tenant database, for docs/fast-path.md:
-// node sql/indexes/explain-queries.ts postgres://.../bench_apoti_gross [full]
+// node bench/explain-fast-path-queries.ts postgres://.../bench_apoti_gross [full]
 import pg from 'pg'
-import { newPrescriptionStatements } from '../queries/new-prescriptions.ts'
-import { PRESCRIPTION_TYPES } from '../queries/prescription-types.ts'
+import { newPrescriptionStatements } from '../sql/queries/new-prescriptions.ts'
+import { PRESCRIPTION_TYPES } from '../sql/queries/prescription-types.ts'
 
 const url = process.argv[2] ?? 'postgres://postgres@127.0.0.1:5432/bench_apoti_gross'
 const full = process.argv[3] === 'full'
