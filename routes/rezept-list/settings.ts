@@ -93,6 +93,7 @@ export type FastPathSettingsInput = Partial<Omit<FastPathSettings, 'avsSystem' |
 
 /** Fills every missing setting with its default, checks the numbers, and freezes the result. */
 export function fastPathSettings(input: FastPathSettingsInput): FastPathSettings {
+  rejectUnknownKeys(input as unknown as Record<string, unknown>)
   const settings: FastPathSettings = Object.freeze({
     ...FAST_PATH_DEFAULTS,
     ...input,
@@ -115,6 +116,29 @@ export function fastPathSettings(input: FastPathSettingsInput): FastPathSettings
   if (settings.userRowRefreshMs > settings.authCacheTtlMs) {
     throw new Error('fast path setting userRowRefreshMs must not exceed authCacheTtlMs, or a changed password could outlive the cache bound')
   }
-  if (!/^postgres(ql)?:\/\//.test(settings.arzswUrl)) throw new Error('fast path setting arzswUrl must be a postgres:// URL')
+  for (const [name, value] of [['preparedStatements', settings.preparedStatements], ['countCache', settings.countCache]] as const) {
+    if (typeof value !== 'boolean') throw new Error(`fast path setting ${name} must be true or false, got ${String(value)}`)
+  }
+  for (const [name, value] of [['environment', settings.environment], ['avsSystem.manufacturer', settings.avsSystem.manufacturer],
+    ['avsSystem.name', settings.avsSystem.name], ['avsSystem.version', settings.avsSystem.version]] as const) {
+    if (typeof value !== 'string') throw new Error(`fast path setting ${name} must be a string`)
+  }
+  if (typeof settings.arzswUrl !== 'string' || !/^postgres(ql)?:\/\//.test(settings.arzswUrl)) throw new Error('fast path setting arzswUrl must be a postgres:// URL')
   return settings
+}
+
+// A misspelt option would otherwise fall back to its default without a word.
+function rejectUnknownKeys(input: Record<string, unknown>): void {
+  const known = new Set(Object.keys(FAST_PATH_SETTING_DESCRIPTIONS))
+  for (const [key, value] of Object.entries(input)) {
+    if (key === 'avsSystem' || key === 'pool' || key === 'circuitBreaker') {
+      if (value === undefined) continue
+      if (typeof value !== 'object' || value === null) throw new Error(`fast path setting ${key} must be an object`)
+      for (const inner of Object.keys(value)) {
+        if (!known.has(`${key}.${inner}`)) throw new Error(`unknown fast path setting ${key}.${inner}; accepted: ${[...known].join(', ')}`)
+      }
+    } else if (!known.has(key)) {
+      throw new Error(`unknown fast path setting ${key}; accepted: ${[...known].join(', ')}`)
+    }
+  }
 }

@@ -120,6 +120,12 @@ t.test('settings: defaults filled, descriptions for each, bad values refused by 
   t.throws(() => fastPathSettings({ arzswUrl: 'postgres://x@h/db', maxPageSize: 2 ** 31 }), /32-bit/)
   t.throws(() => fastPathSettings({ arzswUrl: 'postgres://x@h/db', userRowRefreshMs: 70_000 }), /userRowRefreshMs/)
   t.throws(() => fastPathSettings({ arzswUrl: 'mysql://x' }), /arzswUrl/)
+  const loose = (input: Record<string, unknown>) => () => fastPathSettings({ arzswUrl: 'postgres://x@h/db', ...input })
+  t.throws(loose({ maxPageSiz: 5 }), /unknown fast path setting maxPageSiz; accepted: arzswUrl, maxPageSize/)
+  t.throws(loose({ pool: { max: 5 } }), /unknown fast path setting pool.max/)
+  t.throws(loose({ pool: 5 }), /pool must be an object/)
+  t.throws(loose({ preparedStatements: 'yes' }), /preparedStatements must be true or false/)
+  t.throws(loose({ environment: 5 }), /environment must be a string/)
 })
 
 t.test('database failures map to deferral reasons', async (t) => {
