@@ -13,7 +13,7 @@ export interface NewPrescriptionStatements {
   /** $1 = OFFSET, $2 = LIMIT; ordered by the main id descending. */
   readonly pageSql: string
   readonly countName: string
-  /** One row: the count as text, then the snapshot it was counted under (pg_snapshot text). */
+  /** One row: the count as text, then the snapshot it was counted under (txid_snapshot text). */
   readonly countSql: string
 }
 
@@ -62,10 +62,10 @@ function pageSql(t: PrescriptionType): string {
  ORDER BY p.id DESC`
 }
 
-// The count comes with the snapshot it was taken under: pg_current_snapshot() is the statement's own
+// The count comes with the snapshot it was taken under: txid_current_snapshot() is the statement's own
 // snapshot, so the pair is exact, and a later equal snapshot proves no commit happened in between.
 function countSql(t: PrescriptionType): string {
-  return `SELECT count(*), pg_current_snapshot()::text
+  return `SELECT count(*), txid_current_snapshot()::text
   FROM (${candidatesSql(t)}) c
  WHERE ${notBilled(t, 'c.id')}`
 }
@@ -74,10 +74,10 @@ export function newPrescriptionStatements(t: PrescriptionType): NewPrescriptionS
   return Object.freeze({
     pageName: `fastpath_new_${t.key}_page_v1`,
     pageSql: pageSql(t),
-    countName: `fastpath_new_${t.key}_count_v2`,
+    countName: `fastpath_new_${t.key}_count_v3`,
     countSql: countSql(t),
   })
 }
 
 /** The current snapshot as text (xmin:xmax:xip,...), to tell whether anything committed since a count. */
-export const SNAPSHOT_STATEMENT = Object.freeze({ name: 'fastpath_snapshot_v1', sql: 'SELECT pg_current_snapshot()::text' })
+export const SNAPSHOT_STATEMENT = Object.freeze({ name: 'fastpath_snapshot_v2', sql: 'SELECT txid_current_snapshot()::text' })
