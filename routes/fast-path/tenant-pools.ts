@@ -8,6 +8,7 @@ export interface TenantPoolOptions {
   readonly idleTimeoutMs: number
   readonly connectTimeoutMs: number
   readonly statementTimeoutMs: number
+  readonly sessionOptions: boolean
 }
 
 interface Entry {
@@ -54,7 +55,7 @@ export class TenantPools {
       // JIT compiles for ~80 ms on the deep-page plans of a 1M-row tenant to save nothing, and with the
       // default random_page_cost the planner hashes every billed status row instead of probing the
       // index a few thousand times (count 206 ms → 14 ms on E-Rezept; docs/fast-path.md).
-      options: '-c DateStyle=ISO,MDY -c jit=off -c random_page_cost=1.1',
+      ...(this.#options.sessionOptions ? { options: '-c DateStyle=ISO,MDY -c jit=off -c random_page_cost=1.1' } : {}),
       application_name: 'arzti-fastpath',
     })
     // An idle client losing its connection (database restarted) must not crash the process.

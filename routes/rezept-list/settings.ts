@@ -24,6 +24,12 @@ export interface TenantPoolSettings {
   readonly connectTimeoutMs: number
   /** PostgreSQL statement_timeout for the fast path's queries. */
   readonly statementTimeoutMs: number
+  /**
+   * Send the session options DateStyle=ISO, jit=off, random_page_cost=1.1 at connect. PgBouncer refuses
+   * the `options` startup parameter unless told to ignore it: then false (dates in a non-ISO server
+   * DateStyle are not recognised and such requests defer, never answer wrongly).
+   */
+  readonly sessionOptions: boolean
 }
 
 export interface FastPathSettings {
@@ -55,7 +61,7 @@ export const FAST_PATH_DEFAULTS: Omit<FastPathSettings, 'arzswUrl'> = Object.fre
   avsSystem: Object.freeze({ manufacturer: 'GfAL', name: 'ArzTi', version: '3.0' }),
   authCacheTtlMs: 60_000,
   userRowRefreshMs: 10_000,
-  pool: Object.freeze({ maxSize: 10, maxPools: 50, idleTimeoutMs: 60_000, connectTimeoutMs: 2_000, statementTimeoutMs: 5_000 }),
+  pool: Object.freeze({ maxSize: 10, maxPools: 50, idleTimeoutMs: 60_000, connectTimeoutMs: 2_000, statementTimeoutMs: 5_000, sessionOptions: true }),
   preparedStatements: true,
   countCache: true,
   fastPathMaxPageSize: 100_000,
@@ -77,6 +83,7 @@ export const FAST_PATH_SETTING_DESCRIPTIONS: Readonly<Record<string, string>> = 
   'pool.idleTimeoutMs': 'ms after which an unused pool (and an idle connection) is closed',
   'pool.connectTimeoutMs': 'ms to connect or wait for a free connection before deferring to the legacy',
   'pool.statementTimeoutMs': 'PostgreSQL statement_timeout of fast-path queries, ms',
+  'pool.sessionOptions': 'send DateStyle=ISO, jit=off, random_page_cost=1.1 as startup options; false behind PgBouncer',
   preparedStatements: 'use named prepared statements; false for PgBouncer in transaction mode',
   countCache: 'reuse per-type counts while the tenant cluster\'s snapshot is unchanged (no commit since); exact, false to always count',
   fastPathMaxPageSize: 'a clamped pageSize above this is left to the legacy',
@@ -116,7 +123,7 @@ export function fastPathSettings(input: FastPathSettingsInput): FastPathSettings
   if (settings.userRowRefreshMs > settings.authCacheTtlMs) {
     throw new Error('fast path setting userRowRefreshMs must not exceed authCacheTtlMs, or a changed password could outlive the cache bound')
   }
-  for (const [name, value] of [['preparedStatements', settings.preparedStatements], ['countCache', settings.countCache]] as const) {
+  for (const [name, value] of [['preparedStatements', settings.preparedStatements], ['countCache', settings.countCache], ['pool.sessionOptions', settings.pool.sessionOptions]] as const) {
     if (typeof value !== 'boolean') throw new Error(`fast path setting ${name} must be true or false, got ${String(value)}`)
   }
   for (const [name, value] of [['environment', settings.environment], ['avsSystem.manufacturer', settings.avsSystem.manufacturer],

@@ -109,3 +109,16 @@ t.test('ArzSw unreachable defers with auth-unavailable', async (t) => {
   const outcome = await fast.paths[0]!.handle({ routeId: 'v2.rezept.list', method: 'GET', rawUrl: '/v2/rezept', headers: { authorization: basicAuthorization('a', 'b') } }, new AbortController().signal)
   t.equal(reasonOf(outcome), 'auth-unavailable')
 })
+
+t.test('without session options (PgBouncer) a non-ISO DateStyle makes requests defer, never answer with other dates', async (t) => {
+  const { createRezeptFastPaths, fastPathSettings } = await import('../../routes/rezept-list/index.ts')
+  const { EventBus } = await import('../../proxy/events.ts')
+  await execute(pgAdminUrl(), `ALTER DATABASE ${MOBILE_DB} SET DateStyle = 'SQL, DMY'`)
+  t.teardown(() => execute(pgAdminUrl(), `ALTER DATABASE ${MOBILE_DB} RESET DateStyle`))
+  const plain = await createRezeptFastPaths(fastPathSettings({ arzswUrl: fixture.arzswUrl, pool: { sessionOptions: false } }), { events: new EventBus() })
+  const withOptions = await createRezeptFastPaths(fastPathSettings({ arzswUrl: fixture.arzswUrl }), { events: new EventBus() })
+  t.teardown(() => Promise.all([plain.close(), withOptions.close()]))
+  const request = { routeId: 'v2.rezept.list' as const, method: 'GET', rawUrl: '/v2/rezept?pageSize=100', headers: { authorization: basicAuthorization('arz-mobil', 'mobil-Geheim') } }
+  t.equal(reasonOf(await plain.paths[0]!.handle(request, new AbortController().signal)), 'db-error')
+  t.equal(reasonOf(await withOptions.paths[0]!.handle(request, new AbortController().signal)), 'answer', 'with DateStyle=ISO sent at connect it answers')
+})

@@ -68,7 +68,7 @@ t.test('a cached verification of one user does not let a different user in with 
 })
 
 t.test('connection strings that differ only in key spelling share one pool; different databases never do', async (t) => {
-  const pools = new TenantPools({ maxSize: 1, maxPools: 10, idleTimeoutMs: 60_000, connectTimeoutMs: 1000, statementTimeoutMs: 1000 })
+  const pools = new TenantPools({ maxSize: 1, maxPools: 10, idleTimeoutMs: 60_000, connectTimeoutMs: 1000, statementTimeoutMs: 1000, sessionOptions: true })
   t.teardown(() => pools.close())
   const klein = fixture.report.databases.tenants.klein
   const a = parseTenantDatabase(`Host=127.0.0.1;Port=5432;Database=${klein};Username=postgres`)
@@ -82,7 +82,7 @@ t.test('connection strings that differ only in key spelling share one pool; diff
 })
 
 t.test('beyond the pool bound the least recently used pool is closed', async (t) => {
-  const pools = new TenantPools({ maxSize: 1, maxPools: 2, idleTimeoutMs: 60_000, connectTimeoutMs: 1000, statementTimeoutMs: 1000 })
+  const pools = new TenantPools({ maxSize: 1, maxPools: 2, idleTimeoutMs: 60_000, connectTimeoutMs: 1000, statementTimeoutMs: 1000, sessionOptions: false })
   t.teardown(() => pools.close())
   const first = pools.poolFor(parseTenantDatabase('Host=127.0.0.1;Database=a;Username=postgres'))
   pools.poolFor(parseTenantDatabase('Host=127.0.0.1;Database=b;Username=postgres'))
