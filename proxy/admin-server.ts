@@ -5,7 +5,7 @@ import { createHash, timingSafeEqual } from 'node:crypto'
 import http, { type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { ROUTE_IDS } from '../routes/fast-path/contract.ts'
-import { flagText, isRouteId, parseFlagSetting, type FlagSetting } from '../routes/flag-setting.ts'
+import { isRouteId, parseFlagSetting, type FlagSetting } from '../routes/flag-setting.ts'
 import type { FlagStore } from '../routes/flag-store.ts'
 
 export interface AdminServerOptions {
@@ -18,7 +18,6 @@ export interface AdminServerOptions {
   readonly readiness: () => Promise<Record<string, boolean>>
   readonly metricsText: () => string
   readonly reload: () => Promise<string[]>
-  readonly log: (message: string, fields: Record<string, unknown>) => void
 }
 
 const OPEN_PATHS = new Set(['/healthz', '/readyz', '/metrics'])
@@ -91,11 +90,9 @@ export class AdminServer {
     const flag = parseFlagSetting(body)
     if (!flag.ok) return sendJson(res, 400, { error: flag.message })
     const by = who(req, this.#options.token() !== undefined)
+    // The change itself is logged (who, old, new, when) by the event-log consumer of flag.changed.
     const change = this.#options.flags.set(routeId, flag.value, by, 'admin')
     const propagated = await this.#options.propagate(routeId, flag.value)
-    if (change) {
-      this.#options.log('flag changed', { routeId, from: flagText(change.from), to: flagText(change.to), by, at: change.at, propagated })
-    }
     return sendJson(res, 200, { routeId, flag: flag.value, changed: change !== null, propagated })
   }
 

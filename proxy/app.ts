@@ -129,7 +129,6 @@ export async function startProxy(initial: Config, deps: ProxyDeps = {}): Promise
     },
     metricsText: () => metricsPlaceholder(client.inFlight, shadow),
     reload,
-    log: (message, fields) => logger.info(fields, message),
   })
 
   const url = await client.listen()

@@ -34,7 +34,10 @@ export class ShadowRunner {
     this.#concurrency = concurrency
   }
 
-  /** Starts the shadow run if there is room; returns at once either way. */
+  /**
+   * Starts the shadow run if there is room; returns at once either way. The run begins on the next
+   * turn of the event loop, so the legacy request is on the wire before any fast-path work.
+   */
   run(fastPath: FastPath, request: FastPathRequest): void {
     if (this.#inFlight >= this.#concurrency || this.#closing.signal.aborted) {
       this.counts.shed++
@@ -42,6 +45,16 @@ export class ShadowRunner {
     }
     this.#inFlight++
     this.counts.started++
+    setImmediate(startShadow, this, fastPath, request)
+  }
+
+  /** @internal called by startShadow */
+  begin(fastPath: FastPath, request: FastPathRequest): void {
+    if (this.#closing.signal.aborted) {
+      this.#inFlight--
+      this.counts.shed++
+      return
+    }
     const signal = AbortSignal.any([this.#closing.signal, AbortSignal.timeout(this.#timeoutMs)])
     const run = Promise.resolve()
       .then(() => fastPath.handle(request, signal))
@@ -67,4 +80,8 @@ export class ShadowRunner {
     this.#closing.abort()
     await Promise.allSettled([...this.#running])
   }
+}
+
+function startShadow(runner: ShadowRunner, fastPath: FastPath, request: FastPathRequest): void {
+  runner.begin(fastPath, request)
 }
