@@ -7,6 +7,7 @@ import { pgAdminUrl } from '../support/services.ts'
 import { startEchoUpstream } from './support/echo-upstream.ts'
 import { proxyFor } from './support/proxy-under-test.ts'
 import { basic, headerValue, rawExchange } from './support/raw-exchange.ts'
+import type { FastAnswer } from '../../routes/fast-path/contract.ts'
 import { STUB_BODY, stubFastPath } from './support/stub-fast-paths.ts'
 
 const TOKEN = 't0ken-for-tests'
@@ -163,4 +164,22 @@ t.test('shadow: the legacy answers at once while the fast path runs beside it, e
   while (second.shadow.inFlight > 0) await new Promise((r) => setTimeout(r, 5))
   t.equal(second.shadow.counts.answered, 1)
   t.equal(second.shadow.counts.failed, 1)
+})
+
+t.test('a flag change never fails a request in flight: it finishes on the path it started on', async (t) => {
+  const upstream = await startEchoUpstream()
+  t.teardown(() => upstream.close())
+  const slow = {
+    routeId: 'v2.rezept.list' as const,
+    handle: () => new Promise<FastAnswer>((resolve) => setTimeout(() => resolve({ kind: 'answer', status: 200, contentType: 'text/plain', body: STUB_BODY, servedBy: 'fast' }), 200)),
+  }
+  const proxy = await proxyFor(t, { legacyUrl: upstream.url, flags: 'v2.rezept.list=on' }, { fastPaths: [slow] })
+  const inFlight = rawExchange(proxy.url, { method: 'GET', target: '/v2/rezept' })
+  await new Promise((r) => setTimeout(r, 50))
+  await admin(proxy.adminUrl, 'PUT', '/flags/v2.rezept.list', { mode: 'off' }, null)
+  const next = await rawExchange(proxy.url, { method: 'GET', target: '/v2/rezept' })
+  t.equal(next.body.toString(), 'legacy GET /v2/rezept', 'the next request follows the new flag')
+  const first = await inFlight
+  t.equal(first.status, 200)
+  t.same(first.body, STUB_BODY, 'the request in flight is answered by the path it started on')
 })
