@@ -85,10 +85,7 @@ export class CredentialVerifier {
       return { kind: 'unknown-user' }
     }
     // Keyed by the presented credentials AND the stored secrets: a changed password is a new key.
-    const key = createHmac('sha256', this.#secret)
-      .update(credentials.user).update('\0').update(credentials.password).update('\0')
-      .update(row.crypt ?? '\u0001null').update('\0').update(row.plain)
-      .digest('base64')
+    const key = outcomeKey(this.#secret, [credentials.user, credentials.password, row.crypt ?? '\u0001null', row.plain])
     const now = this.#now()
     const cached = this.#outcomes.get(key)
     let matches: boolean
@@ -162,6 +159,16 @@ async function passwordMatches(row: UserRow, password: string): Promise<boolean>
     }
   }
   return password === row.plain
+}
+
+/**
+ * Each field is length-prefixed: with plain separators a login or password holding the separator
+ * (Basic allows NUL) could make two different (user, password) pairs share one cached outcome.
+ */
+function outcomeKey(secret: Buffer, fields: readonly string[]): string {
+  const hmac = createHmac('sha256', secret)
+  for (const field of fields) hmac.update(`${field.length}:`).update(field)
+  return hmac.digest('base64')
 }
 
 function remember<V>(map: Map<string, V>, key: string, value: V): void {
