@@ -5,10 +5,9 @@ import t from 'tap'
 import { addUser, execute } from './arzsw-users.ts'
 import { basicAuthorization } from './cases.ts'
 import { startComparison, type ComparisonFixture } from './comparison-fixture.ts'
-import { databaseUrl, pgAdminUrl } from '../support/services.ts'
+import { databaseUrl, npgsqlConnectionString, pgAdminUrl } from '../support/services.ts'
 import type { FastPathOutcome } from '../../routes/fast-path/contract.ts'
 
-const PORT = new URL(pgAdminUrl()).port || '5432'
 const MOBILE_DB = 't_fast_fb_apoti_mobil'
 let fixture: ComparisonFixture
 
@@ -34,8 +33,8 @@ t.before(async () => {
   await execute(pgAdminUrl(), `DROP DATABASE IF EXISTS ${MOBILE_DB} WITH (FORCE)`)
   await execute(pgAdminUrl(), `DROP DATABASE IF EXISTS ${MOBILE_DB}_weg WITH (FORCE)`)
   await execute(pgAdminUrl(), `CREATE DATABASE ${MOBILE_DB} TEMPLATE ${fixture.report.databases.tenants.klein}`)
-  await addUser(fixture.arzswUrl, 'arz-mobil', 'mobil-Geheim', `Host=127.0.0.1;Port=${PORT};Database=${MOBILE_DB};Username=postgres`)
-  await addUser(fixture.arzswUrl, 'arz-tot', 'tot-Geheim', `Host=127.0.0.1;Port=${await closedPort()};Database=x;Username=postgres`)
+  await addUser(fixture.arzswUrl, 'arz-mobil', 'mobil-Geheim', npgsqlConnectionString(MOBILE_DB))
+  await addUser(fixture.arzswUrl, 'arz-tot', 'tot-Geheim', npgsqlConnectionString('x', { port: await closedPort() }))
   await addUser(fixture.arzswUrl, 'arz-kaputt', 'kaputt-Geheim', `Host=127.0.0.1;SSL Mode=Require;Database=x;Username=postgres`)
 })
 t.teardown(async () => {

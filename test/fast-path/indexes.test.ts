@@ -7,13 +7,16 @@ import { FAST_PATH_INDEXES } from '../../sql/indexes/fastpath-indexes.ts'
 import { addUser } from './arzsw-users.ts'
 import { authorizationFor, FAST_PATH_CASES } from './cases.ts'
 import { blankVolatile, startComparison, type ComparisonFixture } from './comparison-fixture.ts'
-import { pgAdminUrl } from '../support/services.ts'
+import { npgsqlConnectionString, pgAdminUrl } from '../support/services.ts'
 
 let fixture: ComparisonFixture
 t.before(async () => {
   fixture = await startComparison({ prefix: 't_fast_idx_', rows: 400, kleinRows: 300, maxPageSize: 500, environment: 'Test' })
   // A second row naming the klein database in other spelling: indexed once, not twice.
-  await addUser(fixture.arzswUrl, 'arz-zweit', 'x', `server=127.0.0.1;PORT=${new URL(pgAdminUrl()).port || 5432};db=${fixture.report.databases.tenants.klein};uid=postgres`)
+  const server = new URL(pgAdminUrl())
+  const password = decodeURIComponent(server.password)
+  await addUser(fixture.arzswUrl, 'arz-zweit', 'x', `server=127.0.0.1;PORT=${server.port || 5432};db=${fixture.report.databases.tenants.klein};uid=postgres` +
+    (password ? `;pwd=${password}` : ''))
   await addUser(fixture.arzswUrl, 'arz-unlesbar', 'x', 'Host=a,b;Username=u')
 })
 t.teardown(async () => {
@@ -59,6 +62,6 @@ t.test('drop removes them again, and the CLI reports as a process', async (t) =>
 t.test('a tenant database that cannot be reached is reported, not fatal', async (t) => {
   const { runOnTenant } = await import('../../sql/indexes/index-cli.ts')
   const { parseTenantDatabase } = await import('../../routes/fast-path/npgsql-connection-string.ts')
-  const report = await runOnTenant('status', parseTenantDatabase(`Host=127.0.0.1;Port=${new URL(pgAdminUrl()).port || 5432};Database=t_fast_idx_gibt_es_nicht;Username=postgres`))
+  const report = await runOnTenant('status', parseTenantDatabase(npgsqlConnectionString('t_fast_idx_gibt_es_nicht')))
   t.match(report.error, /does not exist/)
 })

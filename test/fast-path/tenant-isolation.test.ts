@@ -5,7 +5,7 @@ import { TenantPools } from '../../routes/fast-path/tenant-pools.ts'
 import { addUser, execute } from './arzsw-users.ts'
 import { basicAuthorization } from './cases.ts'
 import { blankVolatile, startComparison, type ComparisonFixture } from './comparison-fixture.ts'
-import { pgAdminUrl } from '../support/services.ts'
+import { npgsqlConnectionString, pgAdminUrl } from '../support/services.ts'
 
 const GROSS = basicAuthorization('arz-gross', 'gross-Geheim1')
 const KLEIN = basicAuthorization('arz-klein', 'klein-Geheim2')
@@ -41,7 +41,7 @@ t.test('interleaved requests of two tenants each get only their own rows', async
 
 t.test('a user moved to another tenant reads the new tenant within the refresh bound, not the cached one', async (t) => {
   await addUser(fixture.arzswUrl, 'arz-umzug', 'umzug-Geheim',
-    `Host=127.0.0.1;Port=${new URL(pgAdminUrl()).port || 5432};Database=${fixture.report.databases.tenants.klein};Username=postgres`)
+    npgsqlConnectionString(fixture.report.databases.tenants.klein))
   const mover = basicAuthorization('arz-umzug', 'umzug-Geheim')
   t.equal(await fastText(mover), await simText(KLEIN), 'first the klein rows')
   await execute(fixture.arzswUrl, `UPDATE arzsw_datenbank SET datenbank_connection_string = replace(datenbank_connection_string, 'klein', 'leer') WHERE datenbank_name = 'db-of-arz-umzug'`)
@@ -51,7 +51,7 @@ t.test('a user moved to another tenant reads the new tenant within the refresh b
 
 t.test('a changed password stops the cached verification within the refresh bound', async (t) => {
   await addUser(fixture.arzswUrl, 'arz-wechsel', 'alt-Geheim',
-    `Host=127.0.0.1;Port=${new URL(pgAdminUrl()).port || 5432};Database=${fixture.report.databases.tenants.klein};Username=postgres`)
+    npgsqlConnectionString(fixture.report.databases.tenants.klein))
   const old = basicAuthorization('arz-wechsel', 'alt-Geheim')
   t.equal((await fixture.toFast('v2.rezept.list', 'GET', '/v2/rezept', { authorization: old })).kind, 'answer')
   await execute(fixture.arzswUrl, `UPDATE arzsw_benutzer SET login_passwort = 'neu-Geheim' WHERE login_name = 'arz-wechsel'`)

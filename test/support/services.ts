@@ -57,3 +57,16 @@ export function needsRedis(): { skip?: string } {
     ? { skip: `no Redis reachable at ${redisUrl()}: this test needs one` }
     : {}
 }
+
+/**
+ * An Npgsql connection string (the form ArzSw stores) for `database` on the test server, with the
+ * admin URL's user and password: the embedded PostgreSQL has a password where the local one trusts.
+ * `port` overrides the server's port (a closed port for "database unreachable" tests).
+ */
+export function npgsqlConnectionString(database: string, options: { port?: number } = {}): string {
+  const server = new URL(pgAdminUrl())
+  const user = decodeURIComponent(server.username) || 'postgres'
+  const password = decodeURIComponent(server.password)
+  return `Host=${server.hostname};Port=${options.port ?? (server.port || 5432)};Database=${database};Username=${user}` +
+    (password ? `;Password=${password}` : '')
+}
