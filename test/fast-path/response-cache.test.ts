@@ -1,0 +1,265 @@
+// The response cache serves across instances, forgets on writes and with age, runs one load per cold key, keeps tenants apart and survives a lost Redis.
+import t from 'tap'
+import { createHash, randomUUID } from 'node:crypto'
+import { Redis } from 'ioredis'
+import { ResponseCache, type ResponseCacheOptions } from '../../routes/fast-path/response-cache.ts'
+import { needsRedis, redisUrl } from '../support/services.ts'
+
+const UTC_NOW = /"(?:responseTimestamp|deliveryTimestamp)":"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{0,6}[1-9])?Z"/g
+const TENANT_A = 'Host=db;Database=apoti_a;Username=u;Password=geheim-a'
+const TENANT_B = 'Host=db;Database=apoti_b;Username=u;Password=geheim-b'
+const ROUTE = 'v2.rezept.list?page=1&pageSize=100'
+
+function listBody(marker: string): Buffer {
+  return Buffer.from(`{"prescriptions":[{"id":"${marker}","deliveryTimestamp":"x"},{"id":2,"deliveryTimestamp":"x"}],"totalCount":2,"responseTimestamp":"x"}`)
+}
+
+/** The body with its timestamps checked for UtcNow form and blanked, to compare answers. */
+function blanked(body: Buffer | undefined): string | undefined {
+  if (body === undefined) return undefined
+  const text = body.toString('utf8')
+  const stamps = text.match(UTC_NOW)?.length ?? 0
+  if (stamps !== 3) throw new Error(`expected 3 fresh timestamps, found ${stamps} in ${text}`)
+  return text.replace(UTC_NOW, '~')
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+async function until(condition: () => boolean, what: string, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await sleep(5)
+  }
+}
+
+const prefix = `t_cache:${randomUUID().slice(0, 8)}:`
+const caches: ResponseCache[] = []
+
+function cache(options: Partial<ResponseCacheOptions> = {}): ResponseCache {
+  const made = new ResponseCache({ l1MaxBytes: 1_000_000, maxEntryBytes: 100_000, keyPrefix: prefix, ...options })
+  caches.push(made)
+  return made
+}
+
+async function sharedPair(options: Partial<ResponseCacheOptions> = {}): Promise<[ResponseCache, ResponseCache]> {
+  const pair: [ResponseCache, ResponseCache] = [cache({ redis: redisUrl(), ...options }), cache({ redis: redisUrl(), ...options })]
+  await until(() => pair[0].l2Available && pair[1].l2Available, 'both caches to reach Redis')
+  return pair
+}
+
+t.teardown(async () => {
+  for (const made of caches) await made.close()
+  if (process.env.FASTPATH_TEST_REDIS === 'unavailable') return
+  const redis = new Redis(redisUrl())
+  const keys = await redis.keys(`${prefix}*`)
+  if (keys.length > 0) await redis.del(...keys)
+  redis.disconnect()
+})
+
+t.test('an answer filled on one instance is served by another from Redis, with fresh timestamps', needsRedis(), async (t) => {
+  const [a, b] = await sharedPair()
+  const filled = await a.fill(TENANT_A, ROUTE, async () => listBody('eins'))
+  t.equal(blanked(filled), blanked(renderedList('eins')))
+  await sleep(50)
+  const served = await b.get(TENANT_A, ROUTE)
+  t.equal(blanked(served), blanked(filled), 'same answer on B')
+  t.ok(b.counts.hitL2 >= 1, 'counted as an L2 hit')
+  t.equal(blanked(await b.get(TENANT_A, ROUTE)), blanked(filled), 'then from B\'s own L1')
+  t.ok(b.counts.hitL1 >= 1, 'counted as an L1 hit')
+})
+
+t.test('an invalidation on one instance makes every instance miss within a short time', needsRedis(), async (t) => {
+  const [a, b] = await sharedPair()
+  await a.fill(TENANT_A, ROUTE, async () => listBody('vorher'))
+  await b.fill(TENANT_A, ROUTE, async () => listBody('vorher'))
+  t.not(await b.get(TENANT_A, ROUTE), undefined, 'B has it before')
+  await a.invalidateTenant(TENANT_A)
+  t.equal(await a.get(TENANT_A, ROUTE), undefined, 'A misses at once')
+  await until(() => b.counts.invalidationHeard >= 1, 'B to hear of the invalidation', 1000)
+  t.equal(await b.get(TENANT_A, ROUTE), undefined, 'B misses once it heard')
+  t.equal(a.counts.invalidation, 1)
+})
+
+t.test('a fill that began before an invalidation is answered but stored nowhere', needsRedis(), async (t) => {
+  const [a, b] = await sharedPair()
+  let release!: () => void
+  const gate = new Promise<void>((resolve) => {
+    release = resolve
+  })
+  let loadsBegun = 0
+  const load = async (): Promise<Buffer> => {
+    loadsBegun++
+    await gate
+    return listBody('alt')
+  }
+  const early = a.fill(TENANT_A, ROUTE, load)
+  const lateOnB = b.fill(TENANT_A, ROUTE, load)
+  await until(() => loadsBegun === 2, 'both loads to begin')
+  await a.invalidateTenant(TENANT_A)
+  await until(() => b.counts.invalidationHeard >= 1, 'B to hear of the invalidation', 1000)
+  release()
+  t.equal(blanked(await early), blanked(renderedList('alt')), 'the caller still gets its answer')
+  await lateOnB
+  t.equal(a.counts.storeSkippedInvalidated, 1, 'A did not store it')
+  t.equal(b.counts.storeSkippedInvalidated, 1, 'B did not store it')
+  await sleep(50)
+  t.equal(await a.get(TENANT_A, ROUTE), undefined, 'A misses')
+  t.equal(await b.get(TENANT_A, ROUTE), undefined, 'B misses')
+  const fresh = cache({ redis: redisUrl() })
+  await until(() => fresh.l2Available, 'a third instance to reach Redis')
+  t.equal(await fresh.get(TENANT_A, ROUTE), undefined, 'nor does Redis hold it')
+})
+
+t.test('a fill whose generation moved on in Redis is not stored there, even if this instance has not heard yet', needsRedis(), async (t) => {
+  const [a] = await sharedPair()
+  let release!: () => void
+  const gate = new Promise<void>((resolve) => {
+    release = resolve
+  })
+  t.equal(await a.get(TENANT_B, ROUTE), undefined, 'a miss that reads the generation')
+  const filling = a.fill(TENANT_B, ROUTE, async () => {
+    await gate
+    return listBody('überholt')
+  })
+  // Another instance's INCR whose message has not arrived yet: bump the counter behind A's back.
+  const redis = new Redis(redisUrl())
+  const hash = createHash('sha256').update(TENANT_B).digest('hex')
+  await redis.incr(`${prefix}g:{${hash}}`)
+  release()
+  await filling
+  await sleep(50)
+  t.same(await redis.keys(`${prefix}r:{${hash}}*`), [], 'no entry of that tenant was written to Redis')
+  redis.disconnect()
+})
+
+t.test('fifty concurrent fills of one cold key run the load once and all get the answer', async (t) => {
+  const only = cache()
+  let loads = 0
+  const answers = await Promise.all(Array.from({ length: 50 }, () => only.fill(TENANT_A, ROUTE, async () => {
+    loads++
+    await sleep(20)
+    return listBody('einmal')
+  })))
+  t.equal(loads, 1)
+  for (const answer of answers) t.equal(blanked(answer), blanked(renderedList('einmal')))
+  t.equal(blanked(await only.get(TENANT_A, ROUTE)), blanked(renderedList('einmal')), 'and it is cached')
+})
+
+t.test('a caller after an invalidation does not join a load that began before it', async (t) => {
+  const only = cache()
+  let loads = 0
+  const load = async (): Promise<Buffer> => {
+    loads++
+    await sleep(20)
+    return listBody(`lauf${loads}`)
+  }
+  const first = only.fill(TENANT_A, ROUTE, load)
+  await only.invalidateTenant(TENANT_A)
+  const second = only.fill(TENANT_A, ROUTE, load)
+  await Promise.all([first, second])
+  t.equal(loads, 2, 'two loads')
+  t.equal(blanked(await only.get(TENANT_A, ROUTE)), blanked(renderedList('lauf2')), 'the later one is cached')
+})
+
+t.test('entries older than maxStaleMs are not served, from L1 or from Redis', needsRedis(), async (t) => {
+  const [a, b] = await sharedPair({ maxStaleMs: 150 })
+  await a.fill(TENANT_A, ROUTE, async () => listBody('jung'))
+  t.not(await a.get(TENANT_A, ROUTE), undefined, 'served while young')
+  await sleep(200)
+  t.equal(await a.get(TENANT_A, ROUTE), undefined, 'not from L1 once old')
+  t.equal(a.counts.stale, 1, 'counted as stale')
+  t.equal(await b.get(TENANT_A, ROUTE), undefined, 'not from Redis either')
+})
+
+t.test('the age counts from when the load began, not when it ended', async (t) => {
+  const only = cache({ maxStaleMs: 100 })
+  await only.fill(TENANT_A, ROUTE, async () => {
+    await sleep(60)
+    return listBody('langsam')
+  })
+  t.not(await only.get(TENANT_A, ROUTE), undefined, 'served at first')
+  await sleep(50)
+  t.equal(await only.get(TENANT_A, ROUTE), undefined, 'gone 100 ms after the load began')
+  const tooSlow = await only.fill(TENANT_B, ROUTE, async () => {
+    await sleep(120)
+    return listBody('zu-langsam')
+  })
+  t.not(tooSlow, undefined, 'a load slower than maxStaleMs is answered')
+  t.equal(await only.get(TENANT_B, ROUTE), undefined, 'but not stored')
+})
+
+t.test('an oversized answer is returned but not stored', async (t) => {
+  const only = cache({ maxEntryBytes: 100 })
+  const body = listBody('x'.repeat(200))
+  t.equal(await only.fill(TENANT_A, ROUTE, async () => body), body, 'the loaded body as it came')
+  t.equal(await only.get(TENANT_A, ROUTE), undefined)
+  t.equal(only.counts.storeSkippedTooBig, 1)
+})
+
+t.test('a declined load or a body that is not a list answer is not stored', async (t) => {
+  const only = cache()
+  t.equal(await only.fill(TENANT_A, ROUTE, async () => undefined), undefined, 'declined')
+  const odd = Buffer.from('{"error":"x"}')
+  t.equal(await only.fill(TENANT_A, ROUTE, async () => odd), odd, 'odd body returned as is')
+  t.equal(await only.get(TENANT_A, ROUTE), undefined)
+  t.equal(only.counts.storeSkippedShape, 1)
+})
+
+t.test('two tenants never share an entry, even with the same route key', needsRedis(), async (t) => {
+  const [a, b] = await sharedPair()
+  await a.fill(TENANT_A, ROUTE, async () => listBody('nur-a'))
+  await sleep(50)
+  t.equal(await a.get(TENANT_B, ROUTE), undefined, 'not from L1')
+  t.equal(await b.get(TENANT_B, ROUTE), undefined, 'not from Redis')
+  await b.fill(TENANT_B, ROUTE, async () => listBody('nur-b'))
+  t.equal(blanked(await a.get(TENANT_A, ROUTE)), blanked(renderedList('nur-a')))
+  t.equal(blanked(await b.get(TENANT_B, ROUTE)), blanked(renderedList('nur-b')))
+})
+
+t.test('a tenant identity never reaches Redis in clear', needsRedis(), async (t) => {
+  const [a] = await sharedPair()
+  await a.fill(TENANT_A, ROUTE, async () => listBody('geheim'))
+  await a.invalidateTenant(TENANT_A)
+  await a.fill(TENANT_A, ROUTE, async () => listBody('geheim'))
+  await sleep(50)
+  const redis = new Redis(redisUrl())
+  const keys = await redis.keys(`${prefix}*`)
+  redis.disconnect()
+  t.ok(keys.length > 0, 'keys were written')
+  for (const key of keys) t.notMatch(key, /geheim|apoti_a|Password/, key)
+})
+
+t.test('with Redis at a closed port every call still works from L1', async (t) => {
+  const only = cache({ redis: 'redis://127.0.0.1:1' })
+  await sleep(50)
+  t.equal(only.l2Available, false)
+  t.equal(await only.get(TENANT_A, ROUTE), undefined, 'a miss, not an error')
+  t.equal(blanked(await only.fill(TENANT_A, ROUTE, async () => listBody('lokal'))), blanked(renderedList('lokal')))
+  t.equal(blanked(await only.get(TENANT_A, ROUTE)), blanked(renderedList('lokal')), 'served from L1')
+  await only.invalidateTenant(TENANT_A)
+  t.equal(await only.get(TENANT_A, ROUTE), undefined, 'the local invalidation still holds')
+  t.ok(only.counts.redisError >= 1, 'the lost Redis is counted')
+})
+
+t.test('a given Redis client is used and left open for its owner', needsRedis(), async (t) => {
+  const client = new Redis(redisUrl())
+  const only = new ResponseCache({ l1MaxBytes: 10_000, maxEntryBytes: 1000, keyPrefix: prefix, redis: client })
+  await until(() => only.l2Available, 'the cache to use the client')
+  await only.fill(TENANT_A, 'own-client', async () => listBody('eigen'))
+  await only.close()
+  t.equal(await client.ping(), 'PONG', 'still open')
+  client.disconnect()
+})
+
+t.test('options are checked once, naming the one that is wrong', async (t) => {
+  t.throws(() => new ResponseCache({ l1MaxBytes: 0, maxEntryBytes: 1, keyPrefix: 'p' }), /l1MaxBytes/)
+  t.throws(() => new ResponseCache({ l1MaxBytes: 10, maxEntryBytes: 1, maxStaleMs: 1.5, keyPrefix: 'p' }), /maxStaleMs/)
+  t.throws(() => new ResponseCache({ l1MaxBytes: 10, maxEntryBytes: 11, keyPrefix: 'p' }), /maxEntryBytes/)
+  t.throws(() => new ResponseCache({ l1MaxBytes: 10, maxEntryBytes: 1, keyPrefix: '' }), /keyPrefix/)
+})
+
+/** What a list body looks like once served: the same bytes with fresh timestamps. */
+function renderedList(marker: string): Buffer {
+  return Buffer.from(listBody(marker).toString().replaceAll('"x"', '"2025-01-01T00:00:00Z"'))
+}
