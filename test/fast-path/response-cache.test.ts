@@ -2,6 +2,7 @@
 import t from 'tap'
 import { createHash, randomUUID } from 'node:crypto'
 import { Redis } from 'ioredis'
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net'
 import { ResponseCache, type ResponseCacheOptions } from '../../routes/fast-path/response-cache.ts'
 import { needsRedis, redisUrl } from '../support/services.ts'
 
@@ -263,3 +264,44 @@ t.test('options are checked once, naming the one that is wrong', async (t) => {
 function renderedList(marker: string): Buffer {
   return Buffer.from(listBody(marker).toString().replaceAll('"x"', '"2025-01-01T00:00:00Z"'))
 }
+
+t.test('after Redis is lost the cache works from L1, and it uses Redis again by itself once it is back', needsRedis(), async (t) => {
+  const target = new URL(redisUrl())
+  const sockets = new Set<Socket>()
+  const forward = (client: Socket): void => {
+    const upstream = connect(Number(target.port || 6379), target.hostname)
+    for (const socket of [client, upstream]) {
+      sockets.add(socket)
+      socket.on('error', () => socket.destroy())
+      socket.on('close', () => sockets.delete(socket))
+    }
+    client.pipe(upstream).pipe(client)
+  }
+  let relay = createServer(forward)
+  await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve))
+  const port = (relay.address() as AddressInfo).port
+  const through = cache({ redis: `redis://127.0.0.1:${port}` })
+  await until(() => through.l2Available, 'the cache to reach Redis through the relay')
+
+  await new Promise<void>((resolve) => {
+    relay.close(() => resolve())
+    for (const socket of sockets) socket.destroy()
+  })
+  await until(() => !through.l2Available, 'the cache to notice the loss')
+  t.equal(blanked(await through.fill(TENANT_A, 'ausfall', async () => listBody('ohne-redis'))), blanked(renderedList('ohne-redis')))
+  t.equal(blanked(await through.get(TENANT_A, 'ausfall')), blanked(renderedList('ohne-redis')), 'served from L1 during the outage')
+
+  relay = createServer(forward)
+  await new Promise<void>((resolve) => relay.listen(port, '127.0.0.1', resolve))
+  t.teardown(() => {
+    relay.close()
+    for (const socket of sockets) socket.destroy()
+  })
+  await until(() => through.l2Available, 'the cache to reconnect by itself', 5000)
+  t.equal(await through.get(TENANT_A, 'ausfall'), undefined, 'what L1 learned while deaf to invalidations is dropped')
+  await through.fill(TENANT_A, 'ausfall', async () => listBody('wieder-da'))
+  const other = cache({ redis: redisUrl() })
+  await until(() => other.l2Available, 'a second instance to reach Redis')
+  await sleep(50)
+  t.equal(blanked(await other.get(TENANT_A, 'ausfall')), blanked(renderedList('wieder-da')), 'shared through Redis again')
+})
