@@ -3,6 +3,7 @@ import { LRUCache } from 'lru-cache'
 import { Redis } from 'ioredis'
 import { renderAnswer, templateFromBody, type AnswerTemplate } from './answer-template.ts'
 import { TenantGenerations, type TenantGeneration } from './tenant-generations.ts'
+import { decodeRecord, encodeRecord } from './cache-record.ts'
 
 export interface ResponseCacheOptions {
   /** Bytes the in-process tier may hold. */
@@ -46,8 +47,6 @@ interface Flight {
 // that raced a write on any instance is dropped atomically, not just by this instance's view.
 const STORE_IF_GENERATION = `if (redis.call('GET', KEYS[1]) or '0') == ARGV[1] then
   redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3]) return 1 end return 0`
-
-const RECORD_HEADER = 12
 
 export class ResponseCache {
   readonly counts: ResponseCacheCounts = {
@@ -142,16 +141,16 @@ export class ResponseCache {
     }
     const epoch = tenant.epoch
     const record = await this.#readL2(tenant, routeKey)
-    if (record === undefined || record.length < RECORD_HEADER) {
+    const decoded = record === undefined ? undefined : decodeRecord(record)
+    if (decoded === undefined) {
       this.counts.miss++
       return undefined
     }
-    const loadStartedAt = record.readDoubleLE(0)
+    const { loadStartedAt, template } = decoded
     if (Date.now() - loadStartedAt >= this.#maxStaleMs) {
       this.counts.stale++
       return undefined
     }
-    const template = decodeTemplate(record)
     // Read before an invalidation landed: fine to answer (the read overlapped the write), not to keep.
     if (tenant.epoch === epoch) this.#l1.set(key, { template, loadStartedAt, epoch })
     this.counts.hitL2++
@@ -278,22 +277,4 @@ export class ResponseCache {
 
 function answerOf(done: Buffer | AnswerTemplate | undefined): Buffer | undefined {
   return done === undefined || Buffer.isBuffer(done) ? done : renderAnswer(done)
-}
-
-// An L2 record: load start (float64), slot count (uint32), the slots (uint32 each), the template's bytes.
-function encodeRecord(template: AnswerTemplate, loadStartedAt: number): Buffer {
-  const { bytes, slots } = template
-  const record = Buffer.allocUnsafe(RECORD_HEADER + slots.length * 4 + bytes.length)
-  record.writeDoubleLE(loadStartedAt, 0)
-  record.writeUInt32LE(slots.length, 8)
-  for (let i = 0; i < slots.length; i++) record.writeUInt32LE(slots[i]!, RECORD_HEADER + i * 4)
-  bytes.copy(record, RECORD_HEADER + slots.length * 4)
-  return record
-}
-
-function decodeTemplate(record: Buffer): AnswerTemplate {
-  const count = record.readUInt32LE(8)
-  const slots = new Uint32Array(count)
-  for (let i = 0; i < count; i++) slots[i] = record.readUInt32LE(RECORD_HEADER + i * 4)
-  return { bytes: record.subarray(RECORD_HEADER + count * 4), slots }
 }

@@ -305,3 +305,20 @@ t.test('after Redis is lost the cache works from L1, and it uses Redis again by 
   await sleep(50)
   t.equal(blanked(await other.get(TENANT_A, 'ausfall')), blanked(renderedList('wieder-da')), 'shared through Redis again')
 })
+
+t.test('bytes in Redis that are not a whole record are a miss, not an error', needsRedis(), async (t) => {
+  const [a] = await sharedPair()
+  t.equal(await a.get(TENANT_B, 'kaputt'), undefined, 'a first miss reads the generation')
+  const redis = new Redis(redisUrl())
+  const hash = createHash('sha256').update(TENANT_B).digest('hex')
+  const generation = Number((await redis.get(`${prefix}g:{${hash}}`)) ?? 0)
+  const key = `${prefix}r:{${hash}}:${generation}:kaputt`
+  await redis.set(key, Buffer.from([1, 2, 3]), 'PX', 5000)
+  t.equal(await a.get(TENANT_B, 'kaputt'), undefined, 'too short for a header')
+  const header = Buffer.alloc(12)
+  header.writeDoubleLE(Date.now(), 0)
+  header.writeUInt32LE(1000, 8)
+  await redis.set(key, header, 'PX', 5000)
+  t.equal(await a.get(TENANT_B, 'kaputt'), undefined, 'fewer slots than it claims')
+  redis.disconnect()
+})
