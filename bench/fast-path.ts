@@ -1,8 +1,8 @@
 // `npm run bench:fast-path`: the legacy simulator against the fast path on the 1M-row bench_ tenant, same requests, same
 // client; prints p50/p99 per scenario and concurrency and the ratio. Bounded: a fixed number of requests per turn.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { createServer } from 'node:net'
 import { Pool } from 'undici'
+import { freePort } from '../proxy/listen.ts'
 
 const ARZSW_URL = process.env.ARZSW_URL ?? 'postgres://postgres@127.0.0.1:5432/bench_arzsw'
 const MAX_PAGE_SIZE = 1000
@@ -19,13 +19,6 @@ const SCENARIOS: ReadonlyArray<[string, string]> = [
   ['/status, pageSize=100', '/v2/rezept/status?pharmacyId=1&pageSize=100'],
 ]
 
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
 
 function start(script: string, port: number): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {

@@ -3,10 +3,10 @@
 // alternating A B C A B C with a bounded time per turn; prints requests/s and latency percentiles.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { cpus, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { Pool } from 'undici'
+import { freePort } from '../proxy/listen.ts'
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4)
 const TURN_MS = Number(process.env.BENCH_TURN_MS ?? 3000)
@@ -24,13 +24,6 @@ interface Turn {
   readonly latenciesMs: Float64Array
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
 
 /** Starts a process; `ready` undefined: at once (readiness is then checked over HTTP). */
 function startProcess(command: string, args: string[], env: NodeJS.ProcessEnv, ready?: RegExp): Promise<ChildProcess> {

@@ -3,10 +3,10 @@
 // without one it binds to loopback only. /healthz, /readyz and /metrics stay open for probes.
 import { createHash, timingSafeEqual } from 'node:crypto'
 import http, { type IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { ROUTE_IDS } from '../routes/fast-path/contract.ts'
 import { isRouteId, parseFlagSetting, type FlagSetting } from '../routes/flag-setting.ts'
 import type { FlagStore } from '../routes/flag-store.ts'
+import { listen } from './listen.ts'
 
 export interface AdminServerOptions {
   readonly host: string
@@ -34,16 +34,8 @@ export class AdminServer {
     })
   }
 
-  async listen(): Promise<string> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject)
-      this.server.listen(this.#options.port, this.#options.host, () => {
-        this.server.off('error', reject)
-        resolve()
-      })
-    })
-    const { address, port } = this.server.address() as AddressInfo
-    return `http://${address.includes(':') ? `[${address}]` : address}:${port}`
+  listen(): Promise<string> {
+    return listen(this.server, this.#options.port, this.#options.host)
   }
 
   async close(): Promise<void> {

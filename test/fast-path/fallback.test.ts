@@ -1,5 +1,4 @@
 // When a tenant's database fails, requests defer with the right reason, the circuit opens, and the fast path resumes when it is back.
-import { createServer } from 'node:net'
 import pg from 'pg'
 import t from 'tap'
 import { addUser, execute } from './arzsw-users.ts'
@@ -7,20 +6,13 @@ import { basicAuthorization } from './cases.ts'
 import { startComparison, type ComparisonFixture } from './comparison-fixture.ts'
 import { databaseUrl, npgsqlConnectionString, pgAdminUrl } from '../support/services.ts'
 import type { FastPathOutcome } from '../../routes/fast-path/contract.ts'
+import { freePort } from '../../proxy/listen.ts'
 
 const MOBILE_DB = 't_fast_fb_apoti_mobil'
 let fixture: ComparisonFixture
 
 function reasonOf(outcome: FastPathOutcome): string {
   return outcome.kind === 'defer' ? outcome.reason : outcome.kind
-}
-
-async function closedPort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const port = (server.address() as { port: number }).port
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return port
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -34,7 +26,7 @@ t.before(async () => {
   await execute(pgAdminUrl(), `DROP DATABASE IF EXISTS ${MOBILE_DB}_weg WITH (FORCE)`)
   await execute(pgAdminUrl(), `CREATE DATABASE ${MOBILE_DB} TEMPLATE ${fixture.report.databases.tenants.klein}`)
   await addUser(fixture.arzswUrl, 'arz-mobil', 'mobil-Geheim', npgsqlConnectionString(MOBILE_DB))
-  await addUser(fixture.arzswUrl, 'arz-tot', 'tot-Geheim', npgsqlConnectionString('x', { port: await closedPort() }))
+  await addUser(fixture.arzswUrl, 'arz-tot', 'tot-Geheim', npgsqlConnectionString('x', { port: await freePort() }))
   await addUser(fixture.arzswUrl, 'arz-kaputt', 'kaputt-Geheim', `Host=127.0.0.1;SSL Mode=Require;Database=x;Username=postgres`)
 })
 t.teardown(async () => {
@@ -103,7 +95,7 @@ t.test('a statement held up by a lock times out and defers with db-timeout; a wa
 t.test('ArzSw unreachable defers with auth-unavailable', async (t) => {
   const { createRezeptFastPaths, fastPathSettings } = await import('../../routes/rezept-list/index.ts')
   const { EventBus } = await import('../../proxy/events.ts')
-  const fast = await createRezeptFastPaths(fastPathSettings({ arzswUrl: `postgres://postgres@127.0.0.1:${await closedPort()}/x` }), { events: new EventBus() })
+  const fast = await createRezeptFastPaths(fastPathSettings({ arzswUrl: `postgres://postgres@127.0.0.1:${await freePort()}/x` }), { events: new EventBus() })
   t.teardown(() => fast.close())
   const outcome = await fast.paths[0]!.handle({ routeId: 'v2.rezept.list', method: 'GET', rawUrl: '/v2/rezept', headers: { authorization: basicAuthorization('a', 'b') } }, new AbortController().signal)
   t.equal(reasonOf(outcome), 'auth-unavailable')

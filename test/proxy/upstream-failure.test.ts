@@ -7,14 +7,8 @@ import { request } from 'undici'
 import { startEchoUpstream } from './support/echo-upstream.ts'
 import { proxyFor } from './support/proxy-under-test.ts'
 import { headerValue, rawExchange } from './support/raw-exchange.ts'
+import { freePort } from '../../proxy/listen.ts'
 
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
 
 t.test('a legacy that is down gets a quick 502, and the proxy recovers when it returns', async (t) => {
   const port = await freePort()

@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process'
-import { createServer } from 'node:net'
 import t from 'tap'
 import { seedDatabaseNames } from '../../sql/seed/seed.ts'
 import { pgAdminUrl } from '../support/services.ts'
 import { dropSeeded, openDatabase } from './seeded-databases.ts'
+import { freePort } from '../../proxy/listen.ts'
 
 const MAIN = new URL('../../sql/seed/main.ts', import.meta.url).pathname
 const PREFIX = 't_seed_cli_'
@@ -16,15 +16,6 @@ function runSeed(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: n
     child.stdout.on('data', (chunk) => (stdout += chunk))
     child.stderr.on('data', (chunk) => (stderr += chunk))
     child.on('close', (code) => resolve({ code, stdout, stderr }))
-  })
-}
-
-function closedPort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
-    })
   })
 }
 
@@ -56,7 +47,7 @@ t.test('--help prints the usage and exits 0', async (t) => {
 })
 
 t.test('an unreachable server exits 1 naming the URL with its password hidden', async (t) => {
-  const port = await closedPort()
+  const port = await freePort()
   const result = await runSeed(['--rows', '300', '--prefix', PREFIX], { PG_ADMIN_URL: `postgres://seeder:s3cret-pw@127.0.0.1:${port}/postgres` })
   t.equal(result.code, 1)
   t.match(result.stderr, `cannot connect to PostgreSQL at postgres://seeder:***@127.0.0.1:${port}/postgres`)
