@@ -3,7 +3,7 @@ import type pg from 'pg'
 import { sendEmpty, sendJson, sendText, sendValidationProblem } from './http-responses.ts'
 import { conversionError, isObject, property, readJsonBody } from './json-request-body.ts'
 import { jsonBigintText, jsonNullableString, jsonString } from './json-text.ts'
-import { bindInt } from './query-binding.ts'
+import { bindPaging } from './query-binding.ts'
 import type { RouteRequest } from './request-context.ts'
 import { serverToday } from './server-date.ts'
 
@@ -60,27 +60,21 @@ const SEARCH_WHERE = `strpos(lower(apotheke_name), $1) > 0 OR strpos(lower(apoth
 
 export async function answerApothekenList(request: RouteRequest): Promise<void> {
   const { req, res, query, db } = request
-  const page = bindInt(query, 'page', 1)
-  const size = bindInt(query, 'pageSize', 100)
-  if (!page.ok || !size.ok) {
-    const errors: Array<[string, string]> = []
-    if (!page.ok) errors.push(['page', page.message])
-    if (!size.ok) errors.push(['pageSize', size.message])
-    return sendValidationProblem(res, errors)
-  }
+  const paging = bindPaging(query)
+  if (!paging.ok) return sendValidationProblem(res, paging.errors)
   const search = query.get('search')
   const searching = search !== undefined && search.trim() !== ''
-  const offset = Math.imul((page.value - 1) | 0, size.value)
+  const offset = Math.imul((paging.page - 1) | 0, paging.size)
   try {
     const rows = searching
-      ? await db.query<ApothekeRow>(`SELECT ${SELECT_COLUMNS} FROM er_apotheke WHERE ${SEARCH_WHERE} ORDER BY apotheke_name OFFSET $2 LIMIT $3`, [search.toLowerCase(), offset, size.value])
-      : await db.query<ApothekeRow>(`SELECT ${SELECT_COLUMNS} FROM er_apotheke ORDER BY apotheke_name OFFSET $1 LIMIT $2`, [offset, size.value])
+      ? await db.query<ApothekeRow>(`SELECT ${SELECT_COLUMNS} FROM er_apotheke WHERE ${SEARCH_WHERE} ORDER BY apotheke_name OFFSET $2 LIMIT $3`, [search.toLowerCase(), offset, paging.size])
+      : await db.query<ApothekeRow>(`SELECT ${SELECT_COLUMNS} FROM er_apotheke ORDER BY apotheke_name OFFSET $1 LIMIT $2`, [offset, paging.size])
     const count = searching
       ? await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM er_apotheke WHERE ${SEARCH_WHERE}`, [search.toLowerCase()])
       : await db.query<{ n: number }>('SELECT count(*)::int AS n FROM er_apotheke')
     const totalCount = count.rows[0]!.n
-    sendJson(res, 200, '{"apotheken":[' + rows.rows.map(apothekeJson).join(',') + '],"totalCount":' + totalCount + ',"page":' + page.value +
-      ',"pageSize":' + size.value + ',"hasNextPage":' + (Math.imul(page.value, size.value) < totalCount) + '}')
+    sendJson(res, 200, '{"apotheken":[' + rows.rows.map(apothekeJson).join(',') + '],"totalCount":' + totalCount + ',"page":' + paging.page +
+      ',"pageSize":' + paging.size + ',"hasNextPage":' + (Math.imul(paging.page, paging.size) < totalCount) + '}')
   } catch {
     sendText(req, res, 500, FAILURE)
   }

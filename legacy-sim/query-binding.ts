@@ -40,3 +40,17 @@ export function bindInt(query: Map<string, string>, name: string, fallback: numb
   if (value < INT32_MIN || value > INT32_MAX) return invalid
   return { ok: true, value }
 }
+
+/**
+ * `page` (default 1) and `pageSize` (default 100), bound as MVC binds the action's int parameters:
+ * both are bound, and every one that fails is listed in one validation problem (API.md §3).
+ */
+export function bindPaging(query: Map<string, string>): { ok: true; page: number; size: number } | { ok: false; errors: Array<[string, string]> } {
+  const page = bindInt(query, 'page', 1)
+  const size = bindInt(query, 'pageSize', 100)
+  if (page.ok && size.ok) return { ok: true, page: page.value, size: size.value }
+  const errors: Array<[string, string]> = []
+  if (!page.ok) errors.push(['page', page.message])
+  if (!size.ok) errors.push(['pageSize', size.message])
+  return { ok: false, errors }
+}

@@ -5,7 +5,7 @@ import { conversionError, isObject, property, readJsonBody } from './json-reques
 import { jsonBigintText, jsonNullableString, jsonString } from './json-text.ts'
 import { newPrescriptionsCount } from './new-prescriptions.ts'
 import { equalsOrdinalIgnoreCase, PRESCRIPTION_TABLES, type PrescriptionTable } from './prescription-tables.ts'
-import { bindInt } from './query-binding.ts'
+import { bindPaging } from './query-binding.ts'
 import type { RouteRequest } from './request-context.ts'
 import { serverToday } from './server-date.ts'
 
@@ -34,19 +34,13 @@ function v1ItemJson(t: PrescriptionTable, r: V1Row): string {
 
 export async function answerV1NewPrescriptions(request: RouteRequest): Promise<void> {
   const { req, res, query } = request
-  const page = bindInt(query, 'page', 1)
-  const size = bindInt(query, 'pageSize', 100)
-  if (!page.ok || !size.ok) {
-    const errors: Array<[string, string]> = []
-    if (!page.ok) errors.push(['page', page.message])
-    if (!size.ok) errors.push(['pageSize', size.message])
-    return sendValidationProblem(res, errors)
-  }
+  const paging = bindPaging(query)
+  if (!paging.ok) return sendValidationProblem(res, paging.errors)
   const rezeptType = query.get('rezepttype')
   const tables = rezeptType === undefined || rezeptType.trim() === '' // white space binds as null
     ? PRESCRIPTION_TABLES
     : PRESCRIPTION_TABLES.filter((t) => equalsOrdinalIgnoreCase(rezeptType, t.v1Name))
-  const pageSize = size.value // v1 does not clamp
+  const pageSize = paging.size // v1 does not clamp
   let everything: string[]
   let totalCount = 0
   try {
@@ -60,11 +54,11 @@ export async function answerV1NewPrescriptions(request: RouteRequest): Promise<v
     return sendText(req, res, 500, 'Internal server error')
   }
   // LINQ Skip/Take on the list: a negative skip is none, a negative take yields nothing.
-  const skip = Math.max(0, Math.imul((page.value - 1) | 0, pageSize))
+  const skip = Math.max(0, Math.imul((paging.page - 1) | 0, pageSize))
   const take = Math.max(0, pageSize)
   const pageItems = everything.slice(skip, skip + take)
-  sendJson(res, 200, '{"prescriptions":[' + pageItems.join(',') + '],"totalCount":' + totalCount + ',"page":' + page.value +
-    ',"pageSize":' + pageSize + ',"hasNextPage":' + (Math.imul(page.value, pageSize) < totalCount) + '}')
+  sendJson(res, 200, '{"prescriptions":[' + pageItems.join(',') + '],"totalCount":' + totalCount + ',"page":' + paging.page +
+    ',"pageSize":' + pageSize + ',"hasNextPage":' + (Math.imul(paging.page, pageSize) < totalCount) + '}')
 }
 
 interface Identifier { type: string; rezeptUuid: string }

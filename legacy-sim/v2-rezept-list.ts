@@ -4,7 +4,7 @@ import { sendJson, sendText, sendValidationProblem } from './http-responses.ts'
 import { jsonBigintText, jsonDateAndTime, jsonDateAtMidnight, jsonNullableString, jsonString, jsonUtcNow } from './json-text.ts'
 import { newPrescriptionsCount, newPrescriptionsPage, type NewPrescriptionRow } from './new-prescriptions.ts'
 import { equalsOrdinalIgnoreCase, PRESCRIPTION_TABLES, type PrescriptionTable } from './prescription-tables.ts'
-import { bindInt } from './query-binding.ts'
+import { bindPaging } from './query-binding.ts'
 import type { RouteRequest } from './request-context.ts'
 
 const AVS_SYSTEM = '{"manufacturer":"GfAL","name":"ArzTi","version":"3.0"}'
@@ -62,19 +62,15 @@ function itemJson(item: NewPrescriptionItem): string {
 function listHandler(failureText: string) {
   return async function answerList(request: RouteRequest): Promise<void> {
     const { req, res, query, settings } = request
-    const page = bindInt(query, 'page', 1)
-    const size = bindInt(query, 'pageSize', 100)
-    if (!page.ok || !size.ok) {
-      const errors: Array<[string, string]> = []
-      if (!page.ok) errors.push(['page', page.message])
-      if (!size.ok) errors.push(['pageSize', size.message])
-      sendValidationProblem(res, errors)
+    const paging = bindPaging(query)
+    if (!paging.ok) {
+      sendValidationProblem(res, paging.errors)
       return
     }
-    const pageSize = size.value > settings.maxPageSize ? settings.maxPageSize : size.value
+    const pageSize = paging.size > settings.maxPageSize ? settings.maxPageSize : paging.size
     let result: { items: NewPrescriptionItem[]; totalCount: number }
     try {
-      result = await computeNewPrescriptions(request.db, tablesForType(query.get('type')), page.value, pageSize)
+      result = await computeNewPrescriptions(request.db, tablesForType(query.get('type')), paging.page, pageSize)
     } catch {
       sendText(req, res, 500, failureText)
       return
@@ -84,8 +80,8 @@ function listHandler(failureText: string) {
       if (i > 0) body += ','
       body += itemJson(result.items[i]!)
     }
-    body += '],"totalCount":' + result.totalCount + ',"page":' + page.value + ',"pageSize":' + pageSize +
-      ',"hasNextPage":' + (Math.imul(page.value, pageSize) < result.totalCount) +
+    body += '],"totalCount":' + result.totalCount + ',"page":' + paging.page + ',"pageSize":' + pageSize +
+      ',"hasNextPage":' + (Math.imul(paging.page, pageSize) < result.totalCount) +
       ',"environment":' + jsonString(settings.environment) + ',"responseTimestamp":' + jsonUtcNow() + '}'
     sendJson(res, 200, body)
   }
