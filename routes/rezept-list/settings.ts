@@ -1,4 +1,5 @@
 // The fast paths' settings for GET /v2/rezept and /v2/rezept/status: their type, defaults and a description of each.
+import type { TenantPoolOptions } from '../fast-path/tenant-pools.ts'
 
 export interface AvsSystem {
   readonly manufacturer: string
@@ -13,24 +14,8 @@ export interface CircuitBreakerSettings {
   readonly openMs: number
 }
 
-export interface TenantPoolSettings {
-  /** Connections per tenant pool (one pool per distinct tenant database). */
-  readonly maxSize: number
-  /** Tenant pools kept at once; the least recently used idle pool is closed beyond this. */
-  readonly maxPools: number
-  /** A pool unused this long is closed; also pg's idle timeout for single connections. */
-  readonly idleTimeoutMs: number
-  /** Connecting (and waiting for a free connection) may take this long before the request defers. */
-  readonly connectTimeoutMs: number
-  /** PostgreSQL statement_timeout for the fast path's queries. */
-  readonly statementTimeoutMs: number
-  /**
-   * Send the session options DateStyle=ISO, jit=off, random_page_cost=1.1 at connect. PgBouncer refuses
-   * the `options` startup parameter unless told to ignore it: then false (dates in a non-ISO server
-   * DateStyle are not recognised and such requests defer, never answer wrongly).
-   */
-  readonly sessionOptions: boolean
-}
+/** The pool settings are the pool registry's own options (routes/fast-path/tenant-pools.ts). */
+export type TenantPoolSettings = TenantPoolOptions
 
 export interface FastPathSettings {
   /** postgres:// URL of the ArzSw management database (users, tenants, connection strings). */
