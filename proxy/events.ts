@@ -13,6 +13,17 @@ export type ProxyEvent =
   | { type: 'auth.checked'; outcome: 'verified' | 'cached' | 'rejected' | 'unavailable' }
   | { type: 'circuit.changed'; tenant: string; state: 'open' | 'half-open' | 'closed' }
   | { type: 'db.query'; name: string; durationMs: number; ok: boolean }
+  | { type: 'cache.lookup'; routeId: RouteId; outcome: CacheLookupOutcome }
+  | { type: 'cache.invalidated'; cause: CacheInvalidationCause }
+  | { type: 'cache.store-skipped'; routeId: RouteId; reason: 'too-big' | 'invalidated' | 'shape' }
+  | { type: 'shadow.compared'; routeId: RouteId; outcome: ShadowOutcome; legacyMs: number; fastMs: number }
+  | { type: 'route.demoted'; routeId: RouteId; reason: string }
+
+/** hit-l1/hit-l2: served from memory/Redis; miss: loaded (or coalesced onto a load); stale: found but too old. */
+export type CacheLookupOutcome = 'hit-l1' | 'hit-l2' | 'miss' | 'stale'
+/** write: a write passed through this instance; peer: another instance's write (pub/sub); cdc: the tenant's change stream; gap: the stream broke; redis-lost: invalidations may have been missed. */
+export type CacheInvalidationCause = 'write' | 'peer' | 'cdc' | 'gap' | 'redis-lost'
+export type ShadowOutcome = 'match' | 'mismatch' | 'race' | 'skipped'
 
 export type ProxyEventListener = (event: ProxyEvent) => void
 
