@@ -4,6 +4,7 @@ import { Redis } from 'ioredis'
 import { renderAnswer, templateFromBody, type AnswerTemplate } from './answer-template.ts'
 import { TenantGenerations, type TenantGeneration } from './tenant-generations.ts'
 import { decodeRecord, encodeRecord } from './cache-record.ts'
+import type { CacheInvalidationCause } from '../../proxy/events.ts'
 
 export interface ResponseCacheOptions {
   /** Bytes the in-process tier may hold. */
@@ -12,12 +13,27 @@ export interface ResponseCacheOptions {
   readonly maxEntryBytes: number
   /** An entry is served only while less than this has passed since its load began (issue 6, mode ttl). */
   readonly maxStaleMs?: number
+  /**
+   * The longer bound for callers that trust the tenant's change feed (mode cdc): an entry loaded while
+   * the feed was following without a gap is served up to this age; every change heard voids it anyway.
+   */
+  readonly changeFeedMaxStaleMs?: number
   /** The shared tier; without it the cache is L1 only. A given client stays the caller's to close. */
   readonly redis?: Redis | string
   /** How long a Redis command may take before the request goes on without it. */
   readonly redisCommandTimeoutMs?: number
   readonly keyPrefix: string
+  /** Told of every invalidation, for metrics and logs; must not throw. */
+  readonly onInvalidated?: (cause: CacheInvalidationCause) => void
 }
+
+/** How a lookup ended: served from memory or Redis, or not (a stale entry is also a miss). */
+export type CacheLookup =
+  | { readonly body: Buffer; readonly outcome: 'hit-l1' | 'hit-l2' }
+  | { readonly body: undefined; readonly outcome: 'miss' | 'stale' }
+
+const MISS: CacheLookup = Object.freeze({ body: undefined, outcome: 'miss' })
+const STALE: CacheLookup = Object.freeze({ body: undefined, outcome: 'stale' })
 
 export interface ResponseCacheCounts {
   hitL1: number
@@ -54,7 +70,9 @@ export class ResponseCache {
     storeSkippedTooBig: 0, storeSkippedInvalidated: 0, storeSkippedShape: 0, redisError: 0,
   }
   readonly #maxStaleMs: number
+  readonly #changeFeedMaxStaleMs: number
   readonly #maxEntryBytes: number
+  readonly #onInvalidated: (cause: CacheInvalidationCause) => void
   readonly #keyPrefix: string
   readonly #channel: string
   readonly #l1: LRUCache<string, Entry>
@@ -66,13 +84,16 @@ export class ResponseCache {
   #subscribed = false
 
   constructor(options: ResponseCacheOptions) {
-    const { l1MaxBytes, maxEntryBytes, maxStaleMs = 2000, redisCommandTimeoutMs = 100, keyPrefix } = options
-    for (const [name, value] of [['l1MaxBytes', l1MaxBytes], ['maxEntryBytes', maxEntryBytes], ['maxStaleMs', maxStaleMs], ['redisCommandTimeoutMs', redisCommandTimeoutMs]] as const) {
+    const { l1MaxBytes, maxEntryBytes, maxStaleMs = 2000, changeFeedMaxStaleMs = 60_000, redisCommandTimeoutMs = 100, keyPrefix } = options
+    for (const [name, value] of [['l1MaxBytes', l1MaxBytes], ['maxEntryBytes', maxEntryBytes], ['maxStaleMs', maxStaleMs],
+      ['changeFeedMaxStaleMs', changeFeedMaxStaleMs], ['redisCommandTimeoutMs', redisCommandTimeoutMs]] as const) {
       if (!Number.isSafeInteger(value) || value <= 0) throw new RangeError(`response cache: ${name} must be a positive integer, got ${String(value)}`)
     }
     if (maxEntryBytes > l1MaxBytes) throw new RangeError(`response cache: maxEntryBytes (${maxEntryBytes}) must not exceed l1MaxBytes (${l1MaxBytes})`)
     if (typeof keyPrefix !== 'string' || keyPrefix === '') throw new RangeError('response cache: keyPrefix must be a non-empty string')
     this.#maxStaleMs = maxStaleMs
+    this.#changeFeedMaxStaleMs = Math.max(maxStaleMs, changeFeedMaxStaleMs)
+    this.#onInvalidated = options.onInvalidated ?? (() => {})
     this.#maxEntryBytes = maxEntryBytes
     this.#keyPrefix = keyPrefix
     this.#channel = `${keyPrefix}invalidated`
@@ -106,10 +127,16 @@ export class ResponseCache {
         // Invalidations published while we were not listening are lost: distrust what we knew.
         this.#tenants.forgetRedis()
         this.#subscribed = true
+        this.#onInvalidated('redis-lost')
       }, onError)
     })
     subscriber.on('message', (channel: string, message: string) => {
-      if (channel === this.#channel && this.#tenants.heard(message)) this.counts.invalidationHeard++
+      if (channel !== this.#channel) return
+      const news = message === EVERYONE ? this.#tenants.forgetRedis() > 0 : this.#tenants.heard(message)
+      if (news) {
+        this.counts.invalidationHeard++
+        this.#onInvalidated('peer')
+      }
     })
     this.#redis = redis
     this.#subscriber = subscriber
@@ -121,40 +148,42 @@ export class ResponseCache {
   }
 
   /** The cached answer with fresh timestamps, or undefined on a miss. Never throws for Redis. */
-  async get(tenantId: string, routeKey: string): Promise<Buffer | undefined> {
+  async get(tenantId: string, routeKey: string, trustChangeFeed = false): Promise<Buffer | undefined> {
+    return (await this.lookup(tenantId, routeKey, trustChangeFeed)).body
+  }
+
+  /**
+   * Like get, saying where the answer came from. While Redis is in use the tenant's generation is
+   * confirmed there first: a write through another instance voids our L1 entry even before its
+   * message arrives here, so a client that wrote through A and reads through B sees its write.
+   */
+  async lookup(tenantId: string, routeKey: string, trustChangeFeed = false): Promise<CacheLookup> {
     const tenant = this.#tenants.of(tenantId)
     const key = tenant.hash + ':' + routeKey
+    const shared = this.l2Available && (await this.#readGeneration(tenant))
     const entry = this.#l1.get(key)
+    let stale = false
     if (entry !== undefined) {
       if (entry.epoch === tenant.epoch) {
-        if (Date.now() - entry.loadStartedAt < this.#maxStaleMs) {
+        if (this.#fresh(tenant, entry.loadStartedAt, trustChangeFeed)) {
           this.counts.hitL1++
-          return renderAnswer(entry.template)
+          return { body: renderAnswer(entry.template), outcome: 'hit-l1' }
         }
-        this.counts.stale++
+        stale = true
       }
       this.#l1.delete(key)
     }
-    if (!this.l2Available) {
-      this.counts.miss++
-      return undefined
-    }
+    if (!shared) return this.#missed(stale)
     const epoch = tenant.epoch
     const record = await this.#readL2(tenant, routeKey)
     const decoded = record === undefined ? undefined : decodeRecord(record)
-    if (decoded === undefined) {
-      this.counts.miss++
-      return undefined
-    }
+    if (decoded === undefined) return this.#missed(stale)
     const { loadStartedAt, template } = decoded
-    if (Date.now() - loadStartedAt >= this.#maxStaleMs) {
-      this.counts.stale++
-      return undefined
-    }
+    if (!this.#fresh(tenant, loadStartedAt, trustChangeFeed)) return this.#missed(true)
     // Read before an invalidation landed: fine to answer (the read overlapped the write), not to keep.
     if (tenant.epoch === epoch) this.#l1.set(key, { template, loadStartedAt, epoch })
     this.counts.hitL2++
-    return renderAnswer(template)
+    return { body: renderAnswer(template), outcome: 'hit-l2' }
   }
 
   /**
@@ -162,12 +191,12 @@ export class ResponseCache {
    * starts its own), stores the answer unless it is too big or a write was seen since the load began,
    * and returns the answer (undefined when `load` declined). A load's rejection reaches its callers.
    */
-  async fill(tenantId: string, routeKey: string, load: () => Promise<Buffer | undefined>): Promise<Buffer | undefined> {
+  async fill(tenantId: string, routeKey: string, load: () => Promise<Buffer | undefined>, trustChangeFeed = false): Promise<Buffer | undefined> {
     const tenant = this.#tenants.of(tenantId)
     const key = tenant.hash + ':' + routeKey
     const flight = this.#flights.get(key)
     if (flight !== undefined && flight.epoch === tenant.epoch) return answerOf(await flight.done)
-    const started: Flight = { epoch: tenant.epoch, done: this.#loadAndStore(tenant, key, routeKey, load) }
+    const started: Flight = { epoch: tenant.epoch, done: this.#loadAndStore(tenant, key, routeKey, load, trustChangeFeed) }
     this.#flights.set(key, started)
     try {
       return answerOf(await started.done)
@@ -177,10 +206,11 @@ export class ResponseCache {
   }
 
   /** A write for this tenant went through: void its entries here at once and on every instance. */
-  async invalidateTenant(tenantId: string): Promise<void> {
+  async invalidateTenant(tenantId: string, cause: CacheInvalidationCause = 'write'): Promise<void> {
     const tenant = this.#tenants.of(tenantId)
     this.#tenants.bump(tenant)
     this.counts.invalidation++
+    this.#onInvalidated(cause)
     if (!this.l2Available) {
       tenant.redisGeneration = undefined
       return
@@ -196,13 +226,50 @@ export class ResponseCache {
     }
   }
 
+  /**
+   * A write went through whose tenant cannot be told (credentials the proxy could not verify, ArzSw
+   * away): void every tenant's entries here and, through Redis, every entry any instance stored.
+   */
+  async invalidateEverything(): Promise<void> {
+    this.#tenants.bumpAll()
+    this.counts.invalidation++
+    this.#onInvalidated('write')
+    if (!this.l2Available) return
+    const redis = this.#redis!
+    try {
+      // Every tenant that ever stored an entry is in this set (see #loadAndStore).
+      for (const hash of await redis.smembers(this.#tenantsKey)) {
+        await redis.incr(`${this.#keyPrefix}g:{${hash}}`)
+      }
+      await redis.publish(this.#channel, EVERYONE)
+    } catch {
+      this.counts.redisError++
+    }
+  }
+
+  /** The tenant's change feed runs without a gap since `since` (Date.now() before its slot was made). */
+  followingChanges(tenantId: string, since: number): void {
+    this.#tenants.of(tenantId).followedSince = since
+  }
+
+  /** A commit in the tenant's database, heard on its change feed. */
+  async changed(tenantId: string): Promise<void> {
+    await this.invalidateTenant(tenantId, 'cdc')
+  }
+
+  /** The tenant's change feed broke: changes may have been missed, so what it vouched for goes. */
+  async lostChanges(tenantId: string): Promise<void> {
+    this.#tenants.of(tenantId).followedSince = undefined
+    await this.invalidateTenant(tenantId, 'gap')
+  }
+
   async close(): Promise<void> {
     this.#l1.clear()
     this.#subscriber?.disconnect()
     if (this.#ownsRedis) this.#redis!.disconnect()
   }
 
-  async #loadAndStore(tenant: TenantGeneration, key: string, routeKey: string, load: () => Promise<Buffer | undefined>): Promise<Buffer | AnswerTemplate | undefined> {
+  async #loadAndStore(tenant: TenantGeneration, key: string, routeKey: string, load: () => Promise<Buffer | undefined>, trustChangeFeed: boolean): Promise<Buffer | AnswerTemplate | undefined> {
     // The generation is read before the load begins: every write whose INCR Redis saw by then is in
     // the database state the load reads, so storing under that generation is exact.
     if (tenant.redisGeneration === undefined && this.l2Available) await this.#readGeneration(tenant)
@@ -226,11 +293,16 @@ export class ResponseCache {
       this.counts.storeSkippedInvalidated++
       return template
     }
-    const lifetime = this.#maxStaleMs - (Date.now() - loadStartedAt)
+    const bound = trustChangeFeed && this.#followedBefore(tenant, loadStartedAt) ? this.#changeFeedMaxStaleMs : this.#maxStaleMs
+    const lifetime = bound - (Date.now() - loadStartedAt)
     if (lifetime <= 0) return template
     this.#l1.set(key, { template, loadStartedAt, epoch })
     if (generation !== undefined && this.l2Available) {
-      // Not awaited: the client never waits on Redis (ARCHITECTURE.md invariant 4).
+      // Not awaited: the client never waits on Redis (ARCHITECTURE.md invariant 4). The tenant goes
+      // into the set invalidateEverything walks before its entry exists (one connection keeps order).
+      this.#redis!.sadd(this.#tenantsKey, tenant.hash).catch(() => {
+        this.counts.redisError++
+      })
       this.#redis!.eval(STORE_IF_GENERATION, 2, this.#generationKey(tenant), this.#entryKey(tenant, generation, routeKey),
         String(generation), encodeRecord(template, loadStartedAt), lifetime).catch(() => {
         this.counts.redisError++
@@ -241,7 +313,7 @@ export class ResponseCache {
 
   async #readL2(tenant: TenantGeneration, routeKey: string): Promise<Buffer | undefined> {
     const redis = this.#redis!
-    if (tenant.redisGeneration === undefined && !(await this.#readGeneration(tenant))) return undefined
+    if (tenant.redisGeneration === undefined) return undefined
     try {
       return (await redis.getBuffer(this.#entryKey(tenant, tenant.redisGeneration!, routeKey))) ?? undefined
     } catch {
@@ -257,12 +329,40 @@ export class ResponseCache {
       const stored = await this.#redis!.get(this.#generationKey(tenant))
       // An invalidation while we asked would make what we read older than what we know.
       if (tenant.epoch !== epoch) return false
-      this.#tenants.adopt(tenant, stored === null ? 0 : Number(stored))
+      // A generation beyond what we knew is an invalidation whose message has not reached us yet.
+      if (this.#tenants.confirm(tenant, stored === null ? 0 : Number(stored))) {
+        this.counts.invalidationHeard++
+        this.#onInvalidated('peer')
+      }
       return true
     } catch {
       this.counts.redisError++
       return false
     }
+  }
+
+  #fresh(tenant: TenantGeneration, loadStartedAt: number, trustChangeFeed: boolean): boolean {
+    const age = Date.now() - loadStartedAt
+    if (age < this.#maxStaleMs) return true
+    return trustChangeFeed && age < this.#changeFeedMaxStaleMs && this.#followedBefore(tenant, loadStartedAt)
+  }
+
+  /** Whether the change feed was already following, without a gap since, when this load began. */
+  #followedBefore(tenant: TenantGeneration, loadStartedAt: number): boolean {
+    return tenant.followedSince !== undefined && tenant.followedSince <= loadStartedAt
+  }
+
+  #missed(stale: boolean): CacheLookup {
+    if (stale) {
+      this.counts.stale++
+      return STALE
+    }
+    this.counts.miss++
+    return MISS
+  }
+
+  get #tenantsKey(): string {
+    return `${this.#keyPrefix}tenants`
   }
 
   // The tenant's hash in braces: both keys of a tenant land in one Redis Cluster slot, as the store script needs.
@@ -274,6 +374,9 @@ export class ResponseCache {
     return `${this.#keyPrefix}r:{${tenant.hash}}:${generation}:${routeKey}`
   }
 }
+
+/** The pub/sub message of invalidateEverything (a tenant's message is `<hash>:<generation>`). */
+const EVERYONE = '*'
 
 function answerOf(done: Buffer | AnswerTemplate | undefined): Buffer | undefined {
   return done === undefined || Buffer.isBuffer(done) ? done : renderAnswer(done)

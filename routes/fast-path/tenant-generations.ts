@@ -8,6 +8,8 @@ export interface TenantGeneration {
   epoch: number
   /** The tenant's generation in Redis as last read or heard; undefined until read, and after Redis was lost. */
   redisGeneration: number | undefined
+  /** Since when (Date.now()) the tenant's change feed has followed without a gap; undefined when not. */
+  followedSince: number | undefined
 }
 
 export class TenantGenerations {
@@ -19,7 +21,7 @@ export class TenantGenerations {
     let tenant = this.#byId.get(tenantId)
     if (tenant === undefined) {
       const hash = createHash('sha256').update(tenantId).digest('hex')
-      tenant = this.#byHash.get(hash) ?? { hash, epoch: 0, redisGeneration: undefined }
+      tenant = this.#byHash.get(hash) ?? { hash, epoch: 0, redisGeneration: undefined, followedSince: undefined }
       this.#byId.set(tenantId, tenant)
       this.#byHash.set(hash, tenant)
     }
@@ -29,6 +31,26 @@ export class TenantGenerations {
   /** A local write: every entry of this tenant filled so far is void. */
   bump(tenant: TenantGeneration): void {
     tenant.epoch++
+  }
+
+  /** Every tenant's entries are void (a write whose tenant could not be told). */
+  bumpAll(): void {
+    for (const tenant of this.#byHash.values()) tenant.epoch++
+  }
+
+  /**
+   * A generation just read from Redis. Returns true when it is beyond what we knew: an invalidation
+   * we have not heard of, so our entries of this tenant are void.
+   */
+  confirm(tenant: TenantGeneration, generation: number): boolean {
+    if (tenant.redisGeneration === undefined) {
+      tenant.redisGeneration = generation
+      return false
+    }
+    if (generation <= tenant.redisGeneration) return false
+    tenant.redisGeneration = generation
+    tenant.epoch++
+    return true
   }
 
   /** Takes a generation read from Redis or returned by INCR; never goes back. */
@@ -52,10 +74,11 @@ export class TenantGenerations {
   }
 
   /** Redis was out of reach: messages may have been missed, so nothing known from it is trusted. */
-  forgetRedis(): void {
+  forgetRedis(): number {
     for (const tenant of this.#byHash.values()) {
       tenant.redisGeneration = undefined
       tenant.epoch++
     }
+    return this.#byHash.size
   }
 }
