@@ -16,7 +16,8 @@ export interface AdminServerOptions {
   /** Persists and propagates an admin change (Redis); resolves false when it could not. */
   readonly propagate: (routeId: (typeof ROUTE_IDS)[number], flag: FlagSetting) => Promise<boolean>
   readonly readiness: () => Promise<Record<string, boolean>>
-  readonly metricsText: () => string
+  /** Prometheus text exposition (format 0.0.4). */
+  readonly metricsText: () => Promise<string>
   readonly reload: () => Promise<string[]>
 }
 
@@ -56,8 +57,9 @@ export class AdminServer {
       return sendJson(res, ready ? 200 : 503, { ready, checks })
     }
     if (path === '/metrics' && req.method === 'GET') {
+      const text = await this.#options.metricsText()
       res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' })
-      return void res.end(this.#options.metricsText())
+      return void res.end(text)
     }
     if (path === '/shadow/mismatches' && req.method === 'GET') return sendJson(res, 200, [])
     if (path === '/reload' && req.method === 'POST') {

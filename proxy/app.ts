@@ -12,6 +12,8 @@ import { ClientServer } from './client-server.ts'
 import { createLogger, logEvents } from './event-log.ts'
 import { EventBus } from './events.ts'
 import { LegacyUpstream } from './legacy-upstream.ts'
+import { startProxyMetrics } from './metrics/proxy-metrics.ts'
+import type { MetricSources } from './metrics/sources.ts'
 import { legacyReachable, postgresReachable } from './readiness.ts'
 import { ShadowRunner } from './shadow-runner.ts'
 
@@ -19,6 +21,8 @@ export interface ProxyDeps {
   readonly fastPaths?: readonly FastPath[]
   readonly events?: EventBus
   readonly logger?: Logger
+  /** What the metrics read at scrape time from parts the caller owns (tenant pools, Redis state). */
+  readonly metricSources?: MetricSources
   /** Reads the config again for a reload (SIGHUP, POST /reload); throws a ConfigError when invalid. */
   readonly reloadConfig?: () => Config
 }
@@ -101,6 +105,12 @@ export async function startProxy(initial: Config, deps: ProxyDeps = {}): Promise
     return changed
   }
 
+  const metrics = startProxyMetrics({
+    events,
+    flags,
+    sources: { inFlight: () => client.inFlight, shadowRuns: () => shadow.counts, ...deps.metricSources },
+  })
+
   // Without a token the admin API must not be reachable from other machines.
   const adminHost = config.admin.token === undefined ? '127.0.0.1' : config.admin.host
   if (config.admin.token === undefined) logger.warn({ host: adminHost }, 'no FASTPATH_ADMIN_TOKEN: the admin API listens on loopback only and asks for no token')
@@ -127,7 +137,7 @@ export async function startProxy(initial: Config, deps: ProxyDeps = {}): Promise
       await Promise.all(pending)
       return checks
     },
-    metricsText: () => metricsPlaceholder(client.inFlight, shadow),
+    metricsText: () => metrics.text(),
     reload,
   })
 
@@ -143,6 +153,7 @@ export async function startProxy(initial: Config, deps: ProxyDeps = {}): Promise
       await shadow.close()
       upstream.close()
       await admin.close()
+      await metrics.shutdown()
       await sync?.close()
       logger.info('shut down')
       stopLogging()
@@ -157,21 +168,4 @@ function upstreamSettingsOf(config: Config) {
     forwardedHeaders: config.forwardedHeaders,
     serverTiming: config.serverTiming,
   })
-}
-
-/** Until the metrics issue lands: a few gauges in Prometheus text so scrapers have a target. */
-function metricsPlaceholder(inFlight: number, shadow: ShadowRunner): string {
-  const c = shadow.counts
-  return [
-    '# HELP fastpath_requests_in_flight Client requests being answered now.',
-    '# TYPE fastpath_requests_in_flight gauge',
-    `fastpath_requests_in_flight ${inFlight}`,
-    '# HELP fastpath_shadow_runs_total Shadow fast-path runs by outcome.',
-    '# TYPE fastpath_shadow_runs_total counter',
-    `fastpath_shadow_runs_total{outcome="answered"} ${c.answered}`,
-    `fastpath_shadow_runs_total{outcome="deferred"} ${c.deferred}`,
-    `fastpath_shadow_runs_total{outcome="failed"} ${c.failed}`,
-    `fastpath_shadow_runs_total{outcome="shed"} ${c.shed}`,
-    '',
-  ].join('\n')
 }

@@ -23,6 +23,8 @@ export interface TenantPoolOptions {
 
 interface Entry {
   readonly pool: pg.Pool
+  /** host:port/database: what metrics may show (the map key holds the password). */
+  readonly label: string
   lastUsed: number
 }
 
@@ -41,6 +43,13 @@ export class TenantPools {
 
   get size(): number {
     return this.#pools.size
+  }
+
+  /** Size, idle and waiting per open pool, labelled by host:port/database, for the metrics. */
+  stats(): Array<{ tenant: string; total: number; idle: number; waiting: number }> {
+    const stats: Array<{ tenant: string; total: number; idle: number; waiting: number }> = []
+    for (const { pool, label } of this.#pools.values()) stats.push({ tenant: label, total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount })
+    return stats
   }
 
   poolFor(database: TenantDatabase): pg.Pool {
@@ -70,7 +79,7 @@ export class TenantPools {
     })
     // An idle client losing its connection (database restarted) must not crash the process.
     pool.on('error', () => {})
-    this.#pools.set(database.identity, { pool, lastUsed: now })
+    this.#pools.set(database.identity, { pool, label: database.label, lastUsed: now })
     return pool
   }
 

@@ -1,0 +1,61 @@
+// Every metric the proxy exports: its Prometheus name, help text, type and labels, in one table that
+// the instruments, the scrape-time gauges, the docs, the dashboard and the alert rules are checked against.
+
+export type MetricKind = 'counter' | 'gauge' | 'histogram'
+
+export interface MetricSpec {
+  readonly name: string
+  readonly kind: MetricKind
+  readonly help: string
+  readonly labels: readonly string[]
+}
+
+function spec(name: string, kind: MetricKind, labels: readonly string[], help: string): MetricSpec {
+  return Object.freeze({ name, kind, help, labels: Object.freeze([...labels]) })
+}
+
+/**
+ * Client-visible latencies run from ~1 ms (a cached answer) to the legacy's 30 s worst case; 0.1 s is
+ * a bucket edge because it is the fast path's p99 target (config/prometheus/alerts.yml).
+ */
+export const LATENCY_BUCKETS_SECONDS: readonly number[] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1, 2.5, 5, 10, 30]
+/** Database statements: sub-millisecond index probes up to the statement timeout. */
+export const QUERY_BUCKETS_SECONDS: readonly number[] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
+/** legacy duration / fast duration of one shadowed request: below 1 the fast path was slower. */
+export const SPEEDUP_BUCKETS: readonly number[] = [0.5, 0.75, 1, 1.25, 1.5, 2, 3, 5, 10, 20, 50, 100, 200]
+
+export const METRICS = {
+  requestDuration: spec('fastpath_request_duration_seconds', 'histogram', ['route', 'served_by', 'status_class'],
+    'Client request duration from arrival to the last byte, by route id ("other" for routes without a fast path), serving path (fast, legacy, cache) and status class (2xx..5xx, 499 = client went away).'),
+  requestsInFlight: spec('fastpath_requests_in_flight', 'gauge', [], 'Client requests being answered now.'),
+  fastDeferrals: spec('fastpath_fast_deferrals_total', 'counter', ['route', 'reason'], 'Requests the fast path handed to the legacy, by reason.'),
+  upstreamFailures: spec('fastpath_upstream_failures_total', 'counter', ['kind'], 'Legacy upstream failures: connect, headers-timeout, body-timeout, reset, aborted (client left).'),
+  authChecks: spec('fastpath_auth_checks_total', 'counter', ['outcome'], 'Fast-path credential checks: verified (BCrypt or plain comparison ran), cached, rejected, unavailable (ArzSw not reachable).'),
+  dbQueryDuration: spec('fastpath_db_query_duration_seconds', 'histogram', ['query', 'result'], 'Fast-path database statement duration by statement name and result (ok, error).'),
+  cacheLookups: spec('fastpath_cache_lookups_total', 'counter', ['route', 'outcome'], 'Response cache lookups: hit-l1 (memory), hit-l2 (Redis), miss, stale.'),
+  cacheInvalidations: spec('fastpath_cache_invalidations_total', 'counter', ['cause'], 'Response cache invalidations: write, peer, cdc, gap, redis-lost.'),
+  cacheStoreSkips: spec('fastpath_cache_store_skips_total', 'counter', ['route', 'reason'], 'Answers not stored in the response cache: too-big, invalidated (during the load), shape.'),
+  shadowComparisons: spec('fastpath_shadow_comparisons_total', 'counter', ['route', 'outcome'], 'Shadow comparisons of fast against legacy answers: match, mismatch, race, skipped.'),
+  shadowSpeedup: spec('fastpath_shadow_speedup_ratio', 'histogram', ['route'], 'Legacy duration divided by fast duration for the same shadowed request (above 1: the fast path was faster).'),
+  shadowRuns: spec('fastpath_shadow_runs_total', 'counter', ['outcome'], 'Shadow fast-path runs: started, shed (over the concurrency cap), answered, deferred, failed.'),
+  routeDemotions: spec('fastpath_route_demotions_total', 'counter', ['route'], 'Routes switched off automatically (mismatch rate or p99 worse than the legacy).'),
+  flagChanges: spec('fastpath_flag_changes_total', 'counter', ['route', 'source'], 'Flag changes applied on this instance, by source: admin, config, peer, demotion.'),
+  flagMode: spec('fastpath_flag_mode', 'gauge', ['route', 'mode'], 'The flag per route: one series per route and mode (off, shadow, on, canary), 1 for the current mode, 0 for the others.'),
+  circuitState: spec('fastpath_circuit_state', 'gauge', ['tenant'], 'Circuit breaker per tenant database (host:port/database): 0 closed, 1 half-open, 2 open.'),
+  poolConnections: spec('fastpath_pool_connections', 'gauge', ['tenant'], 'Connections open in the tenant database pool (host:port/database).'),
+  poolIdleConnections: spec('fastpath_pool_idle_connections', 'gauge', ['tenant'], 'Idle connections in the tenant database pool.'),
+  poolWaitingRequests: spec('fastpath_pool_waiting_requests', 'gauge', ['tenant'], 'Requests waiting for a connection from the tenant database pool.'),
+  redisUp: spec('fastpath_redis_up', 'gauge', [], '1 when the proxy\'s Redis connection is ready, 0 when not (flags and cache invalidations are then not shared).'),
+} as const
+
+export type MetricKey = keyof typeof METRICS
+
+/** The series names Prometheus sees: histograms add _bucket, _sum and _count. */
+export function exposedSeriesNames(): Set<string> {
+  const names = new Set<string>()
+  for (const metric of Object.values(METRICS)) {
+    names.add(metric.name)
+    if (metric.kind === 'histogram') for (const suffix of ['_bucket', '_sum', '_count']) names.add(metric.name + suffix)
+  }
+  return names
+}
