@@ -19,6 +19,8 @@ import { ShadowRunner } from './shadow-runner.ts'
 
 export interface ProxyDeps {
   readonly fastPaths?: readonly FastPath[]
+  /** Told when a request that may write got the legacy's answer, before the client sees it (cache invalidation). */
+  readonly writeAnswered?: (authorization: string | undefined, status: number | undefined) => Promise<void>
   readonly events?: EventBus
   readonly logger?: Logger
   /** What the metrics read at scrape time from parts the caller owns (tenant pools, Redis state). */
@@ -68,6 +70,7 @@ export async function startProxy(initial: Config, deps: ProxyDeps = {}): Promise
     maxSockets: config.upstream.maxSockets,
     events,
     settings: () => upstreamSettings,
+    ...(deps.writeAnswered ? { writeAnswered: deps.writeAnswered } : {}),
   })
   const client = new ClientServer({
     host: config.host,

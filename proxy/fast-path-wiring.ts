@@ -7,6 +7,8 @@ import type { EventBus } from './events.ts'
 
 export interface WiredFastPaths {
   readonly paths: readonly FastPath[]
+  /** For the pass-through: a request that may write was answered (see RezeptFastPaths.writeAnswered). */
+  readonly writeAnswered?: (authorization: string | undefined, status: number | undefined) => Promise<void>
   close(): Promise<void>
 }
 
@@ -18,6 +20,8 @@ export async function wireFastPaths(config: Config, events: EventBus): Promise<W
     maxPageSize: config.maxPageSize,
     environment: config.environment,
     avsSystem: config.avsSystem,
+    redisUrl: config.redisUrl,
+    redisKeyPrefix: config.redisKeyPrefix,
   })
   return createRezeptFastPaths(settings, { events })
 }

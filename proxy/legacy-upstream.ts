@@ -20,7 +20,15 @@ export interface LegacyUpstreamOptions {
   readonly events: EventBus
   /** Read per request so a reload applies to the next request. */
   readonly settings: () => { readonly timeouts: UpstreamTimeouts; readonly forwardedHeaders: boolean; readonly serverTiming: boolean }
+  /**
+   * Called when a request that may write (not GET, HEAD, OPTIONS, TRACE) got the legacy's status line,
+   * or failed on its way (status undefined: the legacy may have committed anyway). The answer is held
+   * until the returned promise settles, so whatever it invalidates is gone before the client reads on.
+   */
+  readonly writeAnswered?: (authorization: string | undefined, status: number | undefined) => Promise<void>
 }
+
+const READS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE'])
 
 /** What the pass-through needs to know about one request; made once by the server. */
 export interface Exchange {
@@ -37,6 +45,8 @@ interface PassState {
   timedOut: 'headers' | 'body' | undefined
   proxyReq: http.ClientRequest | undefined
   timeouts: UpstreamTimeouts
+  /** The Authorization of a request that may write, kept for writeAnswered; undefined for reads. */
+  writer: { authorization: string | undefined } | undefined
 }
 
 const STATE = Symbol('legacyPass')
@@ -76,7 +86,9 @@ export class LegacyUpstream {
 
   forward(req: IncomingMessage, res: ServerResponse, exchange: Exchange): void {
     const settings = this.#options.settings()
-    const state: PassState = { exchange, res, phase: 'connect', timedOut: undefined, proxyReq: undefined, timeouts: settings.timeouts }
+    const writes = this.#options.writeAnswered !== undefined && !READS.has(req.method ?? 'GET')
+    const writer = writes ? { authorization: req.headers.authorization } : undefined
+    const state: PassState = { exchange, res, phase: 'connect', timedOut: undefined, proxyReq: undefined, timeouts: settings.timeouts, writer }
     ;(req as WithState)[STATE] = state
     const forwarded = settings.forwardedHeaders
       ? { for: req.socket.remoteAddress ?? '', proto: 'http' as const, host: req.headers.host }
@@ -109,13 +121,23 @@ export class LegacyUpstream {
     if (!state) return
     state.phase = 'body'
     state.proxyReq?.setTimeout(state.timeouts.bodyTimeoutMs)
+    proxyRes.on('error', () => res.destroy())
+    proxyRes.on('aborted', () => res.destroy())
+    if (state.writer === undefined) return this.#answer(proxyRes, state, res)
+    const writer = state.writer
+    state.writer = undefined
+    // The body stays unread in the socket meanwhile; the body timeout still bounds the wait.
+    void this.#options.writeAnswered!(writer.authorization, proxyRes.statusCode).catch(() => {}).then(() => {
+      if (!res.destroyed) this.#answer(proxyRes, state, res)
+    })
+  }
+
+  #answer(proxyRes: IncomingMessage, state: PassState, res: ServerResponse): void {
     const extra: string[] = []
     if (this.#options.settings().serverTiming) extra.push('Server-Timing', `legacy;dur=${(performance.now() - state.exchange.startedAt).toFixed(1)}`)
     if (!res.headersSent) {
       res.writeHead(proxyRes.statusCode ?? 502, proxyRes.statusMessage, clientResponseHeaders(proxyRes.rawHeaders, extra))
     }
-    proxyRes.on('error', () => res.destroy())
-    proxyRes.on('aborted', () => res.destroy())
     proxyRes.pipe(res)
   }
 
@@ -136,6 +158,8 @@ export class LegacyUpstream {
     if (!state) return
     req[STATE] = undefined
     state.proxyReq?.destroy()
+    // The write may have reached the legacy and committed even though its answer did not arrive.
+    if (state.writer !== undefined) void this.#options.writeAnswered!(state.writer.authorization, undefined).catch(() => {})
     if (code === 'aborted') {
       this.#options.events.emit({ type: 'upstream.failed', kind: 'aborted', status: 499, requestId: state.exchange.requestId })
       return

@@ -1,11 +1,12 @@
 // The fast paths of GET /v2/rezept and GET /v2/rezept/status: parse → authenticate → tenant pool → queries → bytes, or defer.
 import type pg from 'pg'
 import type { EventBus } from '../../proxy/events.ts'
-import { defer, type Deferral, type FastAnswer, type FastPath, type FastPathOutcome, type FastPathRequest, type RouteId } from '../fast-path/contract.ts'
+import { defer, type DeferReason, type Deferral, type FastAnswer, type FastPath, type FastPathOutcome, type FastPathRequest, type RouteId } from '../fast-path/contract.ts'
 import { parseBasicCredentials } from '../fast-path/basic-credentials.ts'
 import { CircuitBreaker } from '../fast-path/circuit-breaker.ts'
 import { CredentialVerifier } from '../fast-path/credential-verifier.ts'
 import { parseTenantDatabase, type TenantDatabase } from '../fast-path/npgsql-connection-string.ts'
+import { ResponseCache } from '../fast-path/response-cache.ts'
 import { TenantPools } from '../fast-path/tenant-pools.ts'
 import { newPrescriptionStatements, SNAPSHOT_STATEMENT, type NewPrescriptionStatements } from '../../sql/queries/new-prescriptions.ts'
 import { PRESCRIPTION_TYPES, type PrescriptionType } from '../../sql/queries/prescription-types.ts'
@@ -28,7 +29,27 @@ type TenantParse = { ok: true; database: TenantDatabase } | { ok: false; error: 
 
 export interface RezeptFastPaths {
   readonly paths: FastPath[]
+  /** The answer cache, when any route has it on (tests and metrics read its counts). */
+  readonly cache: ResponseCache | undefined
+  /**
+   * A request that may write (any method but GET, HEAD, OPTIONS, TRACE) was answered by the legacy,
+   * or failed on its way there (the legacy may still have committed): forget what the caller's
+   * tenant had cached, here and on every instance. The legacy's answer waits for this (bounded by
+   * the Redis command timeout), so a client that wrote and then reads sees its write. Never rejects.
+   */
+  writeAnswered(authorization: string | undefined, status: number | undefined): Promise<void>
   close(): Promise<void>
+}
+
+/** A load for the cache that ended in a deferral: the reason reaches every caller coalesced onto it. */
+class LoadDeferred extends Error {
+  readonly reason: DeferReason
+  readonly failure: Error | undefined
+  constructor(reason: DeferReason, failure?: Error) {
+    super(reason)
+    this.reason = reason
+    this.failure = failure
+  }
 }
 
 export async function createRezeptFastPaths(settings: FastPathSettings, deps: { events: EventBus }): Promise<RezeptFastPaths> {
@@ -48,6 +69,21 @@ export async function createRezeptFastPaths(settings: FastPathSettings, deps: { 
   // Parsed connection strings by their text; a handful of tenants, bounded anyway.
   const tenants = new Map<string, TenantParse>()
   const countCache = new SnapshotCountCache()
+  const cacheOn = Object.values(settings.cache.routes).some((mode) => mode !== 'off')
+  const cache = cacheOn
+    ? new ResponseCache({
+      l1MaxBytes: settings.cache.l1MaxBytes,
+      maxEntryBytes: settings.cache.maxEntryBytes,
+      maxStaleMs: settings.cache.maxStaleMs,
+      changeFeedMaxStaleMs: settings.cache.changeFeedMaxStaleMs,
+      redisCommandTimeoutMs: settings.cache.redisCommandTimeoutMs,
+      keyPrefix: `${settings.redisKeyPrefix}cache:`,
+      ...(settings.redisUrl === undefined ? {} : { redis: settings.redisUrl }),
+      onInvalidated: (cause) => {
+        if (events.listening) events.emit({ type: 'cache.invalidated', cause })
+      },
+    })
+    : undefined
 
   function tenantFor(connectionString: string): TenantParse {
     let parsed = tenants.get(connectionString)
@@ -120,8 +156,41 @@ export async function createRezeptFastPaths(settings: FastPathSettings, deps: { 
     return total
   }
 
-  function answer(body: Buffer): FastAnswer {
-    return { kind: 'answer', status: 200, contentType: CONTENT_TYPE, body, servedBy: 'fast' }
+  function answer(body: Buffer, servedBy: FastAnswer['servedBy'] = 'fast'): FastAnswer {
+    return { kind: 'answer', status: 200, contentType: CONTENT_TYPE, body, servedBy }
+  }
+
+  /** The answer's bytes from the tenant database, or a LoadDeferred saying why the legacy should answer. */
+  async function load(database: TenantDatabase, list: ListRequest): Promise<Buffer> {
+    if (!breaker.allows(database.label)) throw new LoadDeferred('circuit-open')
+    const pool = pools.poolFor(database)
+    const poolWasFull = pool.totalCount >= settings.pool.maxSize && pool.idleCount === 0
+    let result: { pages: TypePage[]; totalCount: number }
+    try {
+      result = await readPages(pool, database, list)
+    } catch (error) {
+      const reason = deferReasonForDatabaseFailure(error, poolWasFull)
+      if (reason !== 'pool-busy') breaker.failed(database.label)
+      throw new LoadDeferred(reason, asError(error))
+    }
+    breaker.succeeded(database.label)
+    try {
+      return writer.write({ pages: result.pages, totalCount: result.totalCount, page: list.page, pageSize: list.pageSize })
+    } catch (error) {
+      throw new LoadDeferred('db-error', asError(error))
+    }
+  }
+
+  /** Through the cache: a hit after authentication, or one load for every concurrent miss of the key. */
+  async function loadCached(routeId: RouteId, database: TenantDatabase, list: ListRequest): Promise<FastAnswer> {
+    const trustChangeFeed = settings.cache.routes[routeId] === 'cdc'
+    // Canonical: the parsed request, so `type=EMUSTER16` and `type=eMuster16` share an entry.
+    const routeKey = `${routeId}|${list.types.map((type) => type.key).join(',')}|${list.page}|${list.pageSize}`
+    const found = await cache!.lookup(database.identity, routeKey, trustChangeFeed)
+    if (events.listening) events.emit({ type: 'cache.lookup', routeId, outcome: found.outcome })
+    if (found.body !== undefined) return answer(found.body, 'cache')
+    const body = await cache!.fill(database.identity, routeKey, () => load(database, list), trustChangeFeed)
+    return answer(body!)
   }
 
   async function handle(routeId: RouteId, request: FastPathRequest): Promise<FastPathOutcome> {
@@ -148,23 +217,29 @@ export async function createRezeptFastPaths(settings: FastPathSettings, deps: { 
       return answer(writer.write({ pages: [], totalCount: 0, page: list.page, pageSize: list.pageSize }))
     }
     const database = tenant.database
-    if (!breaker.allows(database.label)) return deferred(routeId, 'circuit-open')
-    const pool = pools.poolFor(database)
-    const poolWasFull = pool.totalCount >= settings.pool.maxSize && pool.idleCount === 0
-    let result: { pages: TypePage[]; totalCount: number }
     try {
-      result = await readPages(pool, database, list)
+      if (cache !== undefined && settings.cache.routes[routeId] !== 'off') return await loadCached(routeId, database, list)
+      return answer(await load(database, list))
     } catch (error) {
-      const reason = deferReasonForDatabaseFailure(error, poolWasFull)
-      if (reason !== 'pool-busy') breaker.failed(database.label)
-      return deferred(routeId, reason, asError(error))
+      if (error instanceof LoadDeferred) return deferred(routeId, error.reason, error.failure)
+      throw error
     }
-    breaker.succeeded(database.label)
+  }
+
+  async function writeAnswered(authorization: string | undefined, status: number | undefined): Promise<void> {
+    if (cache === undefined) return
+    // 401: the legacy refused the caller, so nothing was written (API.md §2).
+    if (status === 401) return
     try {
-      return answer(writer.write({ pages: result.pages, totalCount: result.totalCount, page: list.page, pageSize: list.pageSize }))
-    } catch (error) {
-      return deferred(routeId, 'db-error', asError(error))
+      const credentials = parseBasicCredentials(authorization)
+      const verified = credentials === null ? undefined : await verifier.verify(credentials)
+      const tenant = verified?.kind === 'verified' ? tenantFor(verified.connectionString) : undefined
+      if (tenant?.ok) return await cache.invalidateTenant(tenant.database.identity)
+    } catch {
+      // Whatever went wrong, the tenant is unknown: fall through to the safe side.
     }
+    // A caller we cannot place (the legacy may accept what we do not): every tenant's entries go.
+    await cache.invalidateEverything()
   }
 
   function fastPath(routeId: RouteId): FastPath {
@@ -183,8 +258,10 @@ export async function createRezeptFastPaths(settings: FastPathSettings, deps: { 
 
   return {
     paths: [fastPath('v2.rezept.list'), fastPath('v2.rezept.pharmacy')],
+    cache,
+    writeAnswered,
     async close(): Promise<void> {
-      await Promise.all([verifier.close(), pools.close()])
+      await Promise.all([verifier.close(), pools.close(), cache?.close()])
     },
   }
 }

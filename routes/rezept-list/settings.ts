@@ -1,4 +1,5 @@
 // The fast paths' settings for GET /v2/rezept and /v2/rezept/status: their type, defaults and a description of each.
+import { ROUTE_IDS, type RouteId } from '../fast-path/contract.ts'
 import type { TenantPoolOptions } from '../fast-path/tenant-pools.ts'
 
 export interface AvsSystem {
@@ -12,6 +13,28 @@ export interface CircuitBreakerSettings {
   readonly failureThreshold: number
   /** How long an open circuit sends that tenant's requests to the legacy before one trial request. */
   readonly openMs: number
+}
+
+/**
+ * Per route: `off` (never cached), `ttl` (an entry lives at most maxStaleMs after the database state it
+ * reflects), `cdc` (as ttl, and up to changeFeedMaxStaleMs while the tenant's change feed follows).
+ */
+export type CacheMode = 'off' | 'ttl' | 'cdc'
+export const CACHE_MODES: readonly CacheMode[] = ['off', 'ttl', 'cdc']
+
+export interface CacheSettings {
+  readonly routes: Readonly<Record<RouteId, CacheMode>>
+  /** ttl: how long after its load began an entry may be served (writes the proxy does not see). */
+  readonly maxStaleMs: number
+  /** cdc: the bound while the change feed follows without a gap (every change voids entries anyway). */
+  readonly changeFeedMaxStaleMs: number
+  readonly l1MaxBytes: number
+  /** Answers larger than this are not cached. */
+  readonly maxEntryBytes: number
+  /** A Redis command slower than this is given up and the request goes on without it. */
+  readonly redisCommandTimeoutMs: number
+  /** The logical-replication publication cdc mode follows in each tenant database (API.md §11). */
+  readonly publication: string
 }
 
 /** The pool settings are the pool registry's own options (routes/fast-path/tenant-pools.ts). */
@@ -38,6 +61,11 @@ export interface FastPathSettings {
   /** A clamped pageSize above this is left to the legacy, bounding the fast path's memory per request. */
   readonly fastPathMaxPageSize: number
   readonly circuitBreaker: CircuitBreakerSettings
+  readonly cache: CacheSettings
+  /** Redis shared by the instances (the proxy's redisUrl); without it the cache is per instance. */
+  readonly redisUrl: string | undefined
+  /** Prefix of the cache's Redis keys and channel (the proxy's redisKeyPrefix). */
+  readonly redisKeyPrefix: string
 }
 
 export const FAST_PATH_DEFAULTS: Omit<FastPathSettings, 'arzswUrl'> = Object.freeze({
@@ -51,6 +79,17 @@ export const FAST_PATH_DEFAULTS: Omit<FastPathSettings, 'arzswUrl'> = Object.fre
   countCache: true,
   fastPathMaxPageSize: 100_000,
   circuitBreaker: Object.freeze({ failureThreshold: 5, openMs: 10_000 }),
+  cache: Object.freeze({
+    routes: Object.freeze({ 'v2.rezept.list': 'ttl', 'v2.rezept.pharmacy': 'ttl' } as const),
+    maxStaleMs: 2000,
+    changeFeedMaxStaleMs: 60_000,
+    l1MaxBytes: 256 * 1024 * 1024,
+    maxEntryBytes: 16 * 1024 * 1024,
+    redisCommandTimeoutMs: 100,
+    publication: 'fastpath_changes',
+  }),
+  redisUrl: undefined,
+  redisKeyPrefix: 'fastpath:',
 })
 
 /** One line per setting, keyed by its dotted path, for the configuration schema. */
@@ -74,10 +113,20 @@ export const FAST_PATH_SETTING_DESCRIPTIONS: Readonly<Record<string, string>> = 
   fastPathMaxPageSize: 'a clamped pageSize above this is left to the legacy',
   'circuitBreaker.failureThreshold': 'consecutive database failures of a tenant that open its circuit',
   'circuitBreaker.openMs': 'ms an open circuit sends the tenant to the legacy before a trial request',
+  'cache.routes': 'cache mode per route id: off, ttl (default) or cdc, e.g. {"v2.rezept.list":"cdc"}',
+  'cache.maxStaleMs': 'ttl: ms after its load began an answer may still be served; bounds how late a write the proxy does not see (imports, the ARZ check) shows',
+  'cache.changeFeedMaxStaleMs': 'cdc: ms an answer may be served while the tenant\'s change feed follows without a gap',
+  'cache.l1MaxBytes': 'bytes of answers kept in this process',
+  'cache.maxEntryBytes': 'answers larger than this are not cached',
+  'cache.redisCommandTimeoutMs': 'ms a cache command to Redis may take before the request goes on without Redis',
+  'cache.publication': 'cdc: the logical-replication publication followed in each tenant database',
+  redisUrl: 'Redis shared by the instances for the cache (set from the proxy\'s redisUrl)',
+  redisKeyPrefix: 'prefix of the cache\'s Redis keys (set from the proxy\'s redisKeyPrefix)',
 })
 
-export type FastPathSettingsInput = Partial<Omit<FastPathSettings, 'avsSystem' | 'pool' | 'circuitBreaker'>> & {
+export type FastPathSettingsInput = Partial<Omit<FastPathSettings, 'avsSystem' | 'pool' | 'circuitBreaker' | 'cache'>> & {
   readonly arzswUrl: string
+  readonly cache?: Partial<Omit<CacheSettings, 'routes'>> & { readonly routes?: Partial<Record<RouteId, CacheMode>> }
   readonly avsSystem?: Partial<AvsSystem>
   readonly pool?: Partial<TenantPoolSettings>
   readonly circuitBreaker?: Partial<CircuitBreakerSettings>
@@ -92,6 +141,11 @@ export function fastPathSettings(input: FastPathSettingsInput): FastPathSettings
     avsSystem: Object.freeze({ ...FAST_PATH_DEFAULTS.avsSystem, ...input.avsSystem }),
     pool: Object.freeze({ ...FAST_PATH_DEFAULTS.pool, ...input.pool }),
     circuitBreaker: Object.freeze({ ...FAST_PATH_DEFAULTS.circuitBreaker, ...input.circuitBreaker }),
+    cache: Object.freeze({
+      ...FAST_PATH_DEFAULTS.cache,
+      ...input.cache,
+      routes: Object.freeze({ ...FAST_PATH_DEFAULTS.cache.routes, ...input.cache?.routes }),
+    }),
   })
   const positive: Array<[string, number]> = [
     ['maxPageSize', settings.maxPageSize], ['authCacheTtlMs', settings.authCacheTtlMs],
@@ -99,7 +153,9 @@ export function fastPathSettings(input: FastPathSettingsInput): FastPathSettings
     ['pool.maxPools', settings.pool.maxPools], ['pool.idleTimeoutMs', settings.pool.idleTimeoutMs],
     ['pool.connectTimeoutMs', settings.pool.connectTimeoutMs], ['pool.statementTimeoutMs', settings.pool.statementTimeoutMs],
     ['fastPathMaxPageSize', settings.fastPathMaxPageSize], ['circuitBreaker.failureThreshold', settings.circuitBreaker.failureThreshold],
-    ['circuitBreaker.openMs', settings.circuitBreaker.openMs],
+    ['circuitBreaker.openMs', settings.circuitBreaker.openMs], ['cache.maxStaleMs', settings.cache.maxStaleMs],
+    ['cache.changeFeedMaxStaleMs', settings.cache.changeFeedMaxStaleMs], ['cache.l1MaxBytes', settings.cache.l1MaxBytes],
+    ['cache.maxEntryBytes', settings.cache.maxEntryBytes], ['cache.redisCommandTimeoutMs', settings.cache.redisCommandTimeoutMs],
   ]
   for (const [name, value] of positive) {
     if (!Number.isSafeInteger(value) || value <= 0) throw new Error(`fast path setting ${name} must be a positive integer, got ${String(value)}`)
@@ -115,6 +171,15 @@ export function fastPathSettings(input: FastPathSettingsInput): FastPathSettings
     ['avsSystem.name', settings.avsSystem.name], ['avsSystem.version', settings.avsSystem.version]] as const) {
     if (typeof value !== 'string') throw new Error(`fast path setting ${name} must be a string`)
   }
+  if (settings.cache.maxEntryBytes > settings.cache.l1MaxBytes) throw new Error('fast path setting cache.maxEntryBytes must not exceed cache.l1MaxBytes')
+  for (const [routeId, mode] of Object.entries(settings.cache.routes)) {
+    if (!(ROUTE_IDS as readonly string[]).includes(routeId)) throw new Error(`fast path setting cache.routes: unknown route id ${routeId}; accepted: ${ROUTE_IDS.join(', ')}`)
+    if (!(CACHE_MODES as readonly string[]).includes(mode)) throw new Error(`fast path setting cache.routes.${routeId} must be one of ${CACHE_MODES.join(', ')}, got ${String(mode)}`)
+  }
+  for (const [name, value] of [['cache.publication', settings.cache.publication], ['redisKeyPrefix', settings.redisKeyPrefix]] as const) {
+    if (typeof value !== 'string' || value === '') throw new Error(`fast path setting ${name} must be a non-empty string`)
+  }
+  if (settings.redisUrl !== undefined && (typeof settings.redisUrl !== 'string' || !/^rediss?:\/\//.test(settings.redisUrl))) throw new Error('fast path setting redisUrl must be a redis:// URL')
   if (typeof settings.arzswUrl !== 'string' || !/^postgres(ql)?:\/\//.test(settings.arzswUrl)) throw new Error('fast path setting arzswUrl must be a postgres:// URL')
   return settings
 }
@@ -123,7 +188,7 @@ export function fastPathSettings(input: FastPathSettingsInput): FastPathSettings
 function rejectUnknownKeys(input: Record<string, unknown>): void {
   const known = new Set(Object.keys(FAST_PATH_SETTING_DESCRIPTIONS))
   for (const [key, value] of Object.entries(input)) {
-    if (key === 'avsSystem' || key === 'pool' || key === 'circuitBreaker') {
+    if (key === 'avsSystem' || key === 'pool' || key === 'circuitBreaker' || key === 'cache') {
       if (value === undefined) continue
       if (typeof value !== 'object' || value === null) throw new Error(`fast path setting ${key} must be an object`)
       for (const inner of Object.keys(value)) {

@@ -39,7 +39,9 @@ export async function startComparison(options: {
   const bus = new EventBus()
   const events: ProxyEvent[] = []
   bus.on((event) => events.push(event))
-  const fast = await createRezeptFastPaths(fastPathSettings({ arzswUrl, maxPageSize: options.maxPageSize, environment: options.environment, ...options.fastPath }), { events: bus })
+  // The uncached fast path unless a test asks for the cache: these tests change rows and read at once.
+  const fastPath = { cache: { routes: { 'v2.rezept.list': 'off', 'v2.rezept.pharmacy': 'off' } }, ...options.fastPath } as const
+  const fast = await createRezeptFastPaths(fastPathSettings({ arzswUrl, maxPageSize: options.maxPageSize, environment: options.environment, ...fastPath }), { events: bus })
   const never = new AbortController().signal
   return {
     report, arzswUrl, sim, fast, events,

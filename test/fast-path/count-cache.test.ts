@@ -76,7 +76,7 @@ t.test('with the count cache off every request counts', async (t) => {
   const bus = new EventBus()
   let counts = 0
   bus.on((e) => { if (e.type === 'db.query' && e.name.includes('_count_')) counts++ })
-  const fast = await createRezeptFastPaths(fastPathSettings({ arzswUrl: fixture.arzswUrl, countCache: false, preparedStatements: false }), { events: bus })
+  const fast = await createRezeptFastPaths(fastPathSettings({ arzswUrl: fixture.arzswUrl, countCache: false, preparedStatements: false, cache: { routes: { 'v2.rezept.list': 'off', 'v2.rezept.pharmacy': 'off' } } }), { events: bus })
   t.teardown(() => fast.close())
   for (let i = 0; i < 2; i++) {
     const outcome = await fast.paths[0]!.handle({ routeId: 'v2.rezept.list', method: 'GET', rawUrl: URL_, headers: KLEIN }, new AbortController().signal)
