@@ -196,6 +196,11 @@ export class ResponseCache {
     const key = tenant.hash + ':' + routeKey
     const flight = this.#flights.get(key)
     if (flight !== undefined && flight.epoch === tenant.epoch) return answerOf(await flight.done)
+    // A load may have finished while this caller's lookup waited on Redis: take its entry, not a new query.
+    const entry = this.#l1.get(key)
+    if (entry !== undefined && entry.epoch === tenant.epoch && this.#fresh(tenant, entry.loadStartedAt, trustChangeFeed)) {
+      return renderAnswer(entry.template)
+    }
     const started: Flight = { epoch: tenant.epoch, done: this.#loadAndStore(tenant, key, routeKey, load, trustChangeFeed) }
     this.#flights.set(key, started)
     try {
