@@ -51,7 +51,9 @@ export async function startProxy(initial: Config, deps: ProxyDeps = {}): Promise
   const logger = deps.logger ?? createLogger(config.logLevel)
   const stopLogging = logEvents(events, logger)
   const flags = new FlagStore(config.flags, events)
-  const shadow = new ShadowRunner(config.shadowConcurrency, config.upstream.headersTimeoutMs)
+  const shadow = new ShadowRunner(config.shadowConcurrency, config.upstream.headersTimeoutMs, (request, outcome) => {
+    if (outcome.kind === 'defer') events.emit({ type: 'fast.deferred', routeId: request.routeId, reason: outcome.reason, ...(outcome.error ? { error: outcome.error } : {}) })
+  })
 
   let sync: FlagSync | undefined
   if (config.redisUrl !== undefined) {

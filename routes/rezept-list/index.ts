@@ -99,8 +99,8 @@ export async function createRezeptFastPaths(settings: FastPathSettings, deps: { 
     return parsed
   }
 
-  function deferred(routeId: RouteId, reason: Deferral['reason'], error?: Error): Deferral {
-    if (events.listening) events.emit(error ? { type: 'fast.deferred', routeId, reason, error } : { type: 'fast.deferred', routeId, reason })
+  // The proxy reports each deferral once, where it acts on it (client server, shadow runner).
+  function deferred(_routeId: RouteId, reason: Deferral['reason'], error?: Error): Deferral {
     return defer(reason, error)
   }
 
