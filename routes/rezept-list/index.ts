@@ -7,6 +7,7 @@ import { CircuitBreaker } from '../fast-path/circuit-breaker.ts'
 import { CredentialVerifier } from '../fast-path/credential-verifier.ts'
 import { parseTenantDatabase, type TenantDatabase } from '../fast-path/npgsql-connection-string.ts'
 import { ResponseCache } from '../fast-path/response-cache.ts'
+import { ChangeFeeds } from '../fast-path/change-feed.ts'
 import { TenantPools } from '../fast-path/tenant-pools.ts'
 import { newPrescriptionStatements, SNAPSHOT_STATEMENT, type NewPrescriptionStatements } from '../../sql/queries/new-prescriptions.ts'
 import { PRESCRIPTION_TYPES, type PrescriptionType } from '../../sql/queries/prescription-types.ts'
@@ -82,6 +83,15 @@ export async function createRezeptFastPaths(settings: FastPathSettings, deps: { 
       onInvalidated: (cause) => {
         if (events.listening) events.emit({ type: 'cache.invalidated', cause })
       },
+    })
+    : undefined
+  // cdc mode: each tenant's change stream voids its entries within a fraction of a second, and a
+  // gap voids them all; meanwhile entries may live up to changeFeedMaxStaleMs (change-feed.ts).
+  const feeds = cache !== undefined && Object.values(settings.cache.routes).includes('cdc')
+    ? new ChangeFeeds({ publication: settings.cache.publication, connectTimeoutMs: settings.pool.connectTimeoutMs }, {
+      following: (tenantId, since) => cache.followingChanges(tenantId, since),
+      changed: (tenantId) => cache.changed(tenantId),
+      lost: (tenantId) => cache.lostChanges(tenantId),
     })
     : undefined
 
@@ -184,6 +194,7 @@ export async function createRezeptFastPaths(settings: FastPathSettings, deps: { 
   /** Through the cache: a hit after authentication, or one load for every concurrent miss of the key. */
   async function loadCached(routeId: RouteId, database: TenantDatabase, list: ListRequest): Promise<FastAnswer> {
     const trustChangeFeed = settings.cache.routes[routeId] === 'cdc'
+    if (trustChangeFeed) feeds!.follow(database.identity, database)
     // Canonical: the parsed request, so `type=EMUSTER16` and `type=eMuster16` share an entry.
     const routeKey = `${routeId}|${list.types.map((type) => type.key).join(',')}|${list.page}|${list.pageSize}`
     const found = await cache!.lookup(database.identity, routeKey, trustChangeFeed)
@@ -261,6 +272,7 @@ export async function createRezeptFastPaths(settings: FastPathSettings, deps: { 
     cache,
     writeAnswered,
     async close(): Promise<void> {
+      await feeds?.close()
       await Promise.all([verifier.close(), pools.close(), cache?.close()])
     },
   }
