@@ -4,11 +4,14 @@ import type { Config } from '../config/load.ts'
 import type { FastPath } from '../routes/fast-path/contract.ts'
 import { createRezeptFastPaths, fastPathSettings, type FastPathSettingsInput } from '../routes/rezept-list/index.ts'
 import type { EventBus } from './events.ts'
+import type { MetricSources } from './metrics/sources.ts'
 
 export interface WiredFastPaths {
   readonly paths: readonly FastPath[]
   /** For the pass-through: a request that may write was answered (see RezeptFastPaths.writeAnswered). */
   readonly writeAnswered?: (authorization: string | undefined, status: number | undefined) => Promise<void>
+  /** What the metrics read from the fast paths at scrape time. */
+  readonly metricSources?: Pick<MetricSources, 'pools' | 'redisUp'>
   close(): Promise<void>
 }
 
@@ -23,5 +26,12 @@ export async function wireFastPaths(config: Config, events: EventBus): Promise<W
     redisUrl: config.redisUrl,
     redisKeyPrefix: config.redisKeyPrefix,
   })
-  return createRezeptFastPaths(settings, { events })
+  const fast = await createRezeptFastPaths(settings, { events })
+  const redisUp = fast.redisUp() === undefined ? {} : { redisUp: () => fast.redisUp() === true }
+  return {
+    paths: fast.paths,
+    writeAnswered: fast.writeAnswered,
+    metricSources: { pools: fast.poolStats, ...redisUp },
+    close: () => fast.close(),
+  }
 }

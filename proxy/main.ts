@@ -28,7 +28,7 @@ async function main(): Promise<void> {
   }
   const events = new EventBus()
   const fast = await wireFastPaths(config, events)
-  const proxy = await startProxy(config, { fastPaths: fast.paths, ...(fast.writeAnswered ? { writeAnswered: fast.writeAnswered } : {}), events, logger, reloadConfig: () => loadConfig({ overrides }) })
+  const proxy = await startProxy(config, { fastPaths: fast.paths, ...(fast.writeAnswered ? { writeAnswered: fast.writeAnswered } : {}), ...(fast.metricSources ? { metricSources: fast.metricSources } : {}), events, logger, reloadConfig: () => loadConfig({ overrides }) })
 
   if (demo) {
     const auth = Buffer.from(`${demo.user.login}:${demo.user.password}`).toString('base64')

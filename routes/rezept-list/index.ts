@@ -39,6 +39,10 @@ export interface RezeptFastPaths {
    * the Redis command timeout), so a client that wrote and then reads sees its write. Never rejects.
    */
   writeAnswered(authorization: string | undefined, status: number | undefined): Promise<void>
+  /** Open tenant pools, labelled host:port/database, for the metrics. */
+  poolStats(): Array<{ tenant: string; total: number; idle: number; waiting: number }>
+  /** Whether the cache's Redis is connected and listening; undefined when the cache uses no Redis. */
+  redisUp(): boolean | undefined
   close(): Promise<void>
 }
 
@@ -271,6 +275,8 @@ export async function createRezeptFastPaths(settings: FastPathSettings, deps: { 
     paths: [fastPath('v2.rezept.list'), fastPath('v2.rezept.pharmacy')],
     cache,
     writeAnswered,
+    poolStats: () => pools.stats(),
+    redisUp: () => (cache === undefined || settings.redisUrl === undefined ? undefined : cache.l2Available),
     async close(): Promise<void> {
       await feeds?.close()
       await Promise.all([verifier.close(), pools.close(), cache?.close()])

@@ -31,7 +31,7 @@ export async function startInstance(t: Test, overrides: Record<string, unknown>)
     if (event.type === 'cache.lookup' || event.type === 'cache.invalidated' || event.type === 'db.query' || event.type === 'fast.deferred') events.push(event)
   })
   const fast = await wireFastPaths(config, bus)
-  const proxy = await startProxy(config, { fastPaths: fast.paths, ...(fast.writeAnswered ? { writeAnswered: fast.writeAnswered } : {}), events: bus })
+  const proxy = await startProxy(config, { fastPaths: fast.paths, ...(fast.writeAnswered ? { writeAnswered: fast.writeAnswered } : {}), ...(fast.metricSources ? { metricSources: fast.metricSources } : {}), events: bus })
   t.teardown(async () => {
     await proxy.shutdown()
     await fast.close()
