@@ -25,6 +25,8 @@ export interface ResponseCacheOptions {
   readonly keyPrefix: string
   /** Told of every invalidation, for metrics and logs; must not throw. */
   readonly onInvalidated?: (cause: CacheInvalidationCause) => void
+  /** Told when a loaded answer is not stored, with the route key it was loaded for; must not throw. */
+  readonly onStoreSkipped?: (reason: 'too-big' | 'invalidated' | 'shape', routeKey: string) => void
 }
 
 /** How a lookup ended: served from memory or Redis, or not (a stale entry is also a miss). */
@@ -73,6 +75,7 @@ export class ResponseCache {
   readonly #changeFeedMaxStaleMs: number
   readonly #maxEntryBytes: number
   readonly #onInvalidated: (cause: CacheInvalidationCause) => void
+  readonly #onStoreSkipped: (reason: 'too-big' | 'invalidated' | 'shape', routeKey: string) => void
   readonly #keyPrefix: string
   readonly #channel: string
   readonly #l1: LRUCache<string, Entry>
@@ -94,6 +97,7 @@ export class ResponseCache {
     this.#maxStaleMs = maxStaleMs
     this.#changeFeedMaxStaleMs = Math.max(maxStaleMs, changeFeedMaxStaleMs)
     this.#onInvalidated = options.onInvalidated ?? (() => {})
+    this.#onStoreSkipped = options.onStoreSkipped ?? (() => {})
     this.#maxEntryBytes = maxEntryBytes
     this.#keyPrefix = keyPrefix
     this.#channel = `${keyPrefix}invalidated`
@@ -285,6 +289,7 @@ export class ResponseCache {
     if (body === undefined) return undefined
     if (body.length > this.#maxEntryBytes) {
       this.counts.storeSkippedTooBig++
+      this.#onStoreSkipped('too-big', routeKey)
       return body
     }
     let template: AnswerTemplate
@@ -292,10 +297,12 @@ export class ResponseCache {
       template = templateFromBody(body)
     } catch {
       this.counts.storeSkippedShape++
+      this.#onStoreSkipped('shape', routeKey)
       return body
     }
     if (tenant.epoch !== epoch) {
       this.counts.storeSkippedInvalidated++
+      this.#onStoreSkipped('invalidated', routeKey)
       return template
     }
     const bound = trustChangeFeed && this.#followedBefore(tenant, loadStartedAt) ? this.#changeFeedMaxStaleMs : this.#maxStaleMs

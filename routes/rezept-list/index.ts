@@ -87,6 +87,10 @@ export async function createRezeptFastPaths(settings: FastPathSettings, deps: { 
       onInvalidated: (cause) => {
         if (events.listening) events.emit({ type: 'cache.invalidated', cause })
       },
+      onStoreSkipped: (reason, routeKey) => {
+        // Route keys begin with the route id (loadCached).
+        if (events.listening) events.emit({ type: 'cache.store-skipped', routeId: routeKey.slice(0, routeKey.indexOf('|')) as RouteId, reason })
+      },
     })
     : undefined
   // cdc mode: each tenant's change stream voids its entries within a fraction of a second, and a

@@ -191,11 +191,13 @@ t.test('the age counts from when the load began, not when it ended', async (t) =
 })
 
 t.test('an oversized answer is returned but not stored', async (t) => {
-  const only = cache({ maxEntryBytes: 100 })
+  const skipped: string[] = []
+  const only = cache({ maxEntryBytes: 100, onStoreSkipped: (reason, routeKey) => skipped.push(`${reason} ${routeKey}`) })
   const body = listBody('x'.repeat(200))
   t.equal(await only.fill(TENANT_A, ROUTE, async () => body), body, 'the loaded body as it came')
   t.equal(await only.get(TENANT_A, ROUTE), undefined)
   t.equal(only.counts.storeSkippedTooBig, 1)
+  t.same(skipped, [`too-big ${ROUTE}`], 'told, with the route key')
 })
 
 t.test('a declined load or a body that is not a list answer is not stored', async (t) => {
