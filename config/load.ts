@@ -33,6 +33,9 @@ export interface Config {
   readonly environment: string
   readonly avsSystem: { readonly manufacturer: string; readonly name: string; readonly version: string }
   readonly demo: { readonly prefix: string; readonly rows: number }
+  /** ArzSw logins that may read the performance endpoints (GET /v2/performance/metrics, /v2/health/performance). */
+  readonly adminUsers: readonly string[]
+  readonly performanceTargetP99Ms: number
   readonly fastPath: Readonly<Record<string, unknown>>
 }
 
@@ -136,6 +139,12 @@ function validate(spec: OptionSpec, raw: unknown): { ok: true; value: unknown } 
       const flags = parseFlagMap(raw)
       return flags.ok ? flags : { ok: false, message: `${flags.message} (modes: off, shadow, on, canary:<0-100>)` }
     }
+    case 'names': {
+      const names = typeof raw === 'string' ? raw.split(',').map((name) => name.trim()).filter((name) => name !== '') : raw
+      return Array.isArray(names) && names.every((name) => typeof name === 'string' && name !== '')
+        ? { ok: true, value: [...names] }
+        : { ok: false, message: `must be a list of non-empty names (JSON array, or comma-separated), got ${JSON.stringify(raw)}` }
+    }
     case 'object':
       return typeof raw === 'object' && !Array.isArray(raw) ? { ok: true, value: raw } : { ok: false, message: 'must be an object' }
   }
@@ -171,6 +180,8 @@ function assemble(envName: EnvironmentName, v: Record<string, unknown>): Config 
     environment: str('environment'),
     avsSystem: { manufacturer: str('avsSystem.manufacturer'), name: str('avsSystem.name'), version: str('avsSystem.version') },
     demo: { prefix: str('demo.prefix'), rows: num('demo.rows') },
+    adminUsers: v.adminUsers as string[],
+    performanceTargetP99Ms: num('performanceTargetP99Ms'),
     fastPath: v.fastPath as Record<string, unknown>,
   }
 }

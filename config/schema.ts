@@ -8,6 +8,8 @@ export type OptionType =
   | { kind: 'boolean' }
   | { kind: 'choice'; values: readonly string[] }
   | { kind: 'flags' }
+  /** A list of names: a JSON array of strings, or (env) comma-separated. */
+  | { kind: 'names' }
   | { kind: 'object' }
 
 export interface OptionSpec {
@@ -51,6 +53,8 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'avsSystem.manufacturer', type: { kind: 'string' }, default: 'GfAL', reloadable: false, description: 'avsSystem.manufacturer in every list item (API.md §4).' },
   { name: 'avsSystem.name', type: { kind: 'string' }, default: 'ArzTi', reloadable: false, description: 'avsSystem.name in every list item.' },
   { name: 'avsSystem.version', type: { kind: 'string' }, default: '3.0', reloadable: false, description: 'avsSystem.version in every list item.' },
+  { name: 'adminUsers', type: { kind: 'names' }, default: [], env: 'FASTPATH_ADMIN_USERS', reloadable: true, description: 'ArzSw login names allowed to read GET /v2/performance/metrics and GET /v2/health/performance on the client listener (Basic credentials checked as the fast path checks them); anyone else is passed to the legacy. Env form `arz-admin,ops`.' },
+  { name: 'performanceTargetP99Ms', type: ms, default: 100, env: 'PERFORMANCE_TARGET_P99_MS', reloadable: true, description: 'Fast-path p99 (ms) GET /v2/health/performance holds each route to; above it the health says `degraded`. Matches the alert rules\' 0.1 s.' },
   { name: 'demo.prefix', type: { kind: 'string' }, default: 'demo_', env: 'FASTPATH_DEMO_PREFIX', reloadable: false, description: 'Database name prefix of the embedded demo (`npm start` without LEGACY_URL).' },
   { name: 'demo.rows', type: { kind: 'integer', min: 300, max: 10_000_000 }, default: 2000, env: 'FASTPATH_DEMO_ROWS', reloadable: false, description: 'Prescriptions the demo seeds into its large tenant.' },
   { name: 'fastPath', type: { kind: 'object' }, default: {}, reloadable: false, description: 'Settings of the fast paths (routes/rezept-list), validated by their owner; passed through as given.' },

@@ -14,6 +14,7 @@ import { EventBus } from './events.ts'
 import { LegacyUpstream } from './legacy-upstream.ts'
 import { startProxyMetrics } from './metrics/proxy-metrics.ts'
 import type { MetricSources } from './metrics/sources.ts'
+import { startPerformanceEndpoints } from './performance-wiring.ts'
 import { legacyReachable, postgresReachable } from './readiness.ts'
 import { ShadowRunner } from './shadow-runner.ts'
 
@@ -74,6 +75,22 @@ export async function startProxy(initial: Config, deps: ProxyDeps = {}): Promise
     settings: () => upstreamSettings,
     ...(deps.writeAnswered ? { writeAnswered: deps.writeAnswered } : {}),
   })
+  const readiness = async (): Promise<Record<string, boolean>> => {
+    const checks: Record<string, boolean> = {}
+    const pending: Promise<void>[] = [legacyReachable(legacyUrl).then((ok) => void (checks.legacy = ok))]
+    if (config.arzswUrl) pending.push(postgresReachable(config.arzswUrl).then((ok) => void (checks.arzsw = ok)))
+    if (sync) pending.push(sync.ping().then((ok) => void (checks.redis = ok)))
+    await Promise.all(pending)
+    return checks
+  }
+  const performance = startPerformanceEndpoints({
+    config: () => config,
+    events,
+    flag: (routeId) => flags.get(routeId),
+    ...(deps.metricSources?.pools ? { pools: deps.metricSources.pools } : {}),
+    checks: readiness,
+  })
+
   const client = new ClientServer({
     host: config.host,
     port: config.port,
@@ -83,6 +100,7 @@ export async function startProxy(initial: Config, deps: ProxyDeps = {}): Promise
     shadow,
     events,
     serverTiming: () => upstreamSettings.serverTiming,
+    performanceEndpoints: performance.endpoints,
   })
 
   const reload = async (): Promise<string[]> => {
@@ -134,14 +152,7 @@ export async function startProxy(initial: Config, deps: ProxyDeps = {}): Promise
         return false
       }
     },
-    readiness: async () => {
-      const checks: Record<string, boolean> = {}
-      const pending: Promise<void>[] = [legacyReachable(legacyUrl).then((ok) => void (checks.legacy = ok))]
-      if (config.arzswUrl) pending.push(postgresReachable(config.arzswUrl).then((ok) => void (checks.arzsw = ok)))
-      if (sync) pending.push(sync.ping().then((ok) => void (checks.redis = ok)))
-      await Promise.all(pending)
-      return checks
-    },
+    readiness,
     metricsText: () => metrics.text(),
     reload,
   })
@@ -158,6 +169,7 @@ export async function startProxy(initial: Config, deps: ProxyDeps = {}): Promise
       await shadow.close()
       upstream.close()
       await admin.close()
+      await performance.close()
       await metrics.shutdown()
       await sync?.close()
       logger.info('shut down')

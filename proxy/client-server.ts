@@ -11,6 +11,7 @@ import type { EventBus, ServedBy } from './events.ts'
 import { wantsJson } from './errors.ts'
 import { listen } from './listen.ts'
 import type { LegacyUpstream } from './legacy-upstream.ts'
+import type { PerformanceEndpoints } from './performance-endpoints.ts'
 import type { ShadowRunner } from './shadow-runner.ts'
 
 export interface ClientServerOptions {
@@ -22,6 +23,8 @@ export interface ClientServerOptions {
   readonly shadow: ShadowRunner
   readonly events: EventBus
   readonly serverTiming: () => boolean
+  /** GET /v2/performance/metrics and /v2/health/performance for admin users; others go to the legacy. */
+  readonly performanceEndpoints?: PerformanceEndpoints
 }
 
 export class ClientServer {
@@ -79,6 +82,15 @@ export class ClientServer {
     })
     const exchange = { requestId, hasRequestId: incomingId !== undefined, startedAt, json: wantsJson(req.headers) }
     if (this.#closing) res.shouldKeepAlive = false
+    if (!route && this.#options.performanceEndpoints?.claims(req.method, req.url)) {
+      const forward = () => this.#options.upstream.forward(req, res, exchange)
+      this.#options.performanceEndpoints.answer(req.method, req.url, req.headers).then((answer) => {
+        if (answer === null) return forward()
+        servedBy = answer.servedBy
+        this.#sendFast(res, answer, startedAt)
+      }, forward)
+      return
+    }
 
     // A body on a fast route goes to the legacy: the fast paths answer reads only (API.md §4, §5).
     const fastPath = route && !hasBody(req) ? this.#fastPaths.get(route.id) : undefined
