@@ -19,12 +19,28 @@ export interface Config {
   readonly flags: Readonly<Partial<Record<RouteId, FlagSetting>>>
   readonly flagRefreshMs: number
   readonly shadowConcurrency: number
+  readonly shadow: {
+    readonly bodyCapBytes: number
+    readonly samplePercent: number
+    readonly valueMaxChars: number
+    readonly mismatches: {
+      readonly ringSize: number
+      readonly file: string | undefined
+      readonly maxFileBytes: number
+      readonly keepFiles: number
+      readonly fullBodies: boolean
+      readonly bodyRetentionMinutes: number
+    }
+    readonly demotion: { readonly enabled: boolean; readonly window: number; readonly maxMismatches: number; readonly latencyMinSamples: number }
+  }
   readonly upstream: {
     readonly connectTimeoutMs: number
     readonly headersTimeoutMs: number
     readonly bodyTimeoutMs: number
     readonly maxSockets: number
   }
+  readonly limits: LimitsConfig
+  readonly audit: { readonly destination: string }
   readonly forwardedHeaders: boolean
   readonly serverTiming: boolean
   readonly shutdownGraceMs: number
@@ -37,6 +53,30 @@ export interface Config {
   readonly adminUsers: readonly string[]
   readonly performanceTargetP99Ms: number
   readonly fastPath: Readonly<Record<string, unknown>>
+}
+
+export interface LimitsConfig {
+  readonly enabled: boolean
+  readonly default: ClassRatesConfig
+  readonly premium: ClassRatesConfig
+  readonly premiumTenants: readonly string[]
+  readonly unverified: { readonly loginPerSecond: number; readonly loginBurst: number; readonly addressPerSecond: number; readonly addressBurst: number }
+  readonly authFailures: { readonly maxFailures: number; readonly windowMs: number; readonly blockMs: number }
+  readonly fastConcurrencyPerTenant: number
+  readonly verifiedTrustMs: number
+  readonly redisTimeoutMs: number
+  readonly clientAddressHeader: string | undefined
+  readonly maxBodyBytes: number
+  readonly maxHeaderBytes: number
+  readonly headersTimeoutMs: number
+  readonly requestTimeoutMs: number
+}
+
+export interface ClassRatesConfig {
+  readonly userPerSecond: number
+  readonly userBurst: number
+  readonly tenantPerSecond: number
+  readonly tenantBurst: number
 }
 
 export class ConfigError extends Error {
@@ -125,6 +165,11 @@ function validate(spec: OptionSpec, raw: unknown): { ok: true; value: unknown } 
       }
       return { ok: true, value: n }
     }
+    case 'number': {
+      const n = typeof raw === 'number' ? raw : text !== undefined && text !== '' ? Number(text) : Number.NaN
+      if (!Number.isFinite(n) || n < type.min || n > type.max) return { ok: false, message: `must be a number from ${type.min} to ${type.max}, got ${JSON.stringify(raw)}` }
+      return { ok: true, value: n }
+    }
     case 'boolean': {
       if (typeof raw === 'boolean') return { ok: true, value: raw }
       if (text === 'true' || text === '1') return { ok: true, value: true }
@@ -166,12 +211,53 @@ function assemble(envName: EnvironmentName, v: Record<string, unknown>): Config 
     flags: v.flags as Config['flags'],
     flagRefreshMs: num('flagRefreshMs'),
     shadowConcurrency: num('shadowConcurrency'),
+    shadow: {
+      bodyCapBytes: num('shadow.bodyCapBytes'),
+      samplePercent: num('shadow.samplePercent'),
+      valueMaxChars: num('shadow.valueMaxChars'),
+      mismatches: {
+        ringSize: num('shadow.mismatches.ringSize'),
+        file: opt('shadow.mismatches.file') || undefined,
+        maxFileBytes: num('shadow.mismatches.maxFileBytes'),
+        keepFiles: num('shadow.mismatches.keepFiles'),
+        fullBodies: v['shadow.mismatches.fullBodies'] as boolean,
+        bodyRetentionMinutes: num('shadow.mismatches.bodyRetentionMinutes'),
+      },
+      demotion: {
+        enabled: v['shadow.demotion.enabled'] as boolean,
+        window: num('shadow.demotion.window'),
+        maxMismatches: num('shadow.demotion.maxMismatches'),
+        latencyMinSamples: num('shadow.demotion.latencyMinSamples'),
+      },
+    },
     upstream: {
       connectTimeoutMs: num('upstream.connectTimeoutMs'),
       headersTimeoutMs: num('upstream.headersTimeoutMs'),
       bodyTimeoutMs: num('upstream.bodyTimeoutMs'),
       maxSockets: num('upstream.maxSockets'),
     },
+    limits: {
+      enabled: v['limits.enabled'] as boolean,
+      default: classRates(v, 'default'),
+      premium: classRates(v, 'premium'),
+      premiumTenants: str('limits.premiumTenants').split(',').map((s) => s.trim()).filter((s) => s !== ''),
+      unverified: {
+        loginPerSecond: num('limits.unverified.loginPerSecond'),
+        loginBurst: num('limits.unverified.loginBurst'),
+        addressPerSecond: num('limits.unverified.addressPerSecond'),
+        addressBurst: num('limits.unverified.addressBurst'),
+      },
+      authFailures: { maxFailures: num('limits.authFailures.maxFailures'), windowMs: num('limits.authFailures.windowMs'), blockMs: num('limits.authFailures.blockMs') },
+      fastConcurrencyPerTenant: num('limits.fastConcurrencyPerTenant'),
+      verifiedTrustMs: num('limits.verifiedTrustMs'),
+      redisTimeoutMs: num('limits.redisTimeoutMs'),
+      clientAddressHeader: opt('limits.clientAddressHeader')?.toLowerCase() || undefined,
+      maxBodyBytes: num('limits.maxBodyBytes'),
+      maxHeaderBytes: num('limits.maxHeaderBytes'),
+      headersTimeoutMs: num('limits.headersTimeoutMs'),
+      requestTimeoutMs: num('limits.requestTimeoutMs'),
+    },
+    audit: { destination: str('audit.destination') },
     forwardedHeaders: v.forwardedHeaders as boolean,
     serverTiming: v.serverTiming as boolean,
     shutdownGraceMs: num('shutdownGraceMs'),
@@ -183,6 +269,15 @@ function assemble(envName: EnvironmentName, v: Record<string, unknown>): Config 
     adminUsers: v.adminUsers as string[],
     performanceTargetP99Ms: num('performanceTargetP99Ms'),
     fastPath: v.fastPath as Record<string, unknown>,
+  }
+}
+
+function classRates(v: Record<string, unknown>, name: 'default' | 'premium'): ClassRatesConfig {
+  return {
+    userPerSecond: v[`limits.${name}.userPerSecond`] as number,
+    userBurst: v[`limits.${name}.userBurst`] as number,
+    tenantPerSecond: v[`limits.${name}.tenantPerSecond`] as number,
+    tenantBurst: v[`limits.${name}.tenantBurst`] as number,
   }
 }
 

@@ -19,6 +19,8 @@ export interface AdminServerOptions {
   /** Prometheus text exposition (format 0.0.4). */
   readonly metricsText: () => Promise<string>
   readonly reload: () => Promise<string[]>
+  /** The kept shadow mismatch records, newest first. */
+  readonly mismatches?: () => readonly unknown[]
 }
 
 const OPEN_PATHS = new Set(['/healthz', '/readyz', '/metrics'])
@@ -61,7 +63,7 @@ export class AdminServer {
       res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' })
       return void res.end(text)
     }
-    if (path === '/shadow/mismatches' && req.method === 'GET') return sendJson(res, 200, [])
+    if (path === '/shadow/mismatches' && req.method === 'GET') return sendJson(res, 200, this.#options.mismatches?.() ?? [])
     if (path === '/reload' && req.method === 'POST') {
       const changed = await this.#options.reload()
       return sendJson(res, 200, { reloaded: true, changed })
@@ -73,7 +75,11 @@ export class AdminServer {
 
   async #flag(req: IncomingMessage, res: ServerResponse, routeId: string): Promise<void> {
     if (!isRouteId(routeId)) return sendJson(res, 400, { error: `unknown route id "${routeId}"; accepted: ${ROUTE_IDS.join(', ')}` })
-    if (req.method === 'GET') return sendJson(res, 200, this.#options.flags.get(routeId))
+    if (req.method === 'GET') {
+      // After an automatic switch-off the flag says why, until an operator sets it again.
+      const demotion = this.#options.flags.demotion(routeId)
+      return sendJson(res, 200, demotion ? { ...this.#options.flags.get(routeId), demotion } : this.#options.flags.get(routeId))
+    }
     if (req.method !== 'PUT') return sendJson(res, 405, { error: 'use GET or PUT' })
     let body: unknown
     try {

@@ -17,6 +17,7 @@ import type { MetricSources } from './metrics/sources.ts'
 import { startPerformanceEndpoints } from './performance-wiring.ts'
 import { legacyReachable, postgresReachable } from './readiness.ts'
 import { ShadowRunner } from './shadow-runner.ts'
+import { startShadowComparison, type ShadowComparison } from './shadow/shadow-wiring.ts'
 
 export interface ProxyDeps {
   readonly fastPaths?: readonly FastPath[]
@@ -36,6 +37,8 @@ export interface RunningProxy {
   readonly flags: FlagStore
   readonly events: EventBus
   readonly shadow: ShadowRunner
+  /** Shadow comparisons, their mismatch records and the demotion rules. */
+  readonly shadowComparison: ShadowComparison
   readonly logger: Logger
   config(): Config
   /** Re-reads the config and applies what may change at run time; returns the options that changed. */
@@ -66,6 +69,15 @@ export async function startProxy(initial: Config, deps: ProxyDeps = {}): Promise
     })
     await sync.start()
   }
+
+  const shadowComparison = startShadowComparison(config, {
+    legacyUrl,
+    events,
+    flags,
+    runner: shadow,
+    logger,
+    publish: sync ? (routeId, flag, demotion) => sync.publish(routeId, flag, demotion) : undefined,
+  })
 
   let upstreamSettings = upstreamSettingsOf(config)
   const upstream = new LegacyUpstream({
@@ -98,6 +110,7 @@ export async function startProxy(initial: Config, deps: ProxyDeps = {}): Promise
     flags,
     fastPaths: deps.fastPaths ?? [],
     shadow,
+    comparator: shadowComparison.comparator,
     events,
     serverTiming: () => upstreamSettings.serverTiming,
     performanceEndpoints: performance.endpoints,
@@ -154,6 +167,7 @@ export async function startProxy(initial: Config, deps: ProxyDeps = {}): Promise
     },
     readiness,
     metricsText: () => metrics.text(),
+    mismatches: () => shadowComparison.log.list(),
     reload,
   })
 
@@ -167,6 +181,7 @@ export async function startProxy(initial: Config, deps: ProxyDeps = {}): Promise
       logger.info({ inFlight: client.inFlight }, 'shutting down: no new connections, finishing requests in flight')
       await client.shutdown(config.shutdownGraceMs)
       await shadow.close()
+      await shadowComparison.close()
       upstream.close()
       await admin.close()
       await performance.close()
@@ -176,7 +191,7 @@ export async function startProxy(initial: Config, deps: ProxyDeps = {}): Promise
       stopLogging()
     })())
 
-  return { url, adminUrl, flags, events, shadow, logger, config: () => config, reload, shutdown }
+  return { url, adminUrl, flags, events, shadow, shadowComparison, logger, config: () => config, reload, shutdown }
 }
 
 function upstreamSettingsOf(config: Config) {

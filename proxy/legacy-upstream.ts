@@ -7,6 +7,7 @@ import { ProxyServer } from 'http-proxy-3'
 import type { EventBus } from './events.ts'
 import { sendProxyError, type ProxyErrorCode } from './errors.ts'
 import { clientResponseHeaders, upstreamRequestHeaders } from './hop-by-hop.ts'
+import { teeAnswer, type CaptureSink } from './shadow/legacy-capture.ts'
 
 export interface UpstreamTimeouts {
   readonly connectTimeoutMs: number
@@ -36,6 +37,8 @@ export interface Exchange {
   readonly hasRequestId: boolean
   readonly startedAt: number
   readonly json: boolean
+  /** Shadow mode: receives a copy of the answer as it streams to the client (or why there is none). */
+  readonly capture?: CaptureSink
 }
 
 interface PassState {
@@ -138,6 +141,7 @@ export class LegacyUpstream {
     if (!res.headersSent) {
       res.writeHead(proxyRes.statusCode ?? 502, proxyRes.statusMessage, clientResponseHeaders(proxyRes.rawHeaders, extra))
     }
+    if (state.exchange.capture) teeAnswer(proxyRes, state.exchange.startedAt, state.exchange.capture)
     proxyRes.pipe(res)
   }
 
@@ -158,6 +162,7 @@ export class LegacyUpstream {
     if (!state) return
     req[STATE] = undefined
     state.proxyReq?.destroy()
+    state.exchange.capture?.done('failed')
     // The write may have reached the legacy and committed even though its answer did not arrive.
     if (state.writer !== undefined) void this.#options.writeAnswered!(state.writer.authorization, undefined).catch(() => {})
     if (code === 'aborted') {

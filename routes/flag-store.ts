@@ -17,8 +17,15 @@ export interface FlagChange {
   readonly source: FlagSource
 }
 
+/** Why a route was switched off automatically; kept until the flag is next set without one. */
+export interface Demotion {
+  readonly reason: string
+  readonly at: string
+}
+
 export class FlagStore {
   readonly #flags = new Map<RouteId, FlagSetting>()
+  readonly #demotions = new Map<RouteId, Demotion>()
   readonly #events: EventBus | undefined
   readonly #listeners: ((change: FlagChange) => void)[] = []
 
@@ -35,8 +42,18 @@ export class FlagStore {
     return Object.fromEntries(ROUTE_IDS.map((id) => [id, this.get(id)])) as Record<RouteId, FlagSetting>
   }
 
-  /** Applies a flag; returns the change, or null when the flag already said that. */
-  set(routeId: RouteId, to: FlagSetting, by: string, source: FlagSource): FlagChange | null {
+  /** The demotion behind the route's current `off`, if it was one. */
+  demotion(routeId: RouteId): Demotion | undefined {
+    return this.#demotions.get(routeId)
+  }
+
+  /**
+   * Applies a flag; returns the change, or null when the flag already said that. `demotion` says why
+   * an automatic `off` happened; any setting without one (an operator's PUT) clears the last reason.
+   */
+  set(routeId: RouteId, to: FlagSetting, by: string, source: FlagSource, demotion?: Demotion): FlagChange | null {
+    if (demotion !== undefined && to.mode === 'off') this.#demotions.set(routeId, demotion)
+    else this.#demotions.delete(routeId)
     const from = this.get(routeId)
     if (flagText(from) === flagText(to)) return null
     this.#flags.set(routeId, to)

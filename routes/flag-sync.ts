@@ -4,7 +4,7 @@
 import { Redis } from 'ioredis'
 import type { RouteId } from './fast-path/contract.ts'
 import { flagText, isRouteId, parseFlagText, type FlagSetting } from './flag-setting.ts'
-import type { FlagStore } from './flag-store.ts'
+import type { Demotion, FlagStore } from './flag-store.ts'
 
 export interface FlagSyncOptions {
   readonly redisUrl: string
@@ -20,6 +20,8 @@ export class FlagSync {
   readonly #client: Redis
   readonly #subscriber: Redis
   readonly #key: string
+  /** Why a route was demoted, beside its flag, so every instance can say it. */
+  readonly #demotionsKey: string
   readonly #channel: string
   #timer: NodeJS.Timeout | undefined
   #closed = false
@@ -28,6 +30,7 @@ export class FlagSync {
     this.#store = store
     this.#options = options
     this.#key = `${options.keyPrefix}flags`
+    this.#demotionsKey = `${options.keyPrefix}flags:demotions`
     this.#channel = `${options.keyPrefix}flags:changed`
     const redisOptions = { maxRetriesPerRequest: 1, connectTimeout: 2000, enableOfflineQueue: true, lazyConnect: true }
     this.#client = new Redis(options.redisUrl, redisOptions)
@@ -51,9 +54,12 @@ export class FlagSync {
     this.#timer.unref()
   }
 
-  /** Persists a change made on this instance and tells the others. */
-  async publish(routeId: RouteId, flag: FlagSetting): Promise<void> {
-    await this.#client.hset(this.#key, routeId, flagText(flag))
+  /** Persists a change made on this instance (with the demotion behind it, if any) and tells the others. */
+  async publish(routeId: RouteId, flag: FlagSetting, demotion?: Demotion): Promise<void> {
+    const write = this.#client.multi().hset(this.#key, routeId, flagText(flag))
+    if (demotion) write.hset(this.#demotionsKey, routeId, JSON.stringify(demotion))
+    else write.hdel(this.#demotionsKey, routeId)
+    await write.exec()
     await this.#client.publish(this.#channel, routeId)
   }
 
@@ -61,8 +67,12 @@ export class FlagSync {
   async refresh(): Promise<void> {
     if (this.#closed) return
     let stored: Record<string, string>
+    let demotions: Record<string, string>
     try {
-      stored = await this.#client.hgetall(this.#key)
+      const read = await this.#client.multi().hgetall(this.#key).hgetall(this.#demotionsKey).exec()
+      if (!read || read[0]![0] || read[1]![0]) throw read?.[0]![0] ?? read?.[1]![0] ?? new Error('Redis MULTI was discarded')
+      stored = read[0]![1] as Record<string, string>
+      demotions = read[1]![1] as Record<string, string>
     } catch (error) {
       this.#options.onError(error as Error)
       return
@@ -74,7 +84,7 @@ export class FlagSync {
         this.#options.onError(new Error(`Redis ${this.#key} ${routeId}: ${flag.message}`))
         continue
       }
-      this.#store.set(routeId, flag.value, 'peer', 'peer')
+      this.#store.set(routeId, flag.value, 'peer', 'peer', demotionOf(demotions[routeId]))
     }
   }
 
@@ -92,5 +102,15 @@ export class FlagSync {
     if (this.#timer) clearInterval(this.#timer)
     this.#subscriber.disconnect()
     await this.#client.quit().catch(() => this.#client.disconnect())
+  }
+}
+
+function demotionOf(text: string | undefined): Demotion | undefined {
+  if (text === undefined) return undefined
+  try {
+    const value = JSON.parse(text) as Partial<Demotion>
+    return typeof value.reason === 'string' && typeof value.at === 'string' ? { reason: value.reason, at: value.at } : undefined
+  } catch {
+    return undefined
   }
 }

@@ -1,0 +1,53 @@
+// A background GET to the legacy with the client's request headers, for sampled checks and for the
+// re-read that tells a race from a mismatch. Its own small keep-alive agent: it never takes a socket
+// the pass-through needs, and nobody waits on it but the comparison.
+import http, { type IncomingHttpHeaders } from 'node:http'
+import type { CapturedAnswer } from './legacy-capture.ts'
+
+const NOT_FORWARDED = new Set(['connection', 'keep-alive', 'content-length', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'proxy-connection', 'host', 'expect'])
+
+export class LegacyReader {
+  readonly #target: URL
+  readonly #agent: http.Agent
+  readonly #capBytes: number
+  readonly #timeoutMs: number
+
+  constructor(legacyUrl: string, options: { capBytes: number; timeoutMs: number; maxSockets: number }) {
+    this.#target = new URL(legacyUrl)
+    this.#agent = new http.Agent({ keepAlive: true, maxSockets: options.maxSockets })
+    this.#capBytes = options.capBytes
+    this.#timeoutMs = options.timeoutMs
+  }
+
+  /** The legacy's answer to the same GET, or undefined when it failed, timed out or went over the cap. */
+  read(rawUrl: string, headers: IncomingHttpHeaders, signal?: AbortSignal): Promise<CapturedAnswer | undefined> {
+    const started = performance.now()
+    const sent: Record<string, string | string[]> = {}
+    for (const [name, value] of Object.entries(headers)) if (value !== undefined && !NOT_FORWARDED.has(name)) sent[name] = value
+    return new Promise((resolve) => {
+      const req = http.request(
+        { host: this.#target.hostname, port: this.#target.port, method: 'GET', path: rawUrl, headers: sent, agent: this.#agent, timeout: this.#timeoutMs, ...(signal ? { signal } : {}) },
+        (res) => {
+          const chunks: Buffer[] = []
+          let size = 0
+          res.on('data', (chunk: Buffer) => {
+            size += chunk.length
+            if (size > this.#capBytes) {
+              res.destroy()
+              resolve(undefined)
+            } else chunks.push(chunk)
+          })
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, contentType: res.headers['content-type'], body: Buffer.concat(chunks, size), ms: performance.now() - started }))
+          res.on('error', () => resolve(undefined))
+        },
+      )
+      req.on('timeout', () => req.destroy())
+      req.on('error', () => resolve(undefined))
+      req.end()
+    })
+  }
+
+  close(): void {
+    this.#agent.destroy()
+  }
+}

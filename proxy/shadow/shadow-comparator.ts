@@ -1,0 +1,169 @@
+// Puts a fast answer beside the legacy's, off the client's path: pairs the legacy answer captured
+// in shadow with the shadow run (or, for on/canary, a sampled fast answer with a background legacy
+// read), tells `race` from `mismatch` by reading both sides again, emits shadow.compared, keeps
+// mismatch records and feeds each route's demotion window.
+import { randomUUID } from 'node:crypto'
+import type { FastAnswer, FastPath, FastPathRequest, RouteId } from '../../routes/fast-path/contract.ts'
+import { flagText } from '../../routes/flag-setting.ts'
+import type { FlagStore } from '../../routes/flag-store.ts'
+import type { EventBus, ShadowOutcome } from '../events.ts'
+import type { ShadowResult, ShadowRunner } from '../shadow-runner.ts'
+import { blankBody, differences, sameAnswer, sameBlanked, type ComparedSide } from './answer-comparison.ts'
+import { DemotionWindow, type DemotionRules } from './demotion-window.ts'
+import type { CaptureLoss, CaptureSink, CapturedAnswer } from './legacy-capture.ts'
+import type { LegacyReader } from './legacy-reader.ts'
+import type { MismatchLog } from './mismatch-log.ts'
+import { curlLine, loginOf, summarise, type MismatchRecord } from './mismatch-record.ts'
+
+export interface ShadowSettings {
+  readonly bodyCapBytes: number
+  /** Share of on/canary fast answers checked against the legacy, 0 to 100. */
+  readonly samplePercent: number
+  readonly fullBodies: boolean
+  readonly valueMaxChars: number
+  readonly maxPaths: number
+  readonly demotion: DemotionRules & { readonly enabled: boolean }
+}
+
+export interface ShadowComparatorOptions {
+  readonly legacyUrl: string
+  readonly events: EventBus
+  readonly flags: FlagStore
+  readonly runner: ShadowRunner
+  readonly reader: LegacyReader
+  readonly log: MismatchLog
+  readonly settings: ShadowSettings
+  /** Switches the route off everywhere; called at most once per breach. */
+  readonly demote: (routeId: RouteId, reason: string) => void
+  readonly random?: () => number
+}
+
+/** The two halves of one shadowed request; compared when both have arrived. */
+export interface ShadowPair {
+  readonly sink: CaptureSink
+  readonly fastDone: (result: ShadowResult | undefined) => void
+}
+
+interface Fast extends ComparedSide {
+  readonly ms: number
+  readonly servedBy: string
+}
+
+export class ShadowComparator {
+  readonly #options: ShadowComparatorOptions
+  readonly #windows = new Map<RouteId, DemotionWindow>()
+  readonly #random: () => number
+  readonly #pending = new Set<Promise<unknown>>()
+
+  constructor(options: ShadowComparatorOptions) {
+    this.#options = options
+    this.#random = options.random ?? Math.random
+  }
+
+  /** For a request in shadow: the sink for the legacy's answer and the settle for the shadow run. */
+  pair(fastPath: FastPath, request: FastPathRequest, requestId: string): ShadowPair {
+    let legacy: CapturedAnswer | CaptureLoss | undefined
+    let fast: ShadowResult | null | undefined
+    const both = () => {
+      if (legacy === undefined || fast === undefined) return
+      this.#track(this.#compareShadow(fastPath, request, requestId, legacy, fast))
+    }
+    return {
+      sink: { capBytes: this.#options.settings.bodyCapBytes, done: (answer) => { if (legacy === undefined) { legacy = answer; both() } } },
+      fastDone: (result) => { fast = result ?? null; both() },
+    }
+  }
+
+  /** For a fast answer sent on an on/canary route: checked against the legacy in the background, sometimes. */
+  sample(fastPath: FastPath, request: FastPathRequest, answer: FastAnswer, fastMs: number, requestId: string): void {
+    const percent = this.#options.settings.samplePercent
+    if (percent <= 0 || this.#random() * 100 >= percent) return
+    const fast: Fast = { status: answer.status, contentType: answer.contentType, body: answer.body, ms: fastMs, servedBy: answer.servedBy }
+    this.#track(
+      this.#options.reader.read(request.rawUrl, request.headers).then((legacy) => {
+        if (legacy === undefined) return this.#emit(request.routeId, 'skipped', 0, fastMs)
+        return this.#judge('sample', fastPath, request, requestId, legacy, fast)
+      }),
+    )
+  }
+
+  /** Resolves when the comparisons under way are done (tests, shutdown). */
+  async settled(): Promise<void> {
+    while (this.#pending.size > 0) await Promise.allSettled([...this.#pending])
+  }
+
+  #track(work: Promise<unknown>): void {
+    const tracked: Promise<unknown> = work.catch(() => {}).finally(() => this.#pending.delete(tracked))
+    this.#pending.add(tracked)
+  }
+
+  async #compareShadow(fastPath: FastPath, request: FastPathRequest, requestId: string, legacy: CapturedAnswer | CaptureLoss, run: ShadowResult | null): Promise<void> {
+    const routeId = request.routeId
+    const fastMs = run?.ms ?? 0
+    // Over the cap, a failed exchange, a shed/failed run or a deferral: nothing to compare.
+    if (typeof legacy === 'string' || run === null || run.outcome.kind !== 'answer') return this.#emit(routeId, 'skipped', typeof legacy === 'string' ? 0 : legacy.ms, fastMs)
+    const answer = run.outcome
+    const fast: Fast = { status: answer.status, contentType: answer.contentType, body: answer.body, ms: run.ms, servedBy: answer.servedBy }
+    await this.#judge('shadow', fastPath, request, requestId, legacy, fast)
+  }
+
+  async #judge(kind: 'shadow' | 'sample', fastPath: FastPath, request: FastPathRequest, requestId: string, legacy: CapturedAnswer, fast: Fast): Promise<void> {
+    const routeId = request.routeId
+    if (sameAnswer(legacy, fast)) return this.#emit(routeId, 'match', legacy.ms, fast.ms)
+    const outcome = await this.#raceOrMismatch(fastPath, request, legacy, fast)
+    // Recorded first: the record shows the flag the comparison ran under, not the demotion's `off`.
+    this.#record(kind, outcome, request, requestId, legacy, fast)
+    this.#emit(routeId, outcome, legacy.ms, fast.ms)
+  }
+
+  /**
+   * The race rule: read both sides once more. If either side's answer changed between its two reads,
+   * the tenant's data moved under the comparison: `race`. If both sides are stable and still differ,
+   * it is a `mismatch`; so is a difference that cannot be re-checked (a re-read failed or was shed).
+   */
+  async #raceOrMismatch(fastPath: FastPath, request: FastPathRequest, legacy: CapturedAnswer, fast: Fast): Promise<'mismatch' | 'race'> {
+    const [fastAgain, legacyAgain] = await Promise.all([
+      this.#options.runner.attempt(fastPath, request),
+      this.#options.reader.read(request.rawUrl, request.headers),
+    ])
+    if (fastAgain === undefined || fastAgain.outcome.kind !== 'answer' || legacyAgain === undefined) return 'mismatch'
+    const fastMoved = !sameAnswer(fast, fastAgain.outcome)
+    const legacyMoved = legacyAgain.status !== legacy.status || !sameBlanked(blankBody(legacy.body), blankBody(legacyAgain.body))
+    return fastMoved || legacyMoved ? 'race' : 'mismatch'
+  }
+
+  #emit(routeId: RouteId, outcome: ShadowOutcome, legacyMs: number, fastMs: number): void {
+    this.#options.events.emit({ type: 'shadow.compared', routeId, outcome, legacyMs, fastMs })
+    if (outcome === 'skipped' || !this.#options.settings.demotion.enabled) return
+    let window = this.#windows.get(routeId)
+    if (!window) this.#windows.set(routeId, (window = new DemotionWindow(this.#options.settings.demotion)))
+    const reason = window.add(outcome === 'mismatch', legacyMs, fastMs)
+    // A route already off (demoted, or switched off by hand) has nothing left to switch.
+    if (reason === undefined || this.#options.flags.get(routeId).mode === 'off') return
+    window.reset()
+    this.#options.demote(routeId, reason)
+  }
+
+  #record(kind: 'shadow' | 'sample', outcome: 'mismatch' | 'race', request: FastPathRequest, requestId: string, legacy: CapturedAnswer, fast: Fast): void {
+    const settings = this.#options.settings
+    const diff = differences(legacy, fast, settings.valueMaxChars, settings.maxPaths)
+    const authorization = request.headers.authorization
+    const record: MismatchRecord = {
+      id: randomUUID(),
+      at: new Date().toISOString(),
+      routeId: request.routeId,
+      outcome,
+      kind,
+      user: loginOf(authorization),
+      flag: flagText(this.#options.flags.get(request.routeId)),
+      requestId,
+      curl: curlLine(this.#options.legacyUrl, request.rawUrl, request.headers),
+      legacy: summarise(legacy),
+      fast: { ...summarise(fast), servedBy: fast.servedBy },
+      differences: diff.list,
+      differencesTotal: diff.total,
+    }
+    if (settings.fullBodies) record.bodies = { legacy: legacy.body.toString('utf8'), fast: fast.body.toString('utf8') }
+    this.#options.log.add(record)
+  }
+}
