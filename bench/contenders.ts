@@ -1,0 +1,156 @@
+// Starts what a run compares, each its own process on loopback: the legacy simulator, three proxies wired
+// as `npm start` (route off; on with the cache off; on with the cache), nginx in front of the simulator,
+// and the bare node:http floor. The raw SQL floor runs in the harness itself (bench/sql-floor.ts).
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { freePort } from '../proxy/listen.ts'
+import type { ContenderId } from './scenario-model.ts'
+
+export interface HttpContender {
+  readonly id: ContenderId
+  readonly url: string
+  /** The process serving it, for RSS and socket sampling. */
+  readonly pid: number
+}
+
+export interface Contenders {
+  readonly http: ReadonlyMap<ContenderId, HttpContender>
+  /** What each proxy was configured with, for the report. */
+  readonly notes: readonly string[]
+  stop(): Promise<void>
+}
+
+export interface ContenderOptions {
+  readonly arzswUrl: string
+  readonly maxPageSize: number
+  readonly redisUrl: string | undefined
+  readonly needed: ReadonlySet<ContenderId>
+  readonly log: (line: string) => void
+}
+
+const ROOT = new URL('..', import.meta.url).pathname
+const NODE = process.execPath
+
+function start(command: string, args: string[], env: NodeJS.ProcessEnv, ready: RegExp | undefined): Promise<{ child: ChildProcess; match: RegExpMatchArray | undefined }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    let output = ''
+    if (ready === undefined) resolve({ child, match: undefined })
+    const onData = (chunk: Buffer) => {
+      if (output.length < 20_000) output += chunk.toString()
+      const match = ready?.exec(output)
+      if (match) resolve({ child, match })
+    }
+    child.stdout!.on('data', onData)
+    child.stderr!.on('data', onData)
+    child.once('error', (error) => reject(new Error(`${command} could not start: ${error.message}`)))
+    child.once('exit', (code) => reject(new Error(`${command} ${args.join(' ')} exited (${code}) before it was ready:\n${output}`)))
+  })
+}
+
+async function waitForHttp(url: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    try {
+      const answer = await fetch(url)
+      await answer.arrayBuffer()
+      if (answer.status < 500) return
+    } catch {}
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  throw new Error(`${url} did not answer`)
+}
+
+export async function startContenders(options: ContenderOptions): Promise<Contenders> {
+  const children: ChildProcess[] = []
+  const http = new Map<ContenderId, HttpContender>()
+  const notes: string[] = []
+  const nginxDir = await mkdtemp(join(tmpdir(), 'bench-nginx-'))
+  const stop = async () => {
+    await Promise.all(children.map((child) => new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve()
+      const hard = setTimeout(() => child.kill('SIGKILL'), 3000)
+      child.once('exit', () => { clearTimeout(hard); resolve() })
+      child.kill('SIGTERM')
+    })))
+    await rm(nginxDir, { recursive: true, force: true })
+  }
+  try {
+    const simPort = await freePort()
+    const sim = await start(NODE, ['legacy-sim/main.ts', '--port', String(simPort), '--host', '127.0.0.1'],
+      { ARZSW_URL: options.arzswUrl, LEGACY_MAX_PAGE_SIZE: String(options.maxPageSize), LEGACY_ENVIRONMENT: 'Development' }, /listening/)
+    children.push(sim.child)
+    const simUrl = `http://127.0.0.1:${simPort}`
+    http.set('simulator', { id: 'simulator', url: simUrl, pid: sim.child.pid! })
+
+    const proxyBase = {
+      legacyUrl: simUrl, arzswUrl: options.arzswUrl, host: '127.0.0.1', port: 0, 'admin.host': '127.0.0.1', 'admin.port': 0,
+      logLevel: 'warn', maxPageSize: options.maxPageSize, environment: 'Development',
+      'upstream.headersTimeoutMs': 120_000, 'upstream.bodyTimeoutMs': 60_000,
+    }
+    const proxies: Array<[ContenderId, Record<string, unknown>, string]> = [
+      ['proxy-off', { ...proxyBase, flags: 'v2.rezept.list=off,v2.rezept.pharmacy=off' }, 'proxy-off: flags off (every request passed to the simulator)'],
+      ['proxy-on', { ...proxyBase, flags: 'v2.rezept.list=on,v2.rezept.pharmacy=on', fastPath: { cache: { routes: { 'v2.rezept.list': 'off', 'v2.rezept.pharmacy': 'off' } } } },
+        'proxy-on: flags on, fastPath.cache.routes off (every answer from the tenant database)'],
+      ['proxy-cached', {
+        ...proxyBase, flags: 'v2.rezept.list=on,v2.rezept.pharmacy=on', fastPath: { cache: { routes: { 'v2.rezept.list': 'ttl', 'v2.rezept.pharmacy': 'ttl' }, maxStaleMs: 2000 } },
+        ...(options.redisUrl ? { redisUrl: options.redisUrl, redisKeyPrefix: `bench:${process.pid}:` } : {}),
+      }, `proxy-cached: flags on, cache ttl with maxStaleMs 2000 (the default), ${options.redisUrl ? 'L1 + Redis L2' : 'L1 only (no Redis reachable)'}`],
+    ]
+    await Promise.all(proxies.filter(([id]) => options.needed.has(id)).map(async ([id, overrides, note]) => {
+      const proxy = await start(NODE, ['bench/proxy-instance.ts'], { BENCH_PROXY_OVERRIDES: JSON.stringify(overrides) }, /listening (http:\/\/\S+)/)
+      children.push(proxy.child)
+      http.set(id, { id, url: proxy.match![1]!, pid: proxy.child.pid! })
+      notes.push(note)
+    }))
+
+    if (options.needed.has('nginx')) {
+      const nginxPort = await freePort()
+      await writeFile(join(nginxDir, 'nginx.conf'), nginxConfig(nginxPort, simPort, nginxDir))
+      const nginx = await start('nginx', ['-p', nginxDir, '-c', join(nginxDir, 'nginx.conf'), '-g', 'daemon off;'], {}, undefined)
+      children.push(nginx.child)
+      const url = `http://127.0.0.1:${nginxPort}`
+      await waitForHttp(`${url}/api/Health/arzsw`)
+      http.set('nginx', { id: 'nginx', url, pid: nginx.child.pid! })
+      notes.push('nginx: Debian\'s nginx, one worker, keep-alive upstream to the simulator')
+    }
+    if (options.needed.has('http-floor')) {
+      const floor = await start(NODE, ['bench/http-floor-server.ts'], {}, /listening (http:\/\/\S+)/)
+      children.push(floor.child)
+      http.set('http-floor', { id: 'http-floor', url: floor.match![1]!, pid: floor.child.pid! })
+    }
+  } catch (error) {
+    await stop()
+    throw error
+  }
+  return { http, notes, stop }
+}
+
+function nginxConfig(port: number, simPort: number, dir: string): string {
+  // One worker: the proxy is one Node process, so both get one core's worth of event loop.
+  return `worker_processes 1;
+error_log ${dir}/error.log warn;
+pid ${dir}/nginx.pid;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+  upstream legacy { server 127.0.0.1:${simPort}; keepalive 64; }
+  server {
+    listen 127.0.0.1:${port};
+    keepalive_requests 1000000;
+    location / {
+      proxy_pass http://legacy;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+    }
+  }
+}
+`
+}

@@ -1,0 +1,38 @@
+// Heap growth of one big request, in-process: `node --expose-gc bench/memory-probe.ts` with ARZSW_URL,
+// MAX_PAGE_SIZE, BENCH_AUTH (Basic header value) and BENCH_PATHS (JSON array). Per path: one warm-up
+// (statements prepared, credentials verified, pools open), a full GC, then the measured request, holding
+// its answer. Prints one JSON line: heapUsed and arrayBuffers (Buffers live outside the JS heap) growth
+// while the request ran (garbage included: the peak it needed, not only what it kept) and after a GC.
+import { EventBus } from '../proxy/events.ts'
+import { createRezeptFastPaths, fastPathSettings } from '../routes/rezept-list/index.ts'
+
+const gc = (globalThis as { gc?: () => void }).gc
+if (gc === undefined) throw new Error('run with node --expose-gc')
+const mb = (bytes: number) => Math.round((bytes / 2 ** 20) * 10) / 10
+const fast = await createRezeptFastPaths(fastPathSettings({
+  arzswUrl: process.env.ARZSW_URL!,
+  maxPageSize: Number(process.env.MAX_PAGE_SIZE),
+  cache: { routes: { 'v2.rezept.list': 'off', 'v2.rezept.pharmacy': 'off' } },
+}), { events: new EventBus() })
+const [list] = fast.paths
+const never = new AbortController().signal
+const results = []
+for (const rawUrl of JSON.parse(process.env.BENCH_PATHS!) as string[]) {
+  const request = { routeId: list!.routeId, method: 'GET', rawUrl, headers: { authorization: process.env.BENCH_AUTH! } }
+  const warm = await list!.handle(request, never)
+  if (warm.kind !== 'answer') throw new Error(`${rawUrl} deferred: ${warm.reason}`)
+  gc()
+  const before = process.memoryUsage()
+  const outcome = await list!.handle(request, never)
+  const during = process.memoryUsage()
+  gc()
+  const after = process.memoryUsage()
+  const bodyBytes = outcome.kind === 'answer' ? outcome.body.length : 0
+  results.push({
+    path: rawUrl, bodyMb: mb(bodyBytes),
+    heapGrowthMb: mb(during.heapUsed - before.heapUsed), heapRetainedMb: mb(after.heapUsed - before.heapUsed),
+    arrayBuffersGrowthMb: mb(during.arrayBuffers - before.arrayBuffers), rssMb: mb(during.rss),
+  })
+}
+await fast.close()
+console.log(JSON.stringify(results))
