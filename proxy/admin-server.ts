@@ -18,7 +18,8 @@ export interface AdminServerOptions {
   readonly readiness: () => Promise<Record<string, boolean>>
   /** Prometheus text exposition (format 0.0.4). */
   readonly metricsText: () => Promise<string>
-  readonly reload: () => Promise<string[]>
+  /** `by` names who asked, for the audit log. */
+  readonly reload: (by: string) => Promise<string[]>
   /** The kept shadow mismatch records, newest first. */
   readonly mismatches?: () => readonly unknown[]
 }
@@ -65,7 +66,7 @@ export class AdminServer {
     }
     if (path === '/shadow/mismatches' && req.method === 'GET') return sendJson(res, 200, this.#options.mismatches?.() ?? [])
     if (path === '/reload' && req.method === 'POST') {
-      const changed = await this.#options.reload()
+      const changed = await this.#options.reload(who(req, this.#options.token() !== undefined))
       return sendJson(res, 200, { reloaded: true, changed })
     }
     if (path === '/flags' && req.method === 'GET') return sendJson(res, 200, this.#options.flags.all())

@@ -8,6 +8,9 @@ import { flagText } from '../routes/flag-setting.ts'
 import { FlagStore } from '../routes/flag-store.ts'
 import { FlagSync } from '../routes/flag-sync.ts'
 import { AdminServer } from './admin-server.ts'
+import { auditEvents, createAuditLogger } from './audit-log.ts'
+import { limitSettingsOf } from './limits/limit-settings.ts'
+import { RequestLimits } from './limits/request-limits.ts'
 import { ClientServer } from './client-server.ts'
 import { createLogger, logEvents } from './event-log.ts'
 import { EventBus } from './events.ts'
@@ -42,7 +45,7 @@ export interface RunningProxy {
   readonly logger: Logger
   config(): Config
   /** Re-reads the config and applies what may change at run time; returns the options that changed. */
-  reload(): Promise<string[]>
+  reload(by?: string): Promise<string[]>
   /** SIGTERM: stop accepting, finish in-flight (bounded by shutdownGraceMs), release everything. */
   shutdown(): Promise<void>
 }
@@ -54,6 +57,14 @@ export async function startProxy(initial: Config, deps: ProxyDeps = {}): Promise
   const events = deps.events ?? new EventBus()
   const logger = deps.logger ?? createLogger(config.logLevel)
   const stopLogging = logEvents(events, logger)
+  const audit = createAuditLogger(config.audit.destination)
+  const stopAuditing = audit ? auditEvents(events, audit) : () => {}
+  const limits = new RequestLimits({
+    settings: limitSettingsOf(config.limits),
+    events,
+    ...(config.redisUrl === undefined ? {} : { redis: { url: config.redisUrl, keyPrefix: config.redisKeyPrefix } }),
+    ...(config.arzswUrl === undefined ? {} : { arzswUrl: config.arzswUrl }),
+  })
   const flags = new FlagStore(config.flags, events)
   const shadow = new ShadowRunner(config.shadowConcurrency, config.upstream.headersTimeoutMs, (request, outcome) => {
     if (outcome.kind === 'defer') events.emit({ type: 'fast.deferred', routeId: request.routeId, reason: outcome.reason, ...(outcome.error ? { error: outcome.error } : {}) })
@@ -114,18 +125,22 @@ export async function startProxy(initial: Config, deps: ProxyDeps = {}): Promise
     events,
     serverTiming: () => upstreamSettings.serverTiming,
     performanceEndpoints: performance.endpoints,
+    limits,
+    http: { maxHeaderSize: config.limits.maxHeaderBytes, headersTimeout: config.limits.headersTimeoutMs, requestTimeout: config.limits.requestTimeoutMs },
   })
 
-  const reload = async (): Promise<string[]> => {
+  const reload = async (by = 'SIGHUP'): Promise<string[]> => {
     if (!deps.reloadConfig) return []
     let next: Config
     try {
       next = deps.reloadConfig()
     } catch (error) {
       logger.error({ err: (error as Error).message }, 'reload rejected: the running configuration stays')
+      events.emit({ type: 'config.reloaded', by, ok: false, changed: [], error: (error as Error).message })
       throw error
     }
     const changed = reloadableChanges(config, next)
+    events.emit({ type: 'config.reloaded', by, ok: true, changed })
     for (const [routeId, flag] of Object.entries(next.flags)) {
       const before = config.flags[routeId as keyof Config['flags']]
       if (flag && (before === undefined || flagText(before) !== flagText(flag))) {
@@ -187,6 +202,8 @@ export async function startProxy(initial: Config, deps: ProxyDeps = {}): Promise
       await performance.close()
       await metrics.shutdown()
       await sync?.close()
+      await limits.close()
+      stopAuditing()
       logger.info('shut down')
       stopLogging()
     })())

@@ -6,11 +6,13 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http'
 import net, { type Socket } from 'node:net'
 import type { FastAnswer, FastPath, FastPathRequest, RouteId } from '../routes/fast-path/contract.ts'
 import type { FlagStore } from '../routes/flag-store.ts'
-import { matchRoute } from '../routes/route-table.ts'
+import { matchRoute, type RouteSpec } from '../routes/route-table.ts'
 import type { EventBus, ServedBy } from './events.ts'
-import { wantsJson } from './errors.ts'
+import { sendProxyError, wantsJson } from './errors.ts'
 import { listen } from './listen.ts'
-import type { LegacyUpstream } from './legacy-upstream.ts'
+import type { Exchange, LegacyUpstream } from './legacy-upstream.ts'
+import type { Refusal, RequestLimits } from './limits/request-limits.ts'
+import { answerClientError, rememberPeer } from './limits/client-errors.ts'
 import type { PerformanceEndpoints } from './performance-endpoints.ts'
 import type { ShadowRunner } from './shadow-runner.ts'
 import type { ShadowComparator } from './shadow/shadow-comparator.ts'
@@ -26,6 +28,10 @@ export interface ClientServerOptions {
   readonly comparator?: ShadowComparator
   readonly events: EventBus
   readonly serverTiming: () => boolean
+  /** Rate limits, failed-login throttle, body size and the per-tenant fast-path cap; none without it. */
+  readonly limits?: RequestLimits
+  /** Node's bounds on what a client may send and how slowly (limits.maxHeaderBytes, *TimeoutMs). */
+  readonly http?: { readonly maxHeaderSize: number; readonly headersTimeout: number; readonly requestTimeout: number }
   /** GET /v2/performance/metrics and /v2/health/performance for admin users; others go to the legacy. */
   readonly performanceEndpoints?: PerformanceEndpoints
 }
@@ -45,8 +51,21 @@ export class ClientServer {
     for (const path of options.fastPaths) this.#fastPaths.set(path.routeId, path)
     // Legacy clients poll every few minutes; keep-alive longer than the usual 5 s saves handshakes,
     // and it stays below typical load-balancer idle timeouts (60 s).
-    this.server = http.createServer({ keepAliveTimeout: 55_000, requestTimeout: 0 }, (req, res) => this.#handle(req, res))
+    const bounds = options.http
+    this.server = http.createServer({
+      keepAliveTimeout: 55_000,
+      requestTimeout: bounds?.requestTimeout ?? 0,
+      ...(bounds ? {
+        maxHeaderSize: bounds.maxHeaderSize,
+        headersTimeout: bounds.headersTimeout,
+        // Node checks both timeouts on this interval (default 30 s): a fraction of the shorter bound.
+        connectionsCheckingInterval: Math.max(100, Math.min(5_000, Math.floor(bounds.headersTimeout / 4))),
+      } : {}),
+    }, (req, res) => this.#handle(req, res))
+    // Requests Node's parser refuses are answered as Node would, and audited.
+    this.server.on('clientError', (error: Error, socket) => answerClientError(error, socket, options.events))
     this.server.on('connection', (socket: Socket) => {
+      rememberPeer(socket)
       this.#idleSince.set(socket, performance.now())
       socket.once('close', () => this.#idleSince.delete(socket))
     })
@@ -66,16 +85,17 @@ export class ClientServer {
     this.#idleSince.set(req.socket, 0)
     const incomingId = req.headers['x-request-id']
     const requestId = typeof incomingId === 'string' && incomingId !== '' ? incomingId : randomUUID()
-    let servedBy: ServedBy = 'legacy'
+    const served: { by: ServedBy } = { by: 'legacy' }
     const route = matchRoute(req.method, req.url)
     res.once('close', () => {
       this.#open.delete(res)
+      if (res.writableFinished) this.#options.limits?.answered(req, res.statusCode, requestId)
       if (this.#idleSince.has(req.socket)) this.#idleSince.set(req.socket, performance.now())
       if (this.#options.events.listening) {
         this.#options.events.emit({
           type: 'request.served',
           routeId: route?.id ?? null,
-          servedBy,
+          servedBy: served.by,
           status: res.writableFinished ? res.statusCode : 499,
           durationMs: performance.now() - startedAt,
           requestId,
@@ -85,11 +105,29 @@ export class ClientServer {
     })
     const exchange = { requestId, hasRequestId: incomingId !== undefined, startedAt, json: wantsJson(req.headers) }
     if (this.#closing) res.shouldKeepAlive = false
+    const verdict = this.#options.limits?.admit(req, requestId)
+    if (verdict === undefined) return this.#dispatch(req, res, route, exchange, served)
+    if (!(verdict instanceof Promise)) return this.#refuse(res, verdict, exchange)
+    verdict.then(
+      (refusal) => (refusal === undefined ? this.#dispatch(req, res, route, exchange, served) : this.#refuse(res, refusal, exchange)),
+      () => this.#dispatch(req, res, route, exchange, served),
+    )
+  }
+
+  #refuse(res: ServerResponse, refusal: Refusal, exchange: Exchange): void {
+    const headers: Record<string, string | number> = refusal.retryAfterS === undefined ? {} : { 'Retry-After': refusal.retryAfterS }
+    // The body is not read: the connection cannot carry another request after it.
+    if (refusal.code === 'REQUEST_TOO_LARGE' || refusal.code === 'BAD_REQUEST_TARGET') res.shouldKeepAlive = false
+    sendProxyError(res, refusal.code, exchange.json, headers)
+  }
+
+  #dispatch(req: IncomingMessage, res: ServerResponse, route: RouteSpec | null, exchange: Exchange, served: { by: ServedBy }): void {
+    const { requestId, startedAt } = exchange
     if (!route && this.#options.performanceEndpoints?.claims(req.method, req.url)) {
       const forward = () => this.#options.upstream.forward(req, res, exchange)
       this.#options.performanceEndpoints.answer(req.method, req.url, req.headers).then((answer) => {
         if (answer === null) return forward()
-        servedBy = answer.servedBy
+        served.by = answer.servedBy
         this.#sendFast(res, answer, startedAt)
       }, forward)
       return
@@ -109,15 +147,22 @@ export class ClientServer {
       return
     }
 
+    // One tenant's burst may not take every database connection: over its cap the legacy answers.
+    const slot = this.#options.limits?.fastSlot(req, requestId)
+    if (slot === null) {
+      this.#options.events.emit({ type: 'fast.deferred', routeId: route.id, reason: 'shed' })
+      return this.#options.upstream.forward(req, res, exchange)
+    }
     const cancel = new AbortController()
     const onClose = () => cancel.abort()
     res.once('close', onClose)
     fastPath.handle(request, cancel.signal).then(
       (outcome) => {
+        slot?.()
         res.off('close', onClose)
         if (cancel.signal.aborted) return
         if (outcome.kind === 'answer') {
-          servedBy = outcome.servedBy
+          served.by = outcome.servedBy
           this.#sendFast(res, outcome, startedAt)
           // After the answer is written: the sampled check never delays it.
           this.#options.comparator?.sample(fastPath, request, outcome, performance.now() - startedAt, requestId)
@@ -128,6 +173,7 @@ export class ClientServer {
       },
       (error: unknown) => {
         // The contract says a fast path never throws; if one does, the legacy still answers.
+        slot?.()
         res.off('close', onClose)
         if (cancel.signal.aborted) return
         this.#options.events.emit({ type: 'fast.deferred', routeId: route.id, reason: 'db-error', error: error instanceof Error ? error : new Error(String(error)) })

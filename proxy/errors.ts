@@ -36,6 +36,26 @@ export const PROXY_ERRORS = {
     clientText: 'Bad Gateway: the ArzTi service closed the connection',
     operatorMessage: 'The legacy closed or reset the connection before answering completely.',
   },
+  RATE_LIMITED: {
+    status: 429,
+    clientText: 'Too Many Requests: retry after the time given in Retry-After',
+    operatorMessage: 'A user, tenant, login or client address is over its request rate (limits.*); see the audit log for which.',
+  },
+  AUTH_THROTTLED: {
+    status: 429,
+    clientText: 'Too Many Requests: too many failed logins, retry after the time given in Retry-After',
+    operatorMessage: 'A login or client address failed authentication limits.authFailures.maxFailures times; it is refused until the block ends.',
+  },
+  REQUEST_TOO_LARGE: {
+    status: 413,
+    clientText: 'Payload Too Large',
+    operatorMessage: 'The request body is over limits.maxBodyBytes (Kestrel refuses the same size); a real client never sends this much.',
+  },
+  BAD_REQUEST_TARGET: {
+    status: 400,
+    clientText: 'Bad Request',
+    operatorMessage: 'The request target was not an absolute path (asterisk- or absolute-form); the proxy cannot pass it on unchanged, and no ArzTi client sends one.',
+  },
   SHUTTING_DOWN: {
     status: 503,
     clientText: 'Service Unavailable: the proxy is restarting',
@@ -59,7 +79,7 @@ export function wantsJson(headers: IncomingHttpHeaders): boolean {
 }
 
 /** Answers the client with the error, unless an answer has already begun (then the socket is cut). */
-export function sendProxyError(res: ServerResponse, code: ProxyErrorCode, json: boolean, extraHeaders?: Record<string, string>): void {
+export function sendProxyError(res: ServerResponse, code: ProxyErrorCode, json: boolean, extraHeaders?: Record<string, string | number>): void {
   if (res.headersSent) {
     res.destroy()
     return

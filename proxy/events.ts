@@ -18,6 +18,15 @@ export type ProxyEvent =
   | { type: 'cache.store-skipped'; routeId: RouteId; reason: 'too-big' | 'invalidated' | 'shape' }
   | { type: 'shadow.compared'; routeId: RouteId; outcome: ShadowOutcome; legacyMs: number; fastMs: number }
   | { type: 'route.demoted'; routeId: RouteId; reason: string }
+  | { type: 'security'; kind: SecurityKind; clientAddress: string; requestId?: string; subject?: string; retryAfterS?: number; detail?: string }
+  | { type: 'config.reloaded'; by: string; ok: boolean; changed: readonly string[]; error?: string }
+
+/**
+ * What the audit log records as a security event: a request refused by a limit (rate, failed-login
+ * throttle, body size), fast-path work shed to the legacy, a login or address crossing the failed-login
+ * threshold, a request Node's parser refused (bad-request) or a client too slow to send it (timeout).
+ */
+export type SecurityKind = 'rate-limited' | 'auth-throttled' | 'auth-burst' | 'shed' | 'too-large' | 'bad-request' | 'timeout'
 
 /** hit-l1/hit-l2: served from memory/Redis; miss: loaded (or coalesced onto a load); stale: found but too old. */
 export type CacheLookupOutcome = 'hit-l1' | 'hit-l2' | 'miss' | 'stale'
