@@ -65,7 +65,7 @@ async function waitForHttp(url: string): Promise<void> {
 export async function startContenders(options: ContenderOptions): Promise<Contenders> {
   const children: ChildProcess[] = []
   const http = new Map<ContenderId, HttpContender>()
-  const notes: string[] = []
+  const notes: string[] = ['every proxy: config/production.json, limits.enabled false (the rate limits would throttle a benchmark\'s few users by design), maxPageSize 1000']
   const nginxDir = await mkdtemp(join(tmpdir(), 'bench-nginx-'))
   const stop = async () => {
     await Promise.all(children.map((child) => new Promise<void>((resolve) => {
@@ -88,6 +88,9 @@ export async function startContenders(options: ContenderOptions): Promise<Conten
       legacyUrl: simUrl, arzswUrl: options.arzswUrl, host: '127.0.0.1', port: 0, 'admin.host': '127.0.0.1', 'admin.port': 0,
       logLevel: 'warn', maxPageSize: options.maxPageSize, environment: 'Development',
       'upstream.headersTimeoutMs': 120_000, 'upstream.bodyTimeoutMs': 60_000,
+      // Rate limits (issue 9) would refuse a benchmark's few users at loopback rates by design, and their
+      // per-tenant cap would shed fast-path requests to the simulator: the bench measures the serving path.
+      'limits.enabled': false,
     }
     const proxies: Array<[ContenderId, Record<string, unknown>, string]> = [
       ['proxy-off', { ...proxyBase, flags: 'v2.rezept.list=off,v2.rezept.pharmacy=off' }, 'proxy-off: flags off (every request passed to the simulator)'],
@@ -99,7 +102,8 @@ export async function startContenders(options: ContenderOptions): Promise<Conten
       }, `proxy-cached: flags on, cache ttl with maxStaleMs 2000 (the default), ${options.redisUrl ? 'L1 + Redis L2' : 'L1 only (no Redis reachable)'}`],
     ]
     await Promise.all(proxies.filter(([id]) => options.needed.has(id)).map(async ([id, overrides, note]) => {
-      const proxy = await start(NODE, ['bench/proxy-instance.ts'], { BENCH_PROXY_OVERRIDES: JSON.stringify(overrides) }, /listening (http:\/\/\S+)/)
+      const profile = process.env.BENCH_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`, `--cpu-prof-name=${id}.cpuprofile`] : []
+      const proxy = await start(NODE, [...profile, 'bench/proxy-instance.ts'], { BENCH_PROXY_OVERRIDES: JSON.stringify(overrides) }, /listening (http:\/\/\S+)/)
       children.push(proxy.child)
       http.set(id, { id, url: proxy.match![1]!, pid: proxy.child.pid! })
       notes.push(note)

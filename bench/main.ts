@@ -164,7 +164,7 @@ function memoryMarkdown(file: ScenarioFile, results: readonly MemoryResult[]): s
 async function machine(): Promise<Record<string, string | number>> {
   const client = new pg.Client({ connectionString: PG_ADMIN_URL })
   await client.connect()
-  const postgres = (await client.query<{ version: string }>('SHOW server_version')).rows[0]!.version
+  const postgres = (await client.query<{ server_version: string }>('SHOW server_version')).rows[0]!.server_version
   await client.end()
   let nginx = 'nginx not installed'
   try {
