@@ -67,6 +67,9 @@ export async function startContenders(options: ContenderOptions): Promise<Conten
   const http = new Map<ContenderId, HttpContender>()
   const notes: string[] = ['every proxy: config/production.json, limits.enabled false (the rate limits would throttle a benchmark\'s few users by design), maxPageSize 1000']
   const nginxDir = await mkdtemp(join(tmpdir(), 'bench-nginx-'))
+  // Should the harness die without stop(), its servers must not outlive it.
+  const orphanGuard = () => { for (const child of children) child.kill('SIGKILL') }
+  process.once('exit', orphanGuard)
   const stop = async () => {
     await Promise.all(children.map((child) => new Promise<void>((resolve) => {
       if (child.exitCode !== null || child.signalCode !== null) return resolve()
@@ -75,6 +78,7 @@ export async function startContenders(options: ContenderOptions): Promise<Conten
       child.kill('SIGTERM')
     })))
     await rm(nginxDir, { recursive: true, force: true })
+    process.removeListener('exit', orphanGuard)
   }
   try {
     const simPort = await freePort()
