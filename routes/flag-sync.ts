@@ -25,6 +25,12 @@ export class FlagSync {
   readonly #channel: string
   #timer: NodeJS.Timeout | undefined
   #closed = false
+  #connected = false
+  /**
+   * Changes made here that Redis has not stored yet (it was away). They are written back before the
+   * next re-read, so a flag set or a demotion during an outage is not undone by Redis's older value.
+   */
+  readonly #pending = new Map<RouteId, { flag: FlagSetting; demotion: Demotion | undefined }>()
 
   constructor(store: FlagStore, options: FlagSyncOptions) {
     this.#store = store
@@ -39,33 +45,68 @@ export class FlagSync {
     this.#subscriber.on('error', options.onError)
   }
 
-  /** Seeds Redis with this instance's flags where it has none, then adopts what Redis holds. */
+  /**
+   * Seeds Redis with this instance's flags where it has none, then adopts what Redis holds. Redis away
+   * at start does not stop the proxy: the flags stay local and Redis is tried again every refreshMs.
+   */
   async start(): Promise<void> {
-    await Promise.all([this.#client.connect(), this.#subscriber.connect()])
     this.#subscriber.on('message', (channel: string) => {
       if (channel === this.#channel) void this.refresh()
     })
-    await this.#subscriber.subscribe(this.#channel)
-    const seed = this.#client.multi()
-    for (const [routeId, flag] of Object.entries(this.#store.all())) seed.hsetnx(this.#key, routeId, flagText(flag))
-    await seed.exec()
-    await this.refresh()
-    this.#timer = setInterval(() => void this.refresh(), this.#options.refreshMs)
+    await this.#connect()
+    this.#timer = setInterval(() => void (this.#connected ? this.refresh() : this.#connect()), this.#options.refreshMs)
     this.#timer.unref()
+  }
+
+  async #connect(): Promise<void> {
+    if (this.#closed || this.#connected) return
+    try {
+      for (const client of [this.#client, this.#subscriber]) {
+        if (client.status === 'wait' || client.status === 'end') await client.connect()
+      }
+      await this.#subscriber.subscribe(this.#channel)
+      const seed = this.#client.multi()
+      for (const [routeId, flag] of Object.entries(this.#store.all())) seed.hsetnx(this.#key, routeId, flagText(flag))
+      await seed.exec()
+      this.#connected = true
+    } catch (error) {
+      this.#options.onError(error as Error)
+      return
+    }
+    await this.refresh()
   }
 
   /** Persists a change made on this instance (with the demotion behind it, if any) and tells the others. */
   async publish(routeId: RouteId, flag: FlagSetting, demotion?: Demotion): Promise<void> {
-    const write = this.#client.multi().hset(this.#key, routeId, flagText(flag))
-    if (demotion) write.hset(this.#demotionsKey, routeId, JSON.stringify(demotion))
-    else write.hdel(this.#demotionsKey, routeId)
-    await write.exec()
-    await this.#client.publish(this.#channel, routeId)
+    // Kept until Redis has it: a failed write is retried before Redis's older value could win.
+    this.#pending.set(routeId, { flag, demotion })
+    await this.#writePending()
+  }
+
+  async #writePending(): Promise<void> {
+    for (const [routeId, { flag, demotion }] of [...this.#pending]) {
+      const write = this.#client.multi().hset(this.#key, routeId, flagText(flag))
+      if (demotion) write.hset(this.#demotionsKey, routeId, JSON.stringify(demotion))
+      else write.hdel(this.#demotionsKey, routeId)
+      await write.exec()
+      // A newer change made meanwhile stays pending for the next round.
+      if (this.#pending.get(routeId)?.flag === flag) this.#pending.delete(routeId)
+      await this.#client.publish(this.#channel, routeId)
+    }
   }
 
   /** Re-reads every flag from Redis and applies the ones that differ. */
   async refresh(): Promise<void> {
     if (this.#closed) return
+    if (this.#pending.size > 0) {
+      try {
+        await this.#writePending()
+      } catch (error) {
+        // Redis still away: what this instance decided stands until Redis has it.
+        this.#options.onError(error as Error)
+        return
+      }
+    }
     let stored: Record<string, string>
     let demotions: Record<string, string>
     try {

@@ -55,3 +55,64 @@ t.test('a flag written to Redis without a message is picked up by the periodic r
   const ready = await fetch(`${proxy.adminUrl}/readyz`)
   t.match(await ready.json(), { checks: { redis: true } }, 'readiness includes Redis when configured')
 })
+
+/** A TCP relay in front of Redis that can be cut and restored on the same port. */
+async function redisRelay(): Promise<{ url: string; cut(): Promise<void>; restore(): Promise<void> }> {
+  const { createServer, connect } = await import('node:net')
+  const target = new URL(redisUrl())
+  const sockets = new Set<import('node:net').Socket>()
+  const forward = (client: import('node:net').Socket): void => {
+    const upstream = connect(Number(target.port || 6379), target.hostname)
+    for (const socket of [client, upstream]) {
+      sockets.add(socket)
+      socket.on('error', () => socket.destroy())
+      socket.on('close', () => sockets.delete(socket))
+    }
+    client.pipe(upstream).pipe(client)
+  }
+  let server = createServer(forward)
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const port = (server.address() as import('node:net').AddressInfo).port
+  const cut = () => new Promise<void>((resolve) => {
+    server.close(() => resolve())
+    for (const socket of sockets) socket.destroy()
+  })
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    cut,
+    async restore() {
+      server = createServer(forward)
+      await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve))
+    },
+  }
+}
+
+t.test('Redis away at start does not stop the proxy; a flag set during an outage is not undone when Redis returns', needsRedis(), async (t) => {
+  const prefix = `t_proxy:${randomUUID()}:`
+  t.teardown(() => cleanup(prefix))
+  const upstream = await startEchoUpstream()
+  t.teardown(() => upstream.close())
+  const relay = await redisRelay()
+  await relay.cut()
+  const shared = { legacyUrl: upstream.url, redisUrl: relay.url, redisKeyPrefix: prefix, flagRefreshMs: 100, flags: 'v2.rezept.list=on' }
+  const a = await proxyFor(t, shared)
+  t.equal(a.flags.get('v2.rezept.list').mode, 'on', 'started on its configured flags without Redis')
+  await relay.restore()
+  t.teardown(() => relay.cut())
+  const seeded = new Redis(redisUrl())
+  t.teardown(() => seeded.disconnect())
+  let stored: string | null = null
+  for (let i = 0; i < 100 && stored === null; i++) {
+    stored = await seeded.hget(`${prefix}flags`, 'v2.rezept.list')
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  t.equal(stored, 'on', 'it reached Redis once Redis came')
+
+  await relay.cut()
+  const put = await fetch(`${a.adminUrl}/flags/v2.rezept.list`, { method: 'PUT', body: '{"mode":"off"}' })
+  t.equal((await put.json() as { propagated: boolean }).propagated, false, 'the change is applied here, not yet stored')
+  await relay.restore()
+  await new Promise((r) => setTimeout(r, 1500))
+  t.equal(a.flags.get('v2.rezept.list').mode, 'off', 'Redis\'s older value did not undo it')
+  t.equal(await seeded.hget(`${prefix}flags`, 'v2.rezept.list'), 'off', 'and Redis holds it now')
+})
