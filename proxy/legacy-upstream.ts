@@ -141,8 +141,9 @@ export class LegacyUpstream {
     if (!res.headersSent) {
       res.writeHead(proxyRes.statusCode ?? 502, proxyRes.statusMessage, clientResponseHeaders(proxyRes.rawHeaders, extra))
     }
-    if (state.exchange.capture) teeAnswer(proxyRes, state.exchange.startedAt, state.exchange.capture)
     proxyRes.pipe(res)
+    // After the pipe: its listeners run first, so the copy never comes before the client's bytes.
+    if (state.exchange.capture) teeAnswer(proxyRes, state.exchange.startedAt, state.exchange.capture)
   }
 
   #onError(error: Error, req: WithState, res: ServerResponse): void {

@@ -43,10 +43,15 @@ export function teeAnswer(proxyRes: IncomingMessage, startedAt: number, sink: Ca
     } else chunks.push(chunk)
   })
   proxyRes.once('end', () => {
-    if (over) return settle('over-cap')
-    const contentType = proxyRes.headers['content-type']
-    settle({ status: proxyRes.statusCode ?? 0, contentType, body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size), ms: performance.now() - startedAt })
+    const ms = performance.now() - startedAt
+    // Joined on a later turn: the pipe's own 'end' (the client's last bytes) goes first.
+    setImmediate(() => {
+      if (over) return settle('over-cap')
+      settle({ status: proxyRes.statusCode ?? 0, contentType: proxyRes.headers['content-type'], body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size), ms })
+    })
   })
-  proxyRes.once('close', () => settle('failed'))
+  proxyRes.once('close', () => {
+    if (!proxyRes.complete) settle('failed')
+  })
   proxyRes.once('error', () => settle('failed'))
 }
