@@ -4,11 +4,12 @@
 import { randomUUID } from 'node:crypto'
 import http, { type IncomingMessage, type ServerResponse } from 'node:http'
 import net, { type Socket } from 'node:net'
+import type { Duplex } from 'node:stream'
 import type { FastAnswer, FastPath, FastPathRequest, RouteId } from '../routes/fast-path/contract.ts'
 import type { FlagStore } from '../routes/flag-store.ts'
 import { matchRoute, type RouteSpec } from '../routes/route-table.ts'
 import type { EventBus, ServedBy } from './events.ts'
-import { sendProxyError, wantsJson } from './errors.ts'
+import { PROXY_ERRORS, sendProxyError, wantsJson } from './errors.ts'
 import { listen } from './listen.ts'
 import type { Exchange, LegacyUpstream } from './legacy-upstream.ts'
 import type { Refusal, RequestLimits } from './limits/request-limits.ts'
@@ -64,6 +65,12 @@ export class ClientServer {
     }, (req, res) => this.#handle(req, res))
     // Requests Node's parser refuses are answered as Node would, and audited.
     this.server.on('clientError', (error: Error, socket) => answerClientError(error, socket, options.events))
+    // CONNECT (authority-form) cannot be passed on as it came; without a listener Node would cut the
+    // connection without a word (found by the fuzzer). Answer it as the other odd targets: 400.
+    this.server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
+      const text = PROXY_ERRORS.BAD_REQUEST_TARGET.clientText
+      socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`)
+    })
     this.server.on('connection', (socket: Socket) => {
       rememberPeer(socket)
       this.#idleSince.set(socket, performance.now())
