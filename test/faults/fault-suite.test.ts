@@ -113,11 +113,12 @@ async function run(): Promise<void> {
   await t.test('every tenant connection killed (a database restart): requests keep succeeding, the fast path resumes', async (t) => {
     const proxy = await startInstance(t, { ...base, legacyUrl: sim.url, redisKeyPrefix: `${prefix}restart:`, fastPath: { cache: { routes: { 'v2.rezept.list': 'off', 'v2.rezept.pharmacy': 'off' } } } })
     t.equal((await get(proxy.url, '/v2/rezept?pageSize=5', KLEIN)).servedBy, 'fast', 'fast before')
+    // The truth first: the kill below also cuts the simulator's own connections to that database.
+    const truth = comparable((await get(sim.url, '/v2/rezept?pageSize=5', KLEIN)).body)
     const admin = new pg.Client({ connectionString: pgAdminUrl() })
     await admin.connect()
     await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [report.databases.tenants.klein])
     await admin.end()
-    const truth = comparable((await get(sim.url, '/v2/rezept?pageSize=5', KLEIN)).body)
     const paths: string[] = []
     for (let i = 0; i < 20; i++) {
       const answer = await get(proxy.url, '/v2/rezept?pageSize=5', KLEIN)
