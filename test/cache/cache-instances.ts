@@ -9,6 +9,7 @@ import { EventBus, type ProxyEvent } from '../../proxy/events.ts'
 import { wireFastPaths, type WiredFastPaths } from '../../proxy/fast-path-wiring.ts'
 import { PRESCRIPTION_TYPES } from '../../sql/queries/prescription-types.ts'
 import { blankVolatile } from '../fast-path/comparison-fixture.ts'
+export { seededRandom as randomSource } from '../support/seeded-random.ts'
 
 export interface Instance {
   readonly proxy: RunningProxy
@@ -99,14 +100,3 @@ export async function setTransferDirectly(client: pg.Client, item: Item, value: 
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
-
-/** A deterministic generator, so a failing run can be repeated. */
-export function randomSource(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let x = Math.imul(state ^ (state >>> 15), 1 | state)
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296
-  }
-}

@@ -2,46 +2,15 @@
 // memory, and once Redis is back the shared tier is used again by itself. The metrics say so.
 import t from 'tap'
 import { randomUUID } from 'node:crypto'
-import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net'
 import { Redis } from 'ioredis'
 import { request } from 'undici'
 import { startLegacySim } from '../../legacy-sim/server.ts'
 import { seed } from '../../sql/seed/seed.ts'
 import { databaseUrl, needsRedis, pgAdminUrl, redisUrl } from '../support/services.ts'
+import { redisRelay } from '../support/tcp-relay.ts'
 import { basic, get, sleep, startInstance } from './cache-instances.ts'
 
 const KLEIN = basic('arz-klein', 'klein-Geheim2')
-
-/** A TCP relay in front of Redis that can be cut and restored on the same port. */
-async function redisRelay(): Promise<{ url: string; cut(): Promise<void>; restore(): Promise<void>; close(): Promise<void> }> {
-  const target = new URL(redisUrl())
-  const sockets = new Set<Socket>()
-  const forward = (client: Socket): void => {
-    const upstream = connect(Number(target.port || 6379), target.hostname)
-    for (const socket of [client, upstream]) {
-      sockets.add(socket)
-      socket.on('error', () => socket.destroy())
-      socket.on('close', () => sockets.delete(socket))
-    }
-    client.pipe(upstream).pipe(client)
-  }
-  let server: Server = createServer(forward)
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const port = (server.address() as AddressInfo).port
-  const stop = () => new Promise<void>((resolve) => {
-    server.close(() => resolve())
-    for (const socket of sockets) socket.destroy()
-  })
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    cut: stop,
-    async restore() {
-      server = createServer(forward)
-      await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve))
-    },
-    close: stop,
-  }
-}
 
 async function metric(adminUrl: string, name: string): Promise<number | undefined> {
   const res = await request(`${adminUrl}/metrics`)
@@ -59,8 +28,8 @@ async function run(): Promise<void> {
   const arzswUrl = databaseUrl(report.databases.arzsw)
   const sim = await startLegacySim({ arzswUrl, port: 0 })
   t.teardown(() => sim.close())
-  const relay = await redisRelay()
-  t.teardown(() => relay.close())
+  const relay = await redisRelay(redisUrl())
+  t.teardown(() => relay.cut())
   const prefix = `t_redis_out:${randomUUID().slice(0, 8)}:`
   t.teardown(async () => {
     const redis = new Redis(redisUrl())

@@ -2,9 +2,9 @@
 import t from 'tap'
 import { createHash, randomUUID } from 'node:crypto'
 import { Redis } from 'ioredis'
-import { connect, createServer, type AddressInfo, type Socket } from 'node:net'
 import { ResponseCache, type ResponseCacheOptions } from '../../routes/fast-path/response-cache.ts'
 import { needsRedis, redisUrl } from '../support/services.ts'
+import { redisRelay } from '../support/tcp-relay.ts'
 
 const UTC_NOW = /"(?:responseTimestamp|deliveryTimestamp)":"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{0,6}[1-9])?Z"/g
 const TENANT_A = 'Host=db;Database=apoti_a;Username=u;Password=geheim-a'
@@ -268,37 +268,17 @@ function renderedList(marker: string): Buffer {
 }
 
 t.test('after Redis is lost the cache works from L1, and it uses Redis again by itself once it is back', needsRedis(), async (t) => {
-  const target = new URL(redisUrl())
-  const sockets = new Set<Socket>()
-  const forward = (client: Socket): void => {
-    const upstream = connect(Number(target.port || 6379), target.hostname)
-    for (const socket of [client, upstream]) {
-      sockets.add(socket)
-      socket.on('error', () => socket.destroy())
-      socket.on('close', () => sockets.delete(socket))
-    }
-    client.pipe(upstream).pipe(client)
-  }
-  let relay = createServer(forward)
-  await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve))
-  const port = (relay.address() as AddressInfo).port
-  const through = cache({ redis: `redis://127.0.0.1:${port}` })
+  const relay = await redisRelay(redisUrl())
+  t.teardown(() => relay.cut())
+  const through = cache({ redis: relay.url })
   await until(() => through.l2Available, 'the cache to reach Redis through the relay')
 
-  await new Promise<void>((resolve) => {
-    relay.close(() => resolve())
-    for (const socket of sockets) socket.destroy()
-  })
+  await relay.cut()
   await until(() => !through.l2Available, 'the cache to notice the loss')
   t.equal(blanked(await through.fill(TENANT_A, 'ausfall', async () => listBody('ohne-redis'))), blanked(renderedList('ohne-redis')))
   t.equal(blanked(await through.get(TENANT_A, 'ausfall')), blanked(renderedList('ohne-redis')), 'served from L1 during the outage')
 
-  relay = createServer(forward)
-  await new Promise<void>((resolve) => relay.listen(port, '127.0.0.1', resolve))
-  t.teardown(() => {
-    relay.close()
-    for (const socket of sockets) socket.destroy()
-  })
+  await relay.restore()
   await until(() => through.l2Available, 'the cache to reconnect by itself', 5000)
   t.equal(await through.get(TENANT_A, 'ausfall'), undefined, 'what L1 learned while deaf to invalidations is dropped')
   await through.fill(TENANT_A, 'ausfall', async () => listBody('wieder-da'))

@@ -7,7 +7,7 @@
 import t from 'tap'
 import { randomUUID } from 'node:crypto'
 import http from 'node:http'
-import { connect, createServer, type AddressInfo, type Socket } from 'node:net'
+import type { AddressInfo } from 'node:net'
 import pg from 'pg'
 import { Redis } from 'ioredis'
 import { request } from 'undici'
@@ -15,6 +15,7 @@ import { startLegacySim } from '../../legacy-sim/server.ts'
 import { seed } from '../../sql/seed/seed.ts'
 import { PRESCRIPTION_TYPES } from '../../sql/queries/prescription-types.ts'
 import { databaseUrl, needsRedis, pgAdminUrl, redisUrl } from '../support/services.ts'
+import { redisRelay, startTcpRelay } from '../support/tcp-relay.ts'
 import { basic, comparable, get, itemsOf, send, sleep, startInstance, toggleCandidates } from '../cache/cache-instances.ts'
 
 const KLEIN = basic('arz-klein', 'klein-Geheim2')
@@ -22,41 +23,6 @@ const KLEIN = basic('arz-klein', 'klein-Geheim2')
 const skip = needsRedis()
 if (skip.skip !== undefined) t.plan(0, skip.skip)
 else await run()
-
-/** A TCP relay that can delay every chunk it forwards and counts what the client sent. */
-async function relay(targetPort: number): Promise<{ url: string; port: number; delayMs: number; sent: () => string; close(): Promise<void> }> {
-  const sockets = new Set<Socket>()
-  let sentText = ''
-  const state = { delayMs: 0 }
-  const server = createServer((client) => {
-    const upstream = connect(targetPort, '127.0.0.1')
-    for (const socket of [client, upstream]) {
-      sockets.add(socket)
-      socket.on('error', () => socket.destroy())
-      socket.on('close', () => sockets.delete(socket))
-    }
-    client.on('data', (chunk: Buffer) => {
-      sentText += chunk.toString('latin1')
-      if (state.delayMs === 0) upstream.write(chunk)
-      else setTimeout(() => upstream.write(chunk), state.delayMs)
-    })
-    upstream.on('data', (chunk: Buffer) => {
-      if (state.delayMs === 0) client.write(chunk)
-      else setTimeout(() => client.write(chunk), state.delayMs)
-    })
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const port = (server.address() as AddressInfo).port
-  return Object.defineProperty({
-    url: `http://127.0.0.1:${port}`,
-    port,
-    sent: () => sentText,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve())
-      for (const socket of sockets) socket.destroy()
-    }),
-  }, 'delayMs', { get: () => state.delayMs, set: (v: number) => void (state.delayMs = v), enumerable: true }) as { url: string; port: number; delayMs: number; sent: () => string; close(): Promise<void> }
-}
 
 async function run(): Promise<void> {
   const report = await seed({ adminUrl: pgAdminUrl(), prefix: 't_fault_', rows: 300, kleinRows: 1500 })
@@ -92,9 +58,9 @@ async function run(): Promise<void> {
   })
 
   await t.test('legacy down: pass-through fails fast with 502, polls keep being answered by the fast path, recovery by itself', async (t) => {
-    const front = await relay(sim.port)
-    const proxy = await startInstance(t, { ...base, legacyUrl: front.url, redisKeyPrefix: `${prefix}down:` })
-    await front.close()
+    const front = await startTcpRelay(sim.port)
+    const proxy = await startInstance(t, { ...base, legacyUrl: `http://127.0.0.1:${front.port}`, redisKeyPrefix: `${prefix}down:` })
+    await front.cut()
     const started = performance.now()
     const passed = await get(proxy.url, '/api/Apotheken', KLEIN)
     t.equal(passed.status, 502, 'a 502 for the pass-through')
@@ -130,9 +96,9 @@ async function run(): Promise<void> {
   })
 
   await t.test('Redis slower than its command timeout: no request fails', async (t) => {
-    const slow = await relay(Number(new URL(redisUrl()).port || 6379))
-    t.teardown(() => slow.close())
-    const proxy = await startInstance(t, { ...base, legacyUrl: sim.url, redisUrl: slow.url.replace('http:', 'redis:'), redisKeyPrefix: `${prefix}slow:` })
+    const slow = await redisRelay(redisUrl())
+    t.teardown(() => slow.cut())
+    const proxy = await startInstance(t, { ...base, legacyUrl: sim.url, redisUrl: slow.url, redisKeyPrefix: `${prefix}slow:` })
     await get(proxy.url, '/v2/rezept?pageSize=5', KLEIN)
     slow.delayMs = 300
     const truth = comparable((await get(sim.url, '/v2/rezept?pageSize=5', KLEIN)).body)
@@ -180,9 +146,9 @@ async function run(): Promise<void> {
   })
 
   await t.test('shutdown under writes: every acknowledged write is committed, none was sent twice', async (t) => {
-    const front = await relay(sim.port)
-    t.teardown(() => front.close())
-    const proxy = await startInstance(t, { ...base, legacyUrl: front.url, redisKeyPrefix: `${prefix}term:` })
+    const front = await startTcpRelay(sim.port)
+    t.teardown(() => front.cut())
+    const proxy = await startInstance(t, { ...base, legacyUrl: `http://127.0.0.1:${front.port}`, redisKeyPrefix: `${prefix}term:` })
     const candidates = await toggleCandidates(kleinUrl, itemsOf((await get(sim.url, '/v2/rezept?pageSize=500', KLEIN)).body))
     const acknowledged: string[] = []
     let attempts = 0

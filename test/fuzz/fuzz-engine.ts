@@ -3,6 +3,7 @@
 // close every one within a bound (no hang), stay up (no crash), and give a 5xx only where the legacy
 // gives one for the same bytes.
 import { connect } from 'node:net'
+import { seededRandom } from '../support/seeded-random.ts'
 
 export interface FuzzOutcome {
   /** Status code, 0 when the connection closed without one, -1 when nothing came within the bound. */
@@ -32,19 +33,8 @@ const PARAMS = ['page', 'pageSize', 'type', 'pharmacyId', 'rezeptType', 'Page', 
 const VALUES = ['1', '0', '-1', '2147483647', '2147483648', '99999999999999999999', '1e3', '0x10', '+1', ' 1', '', 'eMuster16', 'E-REZEPT', 'p-rezept',
   "' OR 1=1 --", '1;DROP TABLE er_apotheke', '%27%20OR%201%3D1', '\u00e4', '%E4', '%C3%A4', 'null', '[]', '{}', '%00', '1%20', 'ſ']
 
-/** A small deterministic generator (mulberry32), so a finding can be replayed from its seed and index. */
-function generator(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let x = Math.imul(state ^ (state >>> 15), 1 | state)
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296
-  }
-}
-
 export function fuzzRequests(seed: number, count: number, credentials: readonly string[]): string[] {
-  const random = generator(seed)
+  const random = seededRandom(seed)
   const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!
   const chance = (p: number): boolean => random() < p
   const randomBytes = (n: number): string => Array.from({ length: n }, () => String.fromCharCode(Math.floor(random() * 256))).join('')

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto'
 import { Redis } from 'ioredis'
 import t from 'tap'
 import { needsRedis, redisUrl } from '../support/services.ts'
+import { redisRelay } from '../support/tcp-relay.ts'
 import { startEchoUpstream } from './support/echo-upstream.ts'
 import { proxyFor } from './support/proxy-under-test.ts'
 import { rawExchange } from './support/raw-exchange.ts'
@@ -56,43 +57,12 @@ t.test('a flag written to Redis without a message is picked up by the periodic r
   t.match(await ready.json(), { checks: { redis: true } }, 'readiness includes Redis when configured')
 })
 
-/** A TCP relay in front of Redis that can be cut and restored on the same port. */
-async function redisRelay(): Promise<{ url: string; cut(): Promise<void>; restore(): Promise<void> }> {
-  const { createServer, connect } = await import('node:net')
-  const target = new URL(redisUrl())
-  const sockets = new Set<import('node:net').Socket>()
-  const forward = (client: import('node:net').Socket): void => {
-    const upstream = connect(Number(target.port || 6379), target.hostname)
-    for (const socket of [client, upstream]) {
-      sockets.add(socket)
-      socket.on('error', () => socket.destroy())
-      socket.on('close', () => sockets.delete(socket))
-    }
-    client.pipe(upstream).pipe(client)
-  }
-  let server = createServer(forward)
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const port = (server.address() as import('node:net').AddressInfo).port
-  const cut = () => new Promise<void>((resolve) => {
-    server.close(() => resolve())
-    for (const socket of sockets) socket.destroy()
-  })
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    cut,
-    async restore() {
-      server = createServer(forward)
-      await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve))
-    },
-  }
-}
-
 t.test('Redis away at start does not stop the proxy; a flag set during an outage is not undone when Redis returns', needsRedis(), async (t) => {
   const prefix = `t_proxy:${randomUUID()}:`
   t.teardown(() => cleanup(prefix))
   const upstream = await startEchoUpstream()
   t.teardown(() => upstream.close())
-  const relay = await redisRelay()
+  const relay = await redisRelay(redisUrl())
   await relay.cut()
   const shared = { legacyUrl: upstream.url, redisUrl: relay.url, redisKeyPrefix: prefix, flagRefreshMs: 100, flags: 'v2.rezept.list=on' }
   const a = await proxyFor(t, shared)
