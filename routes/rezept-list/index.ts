@@ -1,7 +1,7 @@
 // The fast paths of GET /v2/rezept and GET /v2/rezept/status: parse → authenticate → tenant pool → queries → bytes, or defer.
 import type pg from 'pg'
 import type { EventBus } from '../../proxy/events.ts'
-import { defer, type DeferReason, type Deferral, type FastAnswer, type FastPath, type FastPathOutcome, type FastPathRequest, type RouteId } from '../fast-path/contract.ts'
+import { defer, type DeferReason, type FastAnswer, type FastPath, type FastPathOutcome, type FastPathRequest, type RouteId } from '../fast-path/contract.ts'
 import { parseBasicCredentials } from '../fast-path/basic-credentials.ts'
 import { CircuitBreaker } from '../fast-path/circuit-breaker.ts'
 import { CredentialVerifier } from '../fast-path/credential-verifier.ts'
@@ -117,10 +117,6 @@ export async function createRezeptFastPaths(settings: FastPathSettings, deps: { 
     return parsed
   }
 
-  // The proxy reports each deferral once, where it acts on it (client server, shadow runner).
-  function deferred(_routeId: RouteId, reason: Deferral['reason'], error?: Error): Deferral {
-    return defer(reason, error)
-  }
 
   async function runQuery(pool: pg.Pool, name: string, text: string, values: unknown[]): Promise<Array<Array<string | null>>> {
     const started = events.listening ? performance.now() : 0
@@ -212,24 +208,25 @@ export async function createRezeptFastPaths(settings: FastPathSettings, deps: { 
     return answer(body!)
   }
 
+  // A deferral is reported once, by the proxy where it acts on it (client server, shadow runner).
   async function handle(routeId: RouteId, request: FastPathRequest): Promise<FastPathOutcome> {
-    if (request.method !== 'GET') return deferred(routeId, 'method')
+    if (request.method !== 'GET') return defer('method')
     const headers = request.headers
     // API.md §2: the legacy answers any X-Tenant-Id with 500; §3: X-API-Version brings its own rules.
-    if (headers['x-tenant-id'] !== undefined) return deferred(routeId, 'tenant-header')
-    if (headers['x-api-version'] !== undefined) return deferred(routeId, 'version-header')
+    if (headers['x-tenant-id'] !== undefined) return defer('tenant-header')
+    if (headers['x-api-version'] !== undefined) return defer('version-header')
     const parsed = parseListRequest(request.rawUrl, routeId === 'v2.rezept.pharmacy', settings.maxPageSize, settings.fastPathMaxPageSize)
-    if (!parsed.ok) return deferred(routeId, parsed.reason)
+    if (!parsed.ok) return defer(parsed.reason)
     const list = parsed.request
 
     const credentials = parseBasicCredentials(headers.authorization)
-    if (credentials === null) return deferred(routeId, 'auth-unparsable')
+    if (credentials === null) return defer('auth-unparsable')
     const verified = await verifier.verify(credentials)
-    if (verified.kind === 'unknown-user') return deferred(routeId, 'auth-unknown-user')
-    if (verified.kind === 'wrong-password') return deferred(routeId, 'auth-wrong-password')
-    if (verified.kind === 'unavailable') return deferred(routeId, 'auth-unavailable', verified.error)
+    if (verified.kind === 'unknown-user') return defer('auth-unknown-user')
+    if (verified.kind === 'wrong-password') return defer('auth-wrong-password')
+    if (verified.kind === 'unavailable') return defer('auth-unavailable', verified.error)
     const tenant = tenantFor(verified.connectionString)
-    if (!tenant.ok) return deferred(routeId, 'tenant-unusable', tenant.error)
+    if (!tenant.ok) return defer('tenant-unusable', tenant.error)
 
     // An unknown `type` runs no query at all in the legacy (API.md §4): nothing to ask the database.
     if (list.types.length === 0) {
@@ -240,7 +237,7 @@ export async function createRezeptFastPaths(settings: FastPathSettings, deps: { 
       if (cache !== undefined && settings.cache.routes[routeId] !== 'off') return await loadCached(routeId, database, list)
       return answer(await load(database, list))
     } catch (error) {
-      if (error instanceof LoadDeferred) return deferred(routeId, error.reason, error.failure)
+      if (error instanceof LoadDeferred) return defer(error.reason, error.failure)
       throw error
     }
   }
@@ -269,7 +266,7 @@ export async function createRezeptFastPaths(settings: FastPathSettings, deps: { 
           return await handle(routeId, request)
         } catch (error) {
           // The contract: never throw. Anything unforeseen is the legacy's to answer.
-          return deferred(routeId, 'db-error', asError(error))
+          return defer('db-error', asError(error))
         }
       },
     }
