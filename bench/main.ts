@@ -25,29 +25,36 @@ interface Cli {
   readonly quick: boolean
   readonly out: string
   readonly names: readonly string[]
+  /** `--only a,b`: run just these contenders of each scenario (a quick look while working; not a record). */
+  readonly only: ReadonlySet<string> | undefined
 }
 
 function parseCli(argv: readonly string[], file: ScenarioFile): Cli {
   let quick = false
   let out = join(ROOT, 'docs/benchmarks')
   const names: string[] = []
+  let only: Set<string> | undefined
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!
     if (arg === '--quick') quick = true
     else if (arg === '--out') out = argv[++i] ?? ''
+    else if (arg === '--only') only = new Set((argv[++i] ?? '').split(',').filter((c) => c !== ''))
     else if (arg === '-h' || arg === '--help') throw new UsageError('')
     else names.push(arg)
   }
   const known = new Set([...file.scenarios.map((s) => s.id), ...Object.keys(file.aliases), 'memory'])
   const unknown = names.filter((n) => !known.has(n))
   if (unknown.length > 0 || out === '') throw new UsageError(unknown.length > 0 ? `unknown scenario: ${unknown.join(', ')}` : '--out needs a folder')
-  return { quick, out, names }
+  const contenders = new Set(file.scenarios.flatMap((s) => s.contenders))
+  const strangers = [...(only ?? [])].filter((c) => !contenders.has(c as ContenderId))
+  if (only !== undefined && (only.size === 0 || strangers.length > 0)) throw new UsageError(`--only needs contenders from: ${[...contenders].join(', ')}`)
+  return { quick, out, names, only }
 }
 
 class UsageError extends Error {}
 
 function usage(file: ScenarioFile): string {
-  return 'usage: npm run bench [-- [--quick] [--out DIR] [name...]]   (no name: every scenario and memory)\n' +
+  return 'usage: npm run bench [-- [--quick] [--out DIR] [--only contender,...] [name...]]   (no name: every scenario and memory)\n' +
     file.scenarios.map((s) => `  ${s.id.padEnd(12)} ${s.title}`).join('\n') + '\n' +
     `  ${'memory'.padEnd(12)} heap growth of one pageSize=5000 request\n` +
     Object.entries(file.aliases).map(([name, ids]) => `  ${name.padEnd(12)} alias: ${ids.join(' ')}`).join('\n')
@@ -200,6 +207,8 @@ async function main(): Promise<number> {
   const started = performance.now()
   const ids = new Set(cli.names.length === 0 ? [...file.scenarios.map((s) => s.id), 'memory'] : cli.names.flatMap((n) => file.aliases[n] ?? [n]))
   const scenarios = file.scenarios.filter((s) => ids.has(s.id))
+    .map((s) => (cli.only === undefined ? s : { ...s, contenders: s.contenders.filter((c) => cli.only!.has(c)) }))
+    .filter((s) => s.contenders.length > 0)
   const setName = cli.quick ? 'quick' : cli.names.length === 0 ? 'all' : cli.names.join('+')
   const prefix = cli.quick ? 't_bench_' : 'bench_'
   const data = await prepareData(file, {

@@ -1,10 +1,29 @@
-// Samples a serving process while a turn runs: resident memory (VmRSS; the peak of the samples) and open
-// sockets (file descriptors that are sockets). Linux /proc only; elsewhere the figures stay empty.
+// Samples a serving process while a turn runs: resident memory (VmRSS; the peak of the samples), open
+// sockets (file descriptors that are sockets) and the CPU time it used (user + system, from the turn's
+// start to its end). Linux /proc only; elsewhere the figures stay empty.
+// CPU time per request is the figure that survives a shared machine: neighbours stretch wall-clock
+// latency and throughput, but not (much) the CPU a server spends on each answer.
 import { readdir, readFile, readlink } from 'node:fs/promises'
 
 export interface ProcessPeak {
   readonly rssPeakMb: number | undefined
   readonly socketsPeak: number | undefined
+  /** CPU seconds (user + system) the process used during the turn. */
+  readonly cpuSeconds: number | undefined
+}
+
+// /proc/<pid>/stat counts in clock ticks; 100 per second on every Linux this runs on (USER_HZ).
+const TICKS_PER_SECOND = 100
+
+async function cpuSeconds(pid: number): Promise<number | undefined> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8')
+    // Fields after the command name (which may hold spaces) start at its closing parenthesis.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND
+  } catch {
+    return undefined
+  }
 }
 
 async function rssMb(pid: number): Promise<number | undefined> {
@@ -37,6 +56,7 @@ export function sampleProcess(pid: number | undefined, options: { intervalMs: nu
   let rssPeak: number | undefined
   let socketsPeak: number | undefined
   let running = true
+  const cpuAtStart = pid === undefined ? Promise.resolve(undefined) : cpuSeconds(pid)
   const loop = (async () => {
     while (running && pid !== undefined) {
       const rss = await rssMb(pid)
@@ -51,8 +71,9 @@ export function sampleProcess(pid: number | undefined, options: { intervalMs: nu
   return {
     async stop() {
       running = false
+      const [start, end] = [await cpuAtStart, pid === undefined ? undefined : await cpuSeconds(pid)]
       await loop
-      return { rssPeakMb: rssPeak, socketsPeak }
+      return { rssPeakMb: rssPeak, socketsPeak, cpuSeconds: start === undefined || end === undefined ? undefined : end - start }
     },
   }
 }

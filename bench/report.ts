@@ -14,6 +14,8 @@ export interface ContenderFigures {
   readonly p99: number
   readonly rssPeakMb: number | undefined
   readonly socketsPeak: number | undefined
+  /** CPU milliseconds the serving process spent per request (process-sampler.ts); undefined without /proc or for the SQL floor. */
+  readonly cpuMsPerRequest: number | undefined
   readonly meanBodyBytes: number
   readonly errorSamples: readonly string[]
   /** Per turn, in the order run: req/s and p50, to show drift between rounds. */
@@ -49,6 +51,7 @@ export interface TaggedTurn {
   readonly result: TurnResult
   readonly rssPeakMb: number | undefined
   readonly socketsPeak: number | undefined
+  readonly cpuSeconds: number | undefined
 }
 
 export function summarise(spec: ScenarioSpec, turns: readonly TaggedTurn[], loadAverage: readonly number[], intervalMs: number | undefined, connections: number, rounds: number, turnSeconds: number): ScenarioFigures {
@@ -60,7 +63,9 @@ export function summarise(spec: ScenarioSpec, turns: readonly TaggedTurn[], load
     const peaks = mine.map((t) => t.rssPeakMb).filter((v): v is number => v !== undefined)
     const sockets = mine.map((t) => t.socketsPeak).filter((v): v is number => v !== undefined)
     const errors = mine.reduce((n, t) => n + t.result.errors, 0)
+    const cpu = mine.every((t) => t.cpuSeconds !== undefined) && requests > 0 ? mine.reduce((n, t) => n + t.cpuSeconds!, 0) * 1000 / requests : undefined
     return {
+      cpuMsPerRequest: cpu,
       contender, requests, errors, seconds, rps: seconds > 0 ? requests / seconds : 0,
       p50: percentile(latencies, 50), p95: percentile(latencies, 95), p99: percentile(latencies, 99),
       rssPeakMb: peaks.length ? Math.max(...peaks) : undefined, socketsPeak: sockets.length ? Math.max(...sockets) : undefined,
@@ -114,13 +119,13 @@ export function scenarioMarkdown(s: ScenarioFigures): string {
     '',
     `${s.connections} connections${s.intervalMs ? `, each a request every ${s.intervalMs} ms` : ' (closed loop)'}, ${s.rounds} round(s) × ${s.turnSeconds} s per contender, alternating; load average before: ${s.loadAverage.map((l) => l.toFixed(2)).join(' ')}`,
     '',
-    '| contender | requests | req/s | p50 ms | p95 ms | p99 ms | errors | peak RSS MB | p50: simulator ÷ this | req/s ÷ http-floor |' + (s.contenders.some((c) => c.socketsPeak !== undefined) ? ' open sockets (peak) |' : ''),
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|' + (s.contenders.some((c) => c.socketsPeak !== undefined) ? '---:|' : ''),
+    '| contender | requests | req/s | p50 ms | p95 ms | p99 ms | errors | peak RSS MB | CPU ms per request | p50: simulator ÷ this | req/s ÷ http-floor |' + (s.contenders.some((c) => c.socketsPeak !== undefined) ? ' open sockets (peak) |' : ''),
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|' + (s.contenders.some((c) => c.socketsPeak !== undefined) ? '---:|' : ''),
   ]
   for (const c of s.contenders) {
     const vsSim = sim === undefined || c === sim ? Number.NaN : sim.p50 / c.p50
     const vsFloor = floorRps === undefined || c.contender === 'http-floor' ? Number.NaN : c.rps / floorRps
-    lines.push(`| ${c.contender} | ${c.requests} | ${c.rps.toFixed(1)} | ${ms(c.p50)} | ${ms(c.p95)} | ${ms(c.p99)} | ${c.errors} | ${c.rssPeakMb === undefined ? '–' : c.rssPeakMb.toFixed(0)} | ${ratio(vsSim)} | ${Number.isFinite(vsFloor) ? `${(vsFloor * 100).toFixed(0)} %` : '–'} |` +
+    lines.push(`| ${c.contender} | ${c.requests} | ${c.rps.toFixed(1)} | ${ms(c.p50)} | ${ms(c.p95)} | ${ms(c.p99)} | ${c.errors} | ${c.rssPeakMb === undefined ? '–' : c.rssPeakMb.toFixed(0)} | ${c.cpuMsPerRequest === undefined ? '–' : ms(c.cpuMsPerRequest)} | ${ratio(vsSim)} | ${Number.isFinite(vsFloor) ? `${(vsFloor * 100).toFixed(0)} %` : '–'} |` +
       (s.contenders.some((x) => x.socketsPeak !== undefined) ? ` ${c.socketsPeak ?? '–'} |` : ''))
   }
   if (s.contenders.some((c) => c.byKind.length > 1)) {
