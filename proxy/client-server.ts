@@ -174,9 +174,11 @@ export class ClientServer {
         if (cancel.signal.aborted) return
         if (outcome.kind === 'answer') {
           served.by = outcome.servedBy
-          this.#sendFast(res, outcome, startedAt)
-          // After the answer is written: the sampled check never delays it.
-          this.#options.comparator?.sample(fastPath, request, outcome, performance.now() - startedAt, requestId)
+          // After the answer is written: the sampled check never delays it. A sampled answer is kept
+          // for the comparison, so its memory is not handed back.
+          const sent = this.#sendFast(res, outcome, startedAt)
+          const kept = this.#options.comparator?.sample(fastPath, request, outcome, performance.now() - startedAt, requestId) ?? false
+          if (!kept && outcome.release !== undefined) sent.then(outcome.release, () => {})
           return
         }
         this.#options.events.emit({ type: 'fast.deferred', routeId: route.id, reason: outcome.reason, ...(outcome.error ? { error: outcome.error } : {}) })
@@ -204,11 +206,12 @@ export class ClientServer {
     }
   }
 
-  #sendFast(res: ServerResponse, answer: FastAnswer, startedAt: number): void {
+  /** Resolves once the socket has taken every byte of the body; never, when the client went away first. */
+  #sendFast(res: ServerResponse, answer: FastAnswer, startedAt: number): Promise<void> {
     const headers: Record<string, string | number> = { 'Content-Type': answer.contentType, 'Content-Length': answer.body.length }
     if (this.#options.serverTiming()) headers['Server-Timing'] = `${answer.servedBy};dur=${(performance.now() - startedAt).toFixed(1)}`
     res.writeHead(answer.status, headers)
-    res.end(answer.body)
+    return new Promise((resolve) => res.end(answer.body, resolve))
   }
 
   /**

@@ -75,9 +75,10 @@ export class ShadowComparator {
   }
 
   /** For a fast answer sent on an on/canary route: checked against the legacy in the background, sometimes. */
-  sample(fastPath: FastPath, request: FastPathRequest, answer: FastAnswer, fastMs: number, requestId: string): void {
+  /** Whether the answer was taken for a comparison (its body is then kept until that is done). */
+  sample(fastPath: FastPath, request: FastPathRequest, answer: FastAnswer, fastMs: number, requestId: string): boolean {
     const percent = this.#options.settings.samplePercent
-    if (percent <= 0 || this.#random() * 100 >= percent) return
+    if (percent <= 0 || this.#random() * 100 >= percent) return false
     const fast: Fast = { status: answer.status, contentType: answer.contentType, body: answer.body, ms: fastMs, servedBy: answer.servedBy }
     this.#track(
       this.#options.reader.read(request.rawUrl, request.headers).then((legacy) => {
@@ -85,6 +86,7 @@ export class ShadowComparator {
         return this.#judge('sample', fastPath, request, requestId, legacy, fast)
       }),
     )
+    return true
   }
 
   /** Resolves when the comparisons under way are done (tests, shutdown). */

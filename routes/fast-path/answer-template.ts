@@ -1,4 +1,5 @@
 // A cached list answer as bytes with holes where the volatile timestamps go, refilled with "now" on every serve without parsing JSON.
+import type { AnswerBuffers } from './answer-buffers.ts'
 import { utcNowText } from './dotnet-time.ts'
 
 /**
@@ -22,10 +23,14 @@ export class AnswerShapeError extends Error {
 // `2025-10-19T10:30:00.1234567Z`: the longest DateTime.UtcNow text.
 const MAX_TIMESTAMP_LENGTH = 28
 
-/** The answer with every timestamp filled in; `now` is called once per slot, in document order. */
-export function renderAnswer(template: AnswerTemplate, now: () => string = utcNowText): Buffer {
+/**
+ * The answer with every timestamp filled in; `now` is called once per slot, in document order. With
+ * `buffers`, the bytes are written into reused memory: give the answer back there once it is sent.
+ */
+export function renderAnswer(template: AnswerTemplate, now: () => string = utcNowText, buffers?: AnswerBuffers): Buffer {
   const { bytes, slots } = template
-  const out = Buffer.allocUnsafe(bytes.length + slots.length * MAX_TIMESTAMP_LENGTH)
+  const size = bytes.length + slots.length * MAX_TIMESTAMP_LENGTH
+  const out = buffers === undefined ? Buffer.allocUnsafe(size) : buffers.take(size)
   let written = 0
   let from = 0
   for (let i = 0; i < slots.length; i++) {

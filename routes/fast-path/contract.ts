@@ -39,6 +39,11 @@ export interface FastAnswer {
   readonly body: Buffer
   /** Which path produced the bytes, for Server-Timing and metrics. */
   readonly servedBy: 'fast' | 'cache'
+  /**
+   * Called by the server once `body` has been written to the client and nothing else keeps it:
+   * the fast path may reuse its memory. Not called when the answer is kept (a sampled comparison).
+   */
+  readonly release?: () => void
 }
 
 export interface Deferral {

@@ -2,6 +2,8 @@
 import { LRUCache } from 'lru-cache'
 import { Redis } from 'ioredis'
 import { renderAnswer, templateFromBody, type AnswerTemplate } from './answer-template.ts'
+import { AnswerBuffers } from './answer-buffers.ts'
+import { utcNowText } from './dotnet-time.ts'
 import { TenantGenerations, type TenantGeneration } from './tenant-generations.ts'
 import { decodeRecord, encodeRecord } from './cache-record.ts'
 import type { CacheInvalidationCause } from '../../proxy/events.ts'
@@ -81,6 +83,8 @@ export class ResponseCache {
   readonly #l1: LRUCache<string, Entry>
   readonly #tenants = new TenantGenerations()
   readonly #flights = new Map<string, Flight>()
+  // Up to 8 concurrent hits of one size reuse their memory; 32 MiB free at most (answer-buffers.ts says why).
+  readonly #buffers = new AnswerBuffers({ maxPooledBytes: 32 * 1024 * 1024, maxPerClass: 8 })
   readonly #redis: Redis | undefined
   readonly #ownsRedis: boolean
   readonly #subscriber: Redis | undefined
@@ -171,7 +175,7 @@ export class ResponseCache {
       if (entry.epoch === tenant.epoch) {
         if (this.#fresh(tenant, entry.loadStartedAt, trustChangeFeed)) {
           this.counts.hitL1++
-          return { body: renderAnswer(entry.template), outcome: 'hit-l1' }
+          return { body: this.#render(entry.template), outcome: 'hit-l1' }
         }
         stale = true
       }
@@ -187,7 +191,7 @@ export class ResponseCache {
     // Read before an invalidation landed: fine to answer (the read overlapped the write), not to keep.
     if (tenant.epoch === epoch) this.#l1.set(key, { template, loadStartedAt, epoch })
     this.counts.hitL2++
-    return { body: renderAnswer(template), outcome: 'hit-l2' }
+    return { body: this.#render(template), outcome: 'hit-l2' }
   }
 
   /**
@@ -199,16 +203,16 @@ export class ResponseCache {
     const tenant = this.#tenants.of(tenantId)
     const key = tenant.hash + ':' + routeKey
     const flight = this.#flights.get(key)
-    if (flight !== undefined && flight.epoch === tenant.epoch) return answerOf(await flight.done)
+    if (flight !== undefined && flight.epoch === tenant.epoch) return this.#answerOf(await flight.done)
     // A load may have finished while this caller's lookup waited on Redis: take its entry, not a new query.
     const entry = this.#l1.get(key)
     if (entry !== undefined && entry.epoch === tenant.epoch && this.#fresh(tenant, entry.loadStartedAt, trustChangeFeed)) {
-      return renderAnswer(entry.template)
+      return this.#render(entry.template)
     }
     const started: Flight = { epoch: tenant.epoch, done: this.#loadAndStore(tenant, key, routeKey, load, trustChangeFeed) }
     this.#flights.set(key, started)
     try {
-      return answerOf(await started.done)
+      return this.#answerOf(await started.done)
     } finally {
       if (this.#flights.get(key) === started) this.#flights.delete(key)
     }
@@ -272,8 +276,17 @@ export class ResponseCache {
     await this.invalidateTenant(tenantId, 'gap')
   }
 
+  /**
+   * An answer this cache gave out has been written to the client and nobody holds it any more: its
+   * memory may serve the next hit. Anything else is ignored, so any answer may be passed.
+   */
+  recycle(body: Buffer): void {
+    this.#buffers.give(body)
+  }
+
   async close(): Promise<void> {
     this.#l1.clear()
+    this.#buffers.clear()
     this.#subscriber?.disconnect()
     if (this.#ownsRedis) this.#redis!.disconnect()
   }
@@ -353,6 +366,14 @@ export class ResponseCache {
     }
   }
 
+  #render(template: AnswerTemplate): Buffer {
+    return renderAnswer(template, utcNowText, this.#buffers)
+  }
+
+  #answerOf(done: Buffer | AnswerTemplate | undefined): Buffer | undefined {
+    return done === undefined || Buffer.isBuffer(done) ? done : this.#render(done)
+  }
+
   #fresh(tenant: TenantGeneration, loadStartedAt: number, trustChangeFeed: boolean): boolean {
     const age = Date.now() - loadStartedAt
     if (age < this.#maxStaleMs) return true
@@ -389,7 +410,3 @@ export class ResponseCache {
 
 /** The pub/sub message of invalidateEverything (a tenant's message is `<hash>:<generation>`). */
 const EVERYONE = '*'
-
-function answerOf(done: Buffer | AnswerTemplate | undefined): Buffer | undefined {
-  return done === undefined || Buffer.isBuffer(done) ? done : renderAnswer(done)
-}

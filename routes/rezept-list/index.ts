@@ -174,6 +174,11 @@ export async function createRezeptFastPaths(settings: FastPathSettings, deps: { 
     return { kind: 'answer', status: 200, contentType: CONTENT_TYPE, body, servedBy }
   }
 
+  /** An answer the cache rendered into reused memory, handed back once sent. */
+  function cachedAnswer(body: Buffer, servedBy: FastAnswer['servedBy']): FastAnswer {
+    return { kind: 'answer', status: 200, contentType: CONTENT_TYPE, body, servedBy, release: () => cache!.recycle(body) }
+  }
+
   /** The answer's bytes from the tenant database, or a LoadDeferred saying why the legacy should answer. */
   async function load(database: TenantDatabase, list: ListRequest): Promise<Buffer> {
     if (!breaker.allows(database.label)) throw new LoadDeferred('circuit-open')
@@ -203,9 +208,9 @@ export async function createRezeptFastPaths(settings: FastPathSettings, deps: { 
     const routeKey = `${routeId}|${list.types.map((type) => type.key).join(',')}|${list.page}|${list.pageSize}`
     const found = await cache!.lookup(database.identity, routeKey, trustChangeFeed)
     if (events.listening) events.emit({ type: 'cache.lookup', routeId, outcome: found.outcome })
-    if (found.body !== undefined) return answer(found.body, 'cache')
+    if (found.body !== undefined) return cachedAnswer(found.body, 'cache')
     const body = await cache!.fill(database.identity, routeKey, () => load(database, list), trustChangeFeed)
-    return answer(body!)
+    return cachedAnswer(body!, 'fast')
   }
 
   // A deferral is reported once, by the proxy where it acts on it (client server, shadow runner).

@@ -29,7 +29,7 @@ export async function startInstance(t: Test, overrides: Record<string, unknown>)
   const bus = new EventBus()
   const events: ProxyEvent[] = []
   bus.on((event) => {
-    if (event.type === 'cache.lookup' || event.type === 'cache.invalidated' || event.type === 'db.query' || event.type === 'fast.deferred') events.push(event)
+    if (event.type === 'cache.lookup' || event.type === 'cache.invalidated' || event.type === 'db.query' || event.type === 'fast.deferred' || event.type === 'shadow.compared') events.push(event)
   })
   const fast = await wireFastPaths(config, bus)
   const proxy = await startProxy(config, { fastPaths: fast.paths, ...(fast.writeAnswered ? { writeAnswered: fast.writeAnswered } : {}), ...(fast.metricSources ? { metricSources: fast.metricSources } : {}), events: bus })
