@@ -26,6 +26,10 @@ const MAIN = new URL('../../proxy/main.ts', import.meta.url).pathname
 const gross = SEED_USERS[0]!
 const good = basic(gross.login, gross.password)
 
+// The simulator checks bcrypt hashes: on a busy 2-core box the first answer can take longer than the
+// test config's 5 s headers timeout, which would turn a parity case into a 504.
+const PATIENT = { 'upstream.headersTimeoutMs': 30_000 }
+
 const CASES: readonly (RawRequest & { name: string })[] = [
   { name: 'a page of prescriptions', method: 'GET', target: '/v2/rezept?pageSize=3', headers: ['Authorization', good] },
   { name: 'wrong credentials', method: 'GET', target: '/v2/rezept', headers: ['Authorization', basic(gross.login, 'wrong')] },
@@ -63,7 +67,7 @@ function tlsTests(certs: TestCertificates): void {
   })
 
   t.test('an HTTPS client gets the same answers through the proxy as a plain-HTTP client from the legacy', async (t) => {
-    const proxy = await proxyFor(t, { legacyUrl: plainSim.url, ...tlsOptions(liveFiles('parity', certs.server)) })
+    const proxy = await proxyFor(t, { ...PATIENT, legacyUrl: plainSim.url, ...tlsOptions(liveFiles('parity', certs.server)) })
     t.match(proxy.url, /^https:\/\/127\.0\.0\.1:\d+$/, 'the client listener is HTTPS')
     for (const c of CASES) {
       const request = { ...c, headers: ['Host', 'arzti.example:8443', ...(c.headers ?? [])] }
@@ -171,7 +175,7 @@ function tlsTests(certs: TestCertificates): void {
     const direct = await rawExchange(httpsSim.url, request, 15_000, certs.ca)
     t.equal(direct.status, 200, 'the simulator speaks HTTPS')
 
-    const trusting = await proxyFor(t, { legacyUrl: httpsSim.url, 'upstream.caFile': certs.caFile })
+    const trusting = await proxyFor(t, { ...PATIENT, legacyUrl: httpsSim.url, 'upstream.caFile': certs.caFile })
     const proxied = await rawExchange(trusting.url, request)
     t.equal(proxied.status, 200, 'with the right CA: answered')
     t.equal(maskVolatile(proxied.body), maskVolatile(direct.body), 'with the legacy\'s bytes')
