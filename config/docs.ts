@@ -16,6 +16,7 @@ export const OTHER_ENV: Readonly<Record<string, string>> = Object.freeze({
   FASTPATH_ENV: 'Which `config/<environment>.json` is read: ' + ENVIRONMENTS.join(', ') + ' (wins over NODE_ENV; default development).',
   NODE_ENV: 'Used as FASTPATH_ENV when that is not set.',
   PG_ADMIN_URL: 'Demo only (`npm start` without LEGACY_URL): the PostgreSQL superuser URL it creates its `demo_` databases on; default postgres://postgres@127.0.0.1:5432/postgres, an embedded PostgreSQL when none answers.',
+  NODE_EXTRA_CA_CERTS: 'Node\'s own: a PEM file of CAs added to the built-in ones at process start; trusted for an `https:` legacyUrl when upstream.caFile is not set.',
   FASTPATH_ARZSW_URL: '`npm run indexes` only: the ArzSw database whose tenants get the indexes (or `--arzsw <url>`). Note: not ARZSW_URL.',
 })
 

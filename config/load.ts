@@ -11,6 +11,8 @@ export interface Config {
   readonly envName: EnvironmentName
   readonly host: string
   readonly port: number
+  /** HTTPS on the client listener; undefined: plain HTTP. */
+  readonly tls: TlsConfig | undefined
   readonly admin: { readonly host: string; readonly port: number; readonly token: string | undefined }
   readonly legacyUrl: string | undefined
   readonly arzswUrl: string | undefined
@@ -38,6 +40,7 @@ export interface Config {
     readonly headersTimeoutMs: number
     readonly bodyTimeoutMs: number
     readonly maxSockets: number
+    readonly caFile: string | undefined
   }
   readonly limits: LimitsConfig
   readonly audit: { readonly destination: string }
@@ -53,6 +56,12 @@ export interface Config {
   readonly adminUsers: readonly string[]
   readonly performanceTargetP99Ms: number
   readonly fastPath: Readonly<Record<string, unknown>>
+}
+
+export interface TlsConfig {
+  readonly certFile: string
+  readonly keyFile: string
+  readonly minVersion: 'TLSv1.2' | 'TLSv1.3'
 }
 
 export interface LimitsConfig {
@@ -136,6 +145,9 @@ export function loadConfig(options: LoadOptions = {}): Config {
     if (!checked.ok) problems.push(`${source}: ${checked.message}`)
     else values[spec.name] = checked.value
   }
+  if (!values['tls.certFile'] !== !values['tls.keyFile']) {
+    problems.push('tls.certFile and tls.keyFile (TLS_CERT_FILE, TLS_KEY_FILE): set both for HTTPS on the client listener, or neither for plain HTTP')
+  }
   if (problems.length > 0) throw new ConfigError(problems)
   return deepFreeze(assemble(envName, values))
 }
@@ -203,6 +215,7 @@ function assemble(envName: EnvironmentName, v: Record<string, unknown>): Config 
     envName,
     host: str('host'),
     port: num('port'),
+    tls: !opt('tls.certFile') ? undefined : { certFile: str('tls.certFile'), keyFile: str('tls.keyFile'), minVersion: str('tls.minVersion') as TlsConfig['minVersion'] },
     admin: { host: str('admin.host'), port: num('admin.port'), token: opt('admin.token') || undefined },
     legacyUrl: opt('legacyUrl'),
     arzswUrl: opt('arzswUrl'),
@@ -235,6 +248,7 @@ function assemble(envName: EnvironmentName, v: Record<string, unknown>): Config 
       headersTimeoutMs: num('upstream.headersTimeoutMs'),
       bodyTimeoutMs: num('upstream.bodyTimeoutMs'),
       maxSockets: num('upstream.maxSockets'),
+      caFile: opt('upstream.caFile') || undefined,
     },
     limits: {
       enabled: v['limits.enabled'] as boolean,

@@ -1,5 +1,6 @@
 // The simulator's HTTP server: routing, then authentication, then the tenant middleware, then the endpoint (API.md §2, §3).
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo, Socket } from 'node:net'
 import type pg from 'pg'
 import { authenticate } from './basic-authentication.ts'
@@ -18,6 +19,8 @@ export interface LegacySimOptions {
   host?: string
   maxPageSize?: number
   environment?: string
+  /** PEM certificate and key: the simulator speaks HTTPS, as IIS does in production. */
+  tls?: { cert: string; key: string }
 }
 
 export interface LegacySimHandle {
@@ -39,13 +42,14 @@ export async function startLegacySim(options: LegacySimOptions): Promise<LegacyS
   const bcrypt = new BcryptVerifier()
   const routes = LEGACY_ROUTES
   const sockets = new Set<Socket>()
-  const server = createServer((req, res) => {
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
     handle(req, res, routes, settings, arzsw, bcrypt, tenants).catch(() => {
       // Anything not caught by an endpoint is the developer-exception-free 500 of a production host.
       if (!res.headersSent) sendEmpty(res, 500)
       else res.destroy()
     })
-  })
+  }
+  const server = options.tls ? createHttpsServer(options.tls, handler) : createServer(handler)
   server.keepAliveTimeout = 130_000 // Kestrel keeps idle connections 130 s
   server.on('connection', (socket) => {
     sockets.add(socket)
@@ -58,7 +62,7 @@ export async function startLegacySim(options: LegacySimOptions): Promise<LegacyS
   })
   const port = (server.address() as AddressInfo).port
   return {
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    url: `${options.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`,
     port,
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()))

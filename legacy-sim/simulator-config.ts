@@ -1,4 +1,5 @@
 // The simulator's options from argv and environment, validated once at start-up and frozen.
+import { readFileSync } from 'node:fs'
 import { DEFAULT_ENVIRONMENT, DEFAULT_MAX_PAGE_SIZE, type LegacySimOptions } from './server.ts'
 
 export interface SimulatorConfig extends LegacySimOptions {
@@ -19,7 +20,7 @@ function positiveInteger(name: string, text: string, allowZero: boolean): number
   return n
 }
 
-/** Options: `--port N` / PORT, `--host H` / HOST, ARZSW_URL, LEGACY_MAX_PAGE_SIZE, LEGACY_ENVIRONMENT. */
+/** Options: `--port N` / PORT, `--host H` / HOST, ARZSW_URL, LEGACY_MAX_PAGE_SIZE, LEGACY_ENVIRONMENT, TLS_CERT_FILE with TLS_KEY_FILE (HTTPS). */
 export function parseSimulatorConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Readonly<SimulatorConfig> {
   let portText = env.PORT
   let host = env.HOST ?? '127.0.0.1'
@@ -43,5 +44,15 @@ export function parseSimulatorConfig(argv: readonly string[], env: NodeJS.Proces
   const maxPageSize = env.LEGACY_MAX_PAGE_SIZE ? positiveInteger('LEGACY_MAX_PAGE_SIZE', env.LEGACY_MAX_PAGE_SIZE, false) : DEFAULT_MAX_PAGE_SIZE
   if (maxPageSize > 2147483647) throw new Error('LEGACY_MAX_PAGE_SIZE must fit a 32-bit integer')
   const environment = env.LEGACY_ENVIRONMENT || DEFAULT_ENVIRONMENT
-  return Object.freeze({ port, host, arzswUrl, maxPageSize, environment })
+  if (!env.TLS_CERT_FILE !== !env.TLS_KEY_FILE) throw new Error('TLS_CERT_FILE and TLS_KEY_FILE: set both for HTTPS, or neither')
+  const tls = env.TLS_CERT_FILE && env.TLS_KEY_FILE ? { cert: readPem('TLS_CERT_FILE', env.TLS_CERT_FILE), key: readPem('TLS_KEY_FILE', env.TLS_KEY_FILE) } : undefined
+  return Object.freeze({ port, host, arzswUrl, maxPageSize, environment, ...(tls ? { tls } : {}) })
+}
+
+function readPem(name: string, path: string): string {
+  try {
+    return readFileSync(path, 'utf8')
+  } catch (error) {
+    throw new Error(`${name} (${path}) cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
+  }
 }

@@ -2,6 +2,7 @@
 // and log, flags (and their Redis sync), the legacy upstream, the client and admin listeners; and
 // takes it apart again (reload of what may change at run time, graceful shutdown).
 import type { Logger } from 'pino'
+import { Agent as UndiciAgent } from 'undici'
 import { reloadableChanges, type Config } from '../config/load.ts'
 import type { FastPath } from '../routes/fast-path/contract.ts'
 import { flagText } from '../routes/flag-setting.ts'
@@ -19,8 +20,10 @@ import { startProxyMetrics } from './metrics/proxy-metrics.ts'
 import type { MetricSources } from './metrics/sources.ts'
 import { startPerformanceEndpoints } from './performance-wiring.ts'
 import { legacyReachable, postgresReachable } from './readiness.ts'
+import { readServerCertificate, type ServerCertificate } from './server-certificate.ts'
 import { ShadowRunner } from './shadow-runner.ts'
 import { startShadowComparison, type ShadowComparison } from './shadow/shadow-wiring.ts'
+import { readUpstreamCa } from './upstream-trust.ts'
 
 export interface ProxyDeps {
   readonly fastPaths?: readonly FastPath[]
@@ -54,6 +57,10 @@ export async function startProxy(initial: Config, deps: ProxyDeps = {}): Promise
   const legacyUrl = initial.legacyUrl
   if (legacyUrl === undefined) throw new Error('legacyUrl is required to start the proxy (the demo sets it)')
   let config = initial
+  // Files first: a missing or mismatched certificate stops the start before anything is opened.
+  let certificate: ServerCertificate | undefined = initial.tls ? readServerCertificate(initial.tls) : undefined
+  const legacyCa = readUpstreamCa(initial.upstream.caFile)
+  const readinessDispatcher = legacyCa === undefined ? undefined : new UndiciAgent({ connect: { ca: legacyCa } })
   const events = deps.events ?? new EventBus()
   const logger = deps.logger ?? createLogger(config.logLevel)
   const stopLogging = logEvents(events, logger)
@@ -83,6 +90,7 @@ export async function startProxy(initial: Config, deps: ProxyDeps = {}): Promise
 
   const shadowComparison = startShadowComparison(config, {
     legacyUrl,
+    legacyCa,
     events,
     flags,
     runner: shadow,
@@ -93,6 +101,7 @@ export async function startProxy(initial: Config, deps: ProxyDeps = {}): Promise
   let upstreamSettings = upstreamSettingsOf(config)
   const upstream = new LegacyUpstream({
     legacyUrl,
+    ...(legacyCa === undefined ? {} : { ca: legacyCa }),
     maxSockets: config.upstream.maxSockets,
     events,
     settings: () => upstreamSettings,
@@ -100,7 +109,7 @@ export async function startProxy(initial: Config, deps: ProxyDeps = {}): Promise
   })
   const readiness = async (): Promise<Record<string, boolean>> => {
     const checks: Record<string, boolean> = {}
-    const pending: Promise<void>[] = [legacyReachable(legacyUrl).then((ok) => void (checks.legacy = ok))]
+    const pending: Promise<void>[] = [legacyReachable(legacyUrl, readinessDispatcher).then((ok) => void (checks.legacy = ok))]
     if (config.arzswUrl) pending.push(postgresReachable(config.arzswUrl).then((ok) => void (checks.arzsw = ok)))
     if (sync) pending.push(sync.ping().then((ok) => void (checks.redis = ok)))
     await Promise.all(pending)
@@ -117,6 +126,7 @@ export async function startProxy(initial: Config, deps: ProxyDeps = {}): Promise
   const client = new ClientServer({
     host: config.host,
     port: config.port,
+    ...(certificate ? { tls: certificate.context } : {}),
     upstream,
     flags,
     fastPaths: deps.fastPaths ?? [],
@@ -132,14 +142,23 @@ export async function startProxy(initial: Config, deps: ProxyDeps = {}): Promise
   const reload = async (by = 'SIGHUP'): Promise<string[]> => {
     if (!deps.reloadConfig) return []
     let next: Config
+    let nextCertificate: ServerCertificate | undefined
     try {
       next = deps.reloadConfig()
+      // The running listener's files, re-read: rotating a certificate is replacing them, then SIGHUP.
+      nextCertificate = config.tls ? readServerCertificate(config.tls) : undefined
     } catch (error) {
       logger.error({ err: (error as Error).message }, 'reload rejected: the running configuration stays')
       events.emit({ type: 'config.reloaded', by, ok: false, changed: [], error: (error as Error).message })
       throw error
     }
     const changed = reloadableChanges(config, next)
+    if (nextCertificate && certificate && nextCertificate.context.cert !== certificate.context.cert) {
+      client.setSecureContext(nextCertificate.context)
+      certificate = nextCertificate
+      changed.push('tls.certFile')
+      logger.info({ fingerprint256: certificate.fingerprint256, validTo: certificate.validTo }, 'tls: new certificate served to new connections')
+    }
     events.emit({ type: 'config.reloaded', by, ok: true, changed })
     for (const [routeId, flag] of Object.entries(next.flags)) {
       const before = config.flags[routeId as keyof Config['flags']]
@@ -148,7 +167,7 @@ export async function startProxy(initial: Config, deps: ProxyDeps = {}): Promise
         await sync?.publish(routeId as keyof Config['flags'], flag).catch(() => {})
       }
     }
-    config = { ...next, host: config.host, port: config.port, admin: { ...next.admin, host: config.admin.host, port: config.admin.port } }
+    config = { ...next, host: config.host, port: config.port, tls: config.tls, admin: { ...next.admin, host: config.admin.host, port: config.admin.port } }
     upstreamSettings = upstreamSettingsOf(config)
     shadow.setConcurrency(config.shadowConcurrency)
     logger.level = config.logLevel
@@ -188,6 +207,7 @@ export async function startProxy(initial: Config, deps: ProxyDeps = {}): Promise
 
   const url = await client.listen()
   const adminUrl = await admin.listen()
+  if (certificate) logger.info({ fingerprint256: certificate.fingerprint256, validTo: certificate.validTo }, 'tls: the client listener speaks HTTPS only')
   logger.info({ url, adminUrl, environment: config.envName, flags: Object.fromEntries(Object.entries(flags.all()).map(([id, f]) => [id, flagText(f)])) }, 'proxy listening')
 
   let stopping: Promise<void> | undefined
@@ -203,6 +223,7 @@ export async function startProxy(initial: Config, deps: ProxyDeps = {}): Promise
       await metrics.shutdown()
       await sync?.close()
       await limits.close()
+      await readinessDispatcher?.close()
       stopAuditing()
       logger.info('shut down')
       stopLogging()

@@ -1,10 +1,12 @@
-// The client-facing HTTP server: gives each request an id, matches it to a route, asks the flag
+// The client-facing HTTP(S) server: gives each request an id, matches it to a route, asks the flag
 // what to do, and lets the fast path answer, the legacy answer, or both (shadow). Also drains on
 // shutdown: stop accepting, finish what is in flight (bounded), then close.
 import { randomUUID } from 'node:crypto'
 import http, { type IncomingMessage, type ServerResponse } from 'node:http'
+import https from 'node:https'
 import net, { type Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
+import type { SecureContextOptions } from 'node:tls'
 import type { FastAnswer, FastPath, FastPathRequest, RouteId } from '../routes/fast-path/contract.ts'
 import type { FlagStore } from '../routes/flag-store.ts'
 import { matchRoute, type RouteSpec } from '../routes/route-table.ts'
@@ -21,6 +23,8 @@ import type { ShadowComparator } from './shadow/shadow-comparator.ts'
 export interface ClientServerOptions {
   readonly host: string
   readonly port: number
+  /** Certificate, key and minimum version: the listener speaks HTTPS only. Undefined: plain HTTP. */
+  readonly tls?: SecureContextOptions
   readonly upstream: LegacyUpstream
   readonly flags: FlagStore
   readonly fastPaths: readonly FastPath[]
@@ -38,7 +42,7 @@ export interface ClientServerOptions {
 }
 
 export class ClientServer {
-  readonly server: http.Server
+  readonly server: http.Server | https.Server
   readonly #options: ClientServerOptions
   readonly #fastPaths = new Map<RouteId, FastPath>()
   #closing = false
@@ -53,7 +57,7 @@ export class ClientServer {
     // Legacy clients poll every few minutes; keep-alive longer than the usual 5 s saves handshakes,
     // and it stays below typical load-balancer idle timeouts (60 s).
     const bounds = options.http
-    this.server = http.createServer({
+    const serverOptions: http.ServerOptions = {
       keepAliveTimeout: 55_000,
       requestTimeout: bounds?.requestTimeout ?? 0,
       ...(bounds ? {
@@ -62,7 +66,13 @@ export class ClientServer {
         // Node checks both timeouts on this interval (default 30 s): a fraction of the shorter bound.
         connectionsCheckingInterval: Math.max(100, Math.min(5_000, Math.floor(bounds.headersTimeout / 4))),
       } : {}),
-    }, (req, res) => this.#handle(req, res))
+    }
+    const handler = (req: IncomingMessage, res: ServerResponse) => this.#handle(req, res)
+    // The TLS handshake comes before the request head and its timeout: bound it the same way
+    // (Node's default lets a silent client hold a socket for 120 s).
+    this.server = options.tls
+      ? https.createServer({ ...serverOptions, ...options.tls, handshakeTimeout: bounds?.headersTimeout ?? 120_000 }, handler)
+      : http.createServer(serverOptions, handler)
     // Requests Node's parser refuses are answered as Node would, and audited.
     this.server.on('clientError', (error: Error, socket) => answerClientError(error, socket, options.events))
     // CONNECT (authority-form) cannot be passed on as it came; without a listener Node would cut the
@@ -71,7 +81,8 @@ export class ClientServer {
       const text = PROXY_ERRORS.BAD_REQUEST_TARGET.clientText
       socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`)
     })
-    this.server.on('connection', (socket: Socket) => {
+    // Over TLS the requests' socket is the TLS socket, which exists once the handshake is done.
+    this.server.on(options.tls ? 'secureConnection' : 'connection', (socket: Socket) => {
       rememberPeer(socket)
       this.#idleSince.set(socket, performance.now())
       socket.once('close', () => this.#idleSince.delete(socket))
@@ -83,7 +94,12 @@ export class ClientServer {
   }
 
   listen(): Promise<string> {
-    return listen(this.server, this.#options.port, this.#options.host)
+    return listen(this.server, this.#options.port, this.#options.host, this.#options.tls ? 'https' : 'http')
+  }
+
+  /** A reload's new certificate and key: new handshakes get them, open connections keep theirs. */
+  setSecureContext(context: SecureContextOptions): void {
+    if (this.server instanceof https.Server) this.server.setSecureContext(context)
   }
 
   #handle(req: IncomingMessage, res: ServerResponse): void {

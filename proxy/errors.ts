@@ -21,6 +21,11 @@ export const PROXY_ERRORS = {
     clientText: 'Bad Gateway: the ArzTi service did not accept the connection in time',
     operatorMessage: 'No TCP connection to the legacy within upstream.connectTimeoutMs. Check the network path and the legacy host.',
   },
+  UPSTREAM_TLS_FAILED: {
+    status: 502,
+    clientText: 'Bad Gateway: the ArzTi service could not be verified',
+    operatorMessage: 'The TLS handshake with an https: LEGACY_URL failed: its certificate is not signed by a CA in upstream.caFile (or the built-in CAs), names another host, or has expired. The request was not sent.',
+  },
   UPSTREAM_HEADERS_TIMEOUT: {
     status: 504,
     clientText: 'Gateway Timeout: the ArzTi service did not answer in time',

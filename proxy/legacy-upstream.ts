@@ -1,8 +1,10 @@
-// The pass-through to the legacy: http-proxy-3 over a keep-alive node:http agent, the request target
+// The pass-through to the legacy: http-proxy-3 over a keep-alive node:http(s) agent, the request target
 // sent byte for byte, headers in order, bodies streamed both ways, per-phase timeouts (connect,
 // headers, body) answered as 502/504 in the legacy's plain-text style, and the upstream request
 // cancelled when the client goes away.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http'
+import https from 'node:https'
+import type { TLSSocket } from 'node:tls'
 import { ProxyServer } from 'http-proxy-3'
 import type { EventBus } from './events.ts'
 import { sendProxyError, type ProxyErrorCode } from './errors.ts'
@@ -17,6 +19,8 @@ export interface UpstreamTimeouts {
 
 export interface LegacyUpstreamOptions {
   readonly legacyUrl: string
+  /** For an `https:` legacy: the only CAs trusted (upstream.caFile); undefined: Node's built-in CAs. */
+  readonly ca?: string
   readonly maxSockets: number
   readonly events: EventBus
   /** Read per request so a reload applies to the next request. */
@@ -57,6 +61,19 @@ type WithState = IncomingMessage & { [STATE]?: PassState }
 
 const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'EADDRNOTAVAIL'])
 
+/** OpenSSL's verdicts on a certificate it does not trust, as Node names them on the error. */
+const UNTRUSTED = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'CERT_UNTRUSTED', 'CERT_REJECTED',
+  'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'CERT_SIGNATURE_FAILURE', 'CERT_REVOKED',
+  'INVALID_CA', 'INVALID_PURPOSE', 'HOSTNAME_MISMATCH', 'ERR_TLS_CERT_ALTNAME_INVALID',
+])
+
+/** A TLS failure to reach the legacy: an untrusted certificate, or a handshake OpenSSL gave up on. */
+export function isUpstreamTlsFailure(code: string | undefined): boolean {
+  return code !== undefined && (UNTRUSTED.has(code) || code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_'))
+}
+
 export class LegacyUpstream {
   readonly agent: http.Agent
   readonly #proxy: ProxyServer
@@ -66,7 +83,11 @@ export class LegacyUpstream {
   constructor(options: LegacyUpstreamOptions) {
     this.#options = options
     this.#target = new URL(options.legacyUrl)
-    this.agent = new http.Agent({ keepAlive: true, maxSockets: options.maxSockets, scheduling: 'lifo' })
+    const agentOptions = { keepAlive: true, maxSockets: options.maxSockets, scheduling: 'lifo' } as const
+    // http-proxy-3 sets rejectUnauthorized for an https: target; the agent's `ca` is the trust store.
+    this.agent = this.#target.protocol === 'https:'
+      ? new https.Agent({ ...agentOptions, ...(options.ca === undefined ? {} : { ca: options.ca }) })
+      : new http.Agent(agentOptions)
     this.#proxy = new ProxyServer({
       target: this.#target,
       agent: this.agent,
@@ -94,7 +115,7 @@ export class LegacyUpstream {
     const state: PassState = { exchange, res, phase: 'connect', timedOut: undefined, proxyReq: undefined, timeouts: settings.timeouts, writer }
     ;(req as WithState)[STATE] = state
     const forwarded = settings.forwardedHeaders
-      ? { for: req.socket.remoteAddress ?? '', proto: 'http' as const, host: req.headers.host }
+      ? { for: req.socket.remoteAddress ?? '', proto: (req.socket as TLSSocket).encrypted ? 'https' as const : 'http' as const, host: req.headers.host }
       : undefined
     // http-proxy-3 copies `req.headers`; giving it the ordered, duplicate-keeping set is what makes
     // the legacy see the client's header lines rather than Node's merged view of them.
@@ -155,6 +176,7 @@ export class LegacyUpstream {
     if (state.timedOut === 'body') return this.#fail(req, error, 'UPSTREAM_BODY_TIMEOUT', res)
     if (code === 'ECONNECT_TIMEOUT') return this.#fail(req, error, 'UPSTREAM_CONNECT_TIMEOUT', res)
     if (code !== undefined && UNREACHABLE.has(code)) return this.#fail(req, error, 'UPSTREAM_UNREACHABLE', res)
+    if (isUpstreamTlsFailure(code)) return this.#fail(req, error, 'UPSTREAM_TLS_FAILED', res)
     this.#fail(req, error, 'UPSTREAM_RESET', res)
   }
 
@@ -170,7 +192,7 @@ export class LegacyUpstream {
       this.#options.events.emit({ type: 'upstream.failed', kind: 'aborted', status: 499, requestId: state.exchange.requestId })
       return
     }
-    const kind = code === 'UPSTREAM_CONNECT_TIMEOUT' || code === 'UPSTREAM_UNREACHABLE' ? 'connect'
+    const kind = code === 'UPSTREAM_CONNECT_TIMEOUT' || code === 'UPSTREAM_UNREACHABLE' || code === 'UPSTREAM_TLS_FAILED' ? 'connect'
       : code === 'UPSTREAM_HEADERS_TIMEOUT' ? 'headers-timeout'
       : code === 'UPSTREAM_BODY_TIMEOUT' ? 'body-timeout'
       : 'reset'

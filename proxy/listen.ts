@@ -2,8 +2,8 @@
 import type { AddressInfo, Server } from 'node:net'
 import { createServer } from 'node:net'
 
-/** Listens and resolves with `http://host:port` (IPv6 hosts bracketed); rejects on a bind error. */
-export async function listen(server: Server, port: number, host: string): Promise<string> {
+/** Listens and resolves with `http://host:port` (or `https:`; IPv6 hosts bracketed); rejects on a bind error. */
+export async function listen(server: Server, port: number, host: string, scheme: 'http' | 'https' = 'http'): Promise<string> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(port, host, () => {
@@ -12,7 +12,7 @@ export async function listen(server: Server, port: number, host: string): Promis
     })
   })
   const { address, port: bound } = server.address() as AddressInfo
-  return `http://${address.includes(':') ? `[${address}]` : address}:${bound}`
+  return `${scheme}://${address.includes(':') ? `[${address}]` : address}:${bound}`
 }
 
 /** A port that was free a moment ago: for child processes that need one named, and for "nobody listens here". */

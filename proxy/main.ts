@@ -59,6 +59,11 @@ async function importDemo(): Promise<(options: DemoOptions) => Promise<Demo>> {
 }
 
 main().catch((error: unknown) => {
+  // A certificate, key or CA file that cannot be used is found while starting, after the config loaded.
+  if (error instanceof ConfigError) {
+    console.error(error.message)
+    process.exit(2)
+  }
   console.error(error instanceof Error ? (error.stack ?? error.message) : error)
   process.exit(1)
 })

@@ -1,13 +1,15 @@
 // The readiness checks behind /readyz: the legacy answers its health route, ArzSw accepts a query,
 // Redis answers a PING (each only when configured), every check bounded by a short timeout.
 import pg from 'pg'
-import { request } from 'undici'
+import { request, type Dispatcher } from 'undici'
 
 const CHECK_TIMEOUT_MS = 1500
 
-export async function legacyReachable(legacyUrl: string): Promise<boolean> {
+/** `dispatcher`: one that trusts upstream.caFile for an `https:` legacy; the global one otherwise. */
+export async function legacyReachable(legacyUrl: string, dispatcher?: Dispatcher): Promise<boolean> {
   try {
     const answer = await request(new URL('/api/Health/arzsw', legacyUrl), {
+      ...(dispatcher ? { dispatcher } : {}),
       headersTimeout: CHECK_TIMEOUT_MS,
       bodyTimeout: CHECK_TIMEOUT_MS,
     })

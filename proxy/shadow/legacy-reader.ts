@@ -2,6 +2,7 @@
 // re-read that tells a race from a mismatch. Its own small keep-alive agent: it never takes a socket
 // the pass-through needs, and nobody waits on it but the comparison.
 import http, { type IncomingHttpHeaders } from 'node:http'
+import https from 'node:https'
 import type { CapturedAnswer } from './legacy-capture.ts'
 
 const NOT_FORWARDED = new Set(['connection', 'keep-alive', 'content-length', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'proxy-connection', 'host', 'expect'])
@@ -9,12 +10,18 @@ const NOT_FORWARDED = new Set(['connection', 'keep-alive', 'content-length', 'tr
 export class LegacyReader {
   readonly #target: URL
   readonly #agent: http.Agent
+  readonly #request: typeof http.request
   readonly #capBytes: number
   readonly #timeoutMs: number
 
-  constructor(legacyUrl: string, options: { capBytes: number; timeoutMs: number; maxSockets: number }) {
+  /** `ca`: for an `https:` legacy, the only CAs trusted (upstream.caFile); the certificate is always verified. */
+  constructor(legacyUrl: string, options: { capBytes: number; timeoutMs: number; maxSockets: number; ca?: string | undefined }) {
     this.#target = new URL(legacyUrl)
-    this.#agent = new http.Agent({ keepAlive: true, maxSockets: options.maxSockets })
+    const secure = this.#target.protocol === 'https:'
+    this.#agent = secure
+      ? new https.Agent({ keepAlive: true, maxSockets: options.maxSockets, ...(options.ca === undefined ? {} : { ca: options.ca }) })
+      : new http.Agent({ keepAlive: true, maxSockets: options.maxSockets })
+    this.#request = secure ? https.request : http.request
     this.#capBytes = options.capBytes
     this.#timeoutMs = options.timeoutMs
   }
@@ -25,7 +32,7 @@ export class LegacyReader {
     const sent: Record<string, string | string[]> = {}
     for (const [name, value] of Object.entries(headers)) if (value !== undefined && !NOT_FORWARDED.has(name)) sent[name] = value
     return new Promise((resolve) => {
-      const req = http.request(
+      const req = this.#request(
         { host: this.#target.hostname, port: this.#target.port, method: 'GET', path: rawUrl, headers: sent, agent: this.#agent, timeout: this.#timeoutMs, ...(signal ? { signal } : {}) },
         (res) => {
           const chunks: Buffer[] = []

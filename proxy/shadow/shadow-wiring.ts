@@ -20,6 +20,8 @@ export interface ShadowComparison {
 
 export interface ShadowComparisonDeps {
   readonly legacyUrl: string
+  /** CAs trusted for an `https:` legacy (upstream.caFile). */
+  readonly legacyCa?: string | undefined
   readonly events: EventBus
   readonly flags: FlagStore
   readonly runner: ShadowRunner
@@ -38,7 +40,7 @@ export function startShadowComparison(config: Config, deps: ShadowComparisonDeps
     bodyRetentionMs: shadow.mismatches.bodyRetentionMinutes * 60_000,
     onError: (error) => deps.logger.warn({ err: error.message }, 'shadow: a mismatch record could not be written to its file'),
   })
-  const reader = new LegacyReader(deps.legacyUrl, { capBytes: shadow.bodyCapBytes, timeoutMs: config.upstream.headersTimeoutMs, maxSockets: Math.max(1, config.shadowConcurrency) })
+  const reader = new LegacyReader(deps.legacyUrl, { capBytes: shadow.bodyCapBytes, timeoutMs: config.upstream.headersTimeoutMs, maxSockets: Math.max(1, config.shadowConcurrency), ca: deps.legacyCa })
   const comparator = new ShadowComparator({
     legacyUrl: deps.legacyUrl,
     events: deps.events,

@@ -1,4 +1,5 @@
 // The simulator's pure pieces: System.Text.Json escaping and date forms, the Npgsql parser, query binding, route matching.
+import { readFileSync } from 'node:fs'
 import t from 'tap'
 import { jsonDateAndTime, jsonDateAtMidnight, jsonString, jsonUtcNow } from '../../legacy-sim/json-text.ts'
 import { parseKeywordPairs, parseNpgsqlConnectionString } from '../../legacy-sim/npgsql-connection-string.ts'
@@ -91,4 +92,8 @@ t.test('options are validated once, naming the option', async (t) => {
   t.throws(() => parseSimulatorConfig(['--port'], {}), /needs a value/)
   t.throws(() => parseSimulatorConfig([], { LEGACY_MAX_PAGE_SIZE: '0' }), /LEGACY_MAX_PAGE_SIZE must be a positive integer/)
   t.throws(() => parseSimulatorConfig([], { ARZSW_URL: 'not a url' }), /ARZSW_URL/)
+  t.throws(() => parseSimulatorConfig([], { TLS_CERT_FILE: '/nonexistent/cert.pem' }), /TLS_CERT_FILE and TLS_KEY_FILE: set both/)
+  t.throws(() => parseSimulatorConfig([], { TLS_CERT_FILE: '/nonexistent/cert.pem', TLS_KEY_FILE: '/nonexistent/key.pem' }), /TLS_CERT_FILE \(\/nonexistent\/cert.pem\) cannot be read: ENOENT/)
+  const pem = new URL(import.meta.url).pathname // any readable file: the simulator leaves parsing to node:https
+  t.same(parseSimulatorConfig([], { TLS_CERT_FILE: pem, TLS_KEY_FILE: pem }).tls?.cert.length, readFileSync(pem, 'utf8').length, 'both set: read for HTTPS')
 })

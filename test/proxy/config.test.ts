@@ -60,7 +60,7 @@ t.test('invalid values are refused with the option named and the accepted values
   const found = problems({ FASTPATH_ENV: 'test', PORT: 'eighty', FASTPATH_FLAGS: 'v2.rezept.list=fast', LEGACY_URL: 'ftp://x', ARZSW_URL: 'postgres://u:hunter2@db:x/a', SERVER_TIMING: 'maybe', LOG_LEVEL: 'loud' })
   t.match(found.join('\n'), /PORT \(option port\): must be an integer from 0 to 65535, got "eighty"/)
   t.match(found.join('\n'), /FASTPATH_FLAGS \(option flags\): v2.rezept.list: unknown mode "fast"; accepted: off, shadow, on, canary/)
-  t.match(found.join('\n'), /LEGACY_URL \(option legacyUrl\): must use http:, not ftp:/)
+  t.match(found.join('\n'), /LEGACY_URL \(option legacyUrl\): must use http: or https:, not ftp:/)
   t.match(found.join('\n'), /SERVER_TIMING \(option serverTiming\): must be true or false/)
   t.match(found.join('\n'), /LOG_LEVEL \(option logLevel\): must be one of fatal, error, warn, info, debug, trace, silent/)
   t.notMatch(found.join('\n'), /hunter2/, 'a connection string is never echoed')

@@ -1,6 +1,7 @@
 // A test client that sends a request exactly as written (target bytes, header lines and their order,
 // duplicates, chunked or 100-continue bodies) and returns the answer's status, raw headers and body.
 import http from 'node:http'
+import https from 'node:https'
 
 export interface RawRequest {
   readonly method: string
@@ -21,8 +22,10 @@ export interface RawAnswer {
   readonly sawContinue: boolean
 }
 
-export function rawExchange(baseUrl: string, request: RawRequest, timeoutMs = 15_000): Promise<RawAnswer> {
+/** An `https:` base URL is reached over TLS trusting only `ca` (PEM) when given. */
+export function rawExchange(baseUrl: string, request: RawRequest, timeoutMs = 15_000, ca?: string): Promise<RawAnswer> {
   const base = new URL(baseUrl)
+  const transport = base.protocol === 'https:' ? https : http
   // With an array of headers node:http adds no Host itself, and node servers refuse HTTP/1.1 without one.
   const headers = request.headers?.some((h, i) => i % 2 === 0 && h.toLowerCase() === 'host') ? [...request.headers] : ['Host', base.host, ...(request.headers ?? [])]
   const body = request.body
@@ -31,7 +34,8 @@ export function rawExchange(baseUrl: string, request: RawRequest, timeoutMs = 15
   if (request.expectContinue) headers.push('Expect', '100-continue')
   return new Promise((resolve, reject) => {
     let sawContinue = false
-    const req = http.request({
+    const req = transport.request({
+      ...(ca === undefined ? {} : { ca }),
       host: base.hostname,
       port: base.port,
       method: request.method,
