@@ -28,8 +28,11 @@ export type ProxyEvent =
  */
 export type SecurityKind = 'rate-limited' | 'auth-throttled' | 'auth-burst' | 'shed' | 'too-large' | 'bad-request' | 'timeout'
 
-/** hit-l1/hit-l2: served from memory/Redis; miss: loaded (or coalesced onto a load); stale: found but too old. */
-export type CacheLookupOutcome = 'hit-l1' | 'hit-l2' | 'miss' | 'stale'
+/**
+ * hit-l1/hit-l2: served from memory/Redis; revalidated: served from memory after the database was
+ * found unchanged since the entry's load; miss: loaded (or coalesced onto a load); stale: found but too old.
+ */
+export type CacheLookupOutcome = 'hit-l1' | 'hit-l2' | 'revalidated' | 'miss' | 'stale'
 /** write: a write passed through this instance; peer: another instance's write (pub/sub); cdc: the tenant's change stream; gap: the stream broke; redis-lost: invalidations may have been missed. */
 export type CacheInvalidationCause = 'write' | 'peer' | 'cdc' | 'gap' | 'redis-lost'
 export type ShadowOutcome = 'match' | 'mismatch' | 'race' | 'skipped'

@@ -36,8 +36,8 @@ export function performanceMetrics(sources: PerformanceSources): Record<string, 
   let lookups = 0
   for (const route of routes) {
     const l = route.cacheLookups
-    hits += l.hitL1 + l.hitL2
-    lookups += l.hitL1 + l.hitL2 + l.miss + l.stale
+    hits += l.hitL1 + l.hitL2 + l.revalidated
+    lookups += l.hitL1 + l.hitL2 + l.revalidated + l.miss + l.stale
   }
   const memory = process.memoryUsage()
   return {
@@ -87,7 +87,7 @@ function routePerformance(sources: PerformanceSources, route: RouteId): RoutePer
   const latency = {} as Record<ServedBy, LatencySummary>
   for (const path of SERVING_PATHS) latency[path] = sources.stats.latency(route, path)
   const lookups = sources.stats.cacheLookups(route)
-  const hits = lookups.hitL1 + lookups.hitL2
+  const hits = lookups.hitL1 + lookups.hitL2 + lookups.revalidated
   return {
     routeId: route,
     path: ROUTES.find((r) => r.id === route)?.path ?? route,

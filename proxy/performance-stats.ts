@@ -23,6 +23,7 @@ export interface LatencySummary {
 export interface CacheLookupCounts {
   readonly hitL1: number
   readonly hitL2: number
+  readonly revalidated: number
   readonly miss: number
   readonly stale: number
 }
@@ -59,7 +60,7 @@ export function percentile(sorted: ArrayLike<number>, p: number): number | null 
 
 type LookupTally = { -readonly [K in keyof CacheLookupCounts]: number }
 
-const LOOKUP_FIELD: Record<CacheLookupOutcome, keyof CacheLookupCounts> = { 'hit-l1': 'hitL1', 'hit-l2': 'hitL2', miss: 'miss', stale: 'stale' }
+const LOOKUP_FIELD: Record<CacheLookupOutcome, keyof CacheLookupCounts> = { 'hit-l1': 'hitL1', 'hit-l2': 'hitL2', revalidated: 'revalidated', miss: 'miss', stale: 'stale' }
 
 export class PerformanceStats {
   readonly #rings = new Map<RouteId, Record<ServedBy, DurationRing>>()
@@ -68,7 +69,7 @@ export class PerformanceStats {
   constructor(window = DEFAULT_WINDOW) {
     for (const route of ROUTE_IDS) {
       this.#rings.set(route, { legacy: new DurationRing(window), fast: new DurationRing(window), cache: new DurationRing(window) })
-      this.#lookups.set(route, { hitL1: 0, hitL2: 0, miss: 0, stale: 0 })
+      this.#lookups.set(route, { hitL1: 0, hitL2: 0, revalidated: 0, miss: 0, stale: 0 })
     }
   }
 

@@ -32,7 +32,7 @@ export const METRICS = {
   upstreamFailures: spec('fastpath_upstream_failures_total', 'counter', ['kind'], 'Legacy upstream failures: connect, headers-timeout, body-timeout, reset, aborted (client left).'),
   authChecks: spec('fastpath_auth_checks_total', 'counter', ['outcome'], 'Fast-path credential checks: verified (BCrypt or plain comparison ran), cached, rejected, unavailable (ArzSw not reachable).'),
   dbQueryDuration: spec('fastpath_db_query_duration_seconds', 'histogram', ['query', 'result'], 'Fast-path database statement duration by statement name and result (ok, error).'),
-  cacheLookups: spec('fastpath_cache_lookups_total', 'counter', ['route', 'outcome'], 'Response cache lookups: hit-l1 (memory), hit-l2 (Redis), miss, stale.'),
+  cacheLookups: spec('fastpath_cache_lookups_total', 'counter', ['route', 'outcome'], 'Response cache lookups: hit-l1 (memory), hit-l2 (Redis), revalidated (memory, the database unchanged since the load), miss, stale.'),
   cacheInvalidations: spec('fastpath_cache_invalidations_total', 'counter', ['cause'], 'Response cache invalidations: write, peer, cdc, gap, redis-lost.'),
   cacheStoreSkips: spec('fastpath_cache_store_skips_total', 'counter', ['route', 'reason'], 'Answers not stored in the response cache: too-big, invalidated (during the load), shape.'),
   shadowComparisons: spec('fastpath_shadow_comparisons_total', 'counter', ['route', 'outcome'], 'Shadow comparisons of fast against legacy answers: match, mismatch, race, skipped.'),

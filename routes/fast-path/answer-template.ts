@@ -1,11 +1,18 @@
 // A cached list answer as bytes with holes where the volatile timestamps go, refilled with "now" on every serve without parsing JSON.
-import type { AnswerBuffers } from './answer-buffers.ts'
 import { utcNowText } from './dotnet-time.ts'
 
+/** Bytes of a hole: `2025-10-19T10:30:00.1234567Z`, the longest DateTime.UtcNow text (7 fraction digits). */
+export const TIMESTAMP_BYTES = 28
+
+// What an unfilled hole holds: DateTime.MinValue in the same form, valid JSON and plainly not "now".
+const PLACEHOLDER = Buffer.from('0001-01-01T00:00:00.0000000Z', 'latin1')
+
 /**
- * The body with the values of `responseTimestamp` and each item's `deliveryTimestamp` cut out.
- * `slots[i]` is the offset in `bytes` (between the value's quotes) where the i-th timestamp goes, in
- * document order, so the items come before `responseTimestamp` as when the legacy writes them (API.md §4).
+ * The body with the values of `responseTimestamp` and each item's `deliveryTimestamp` replaced by
+ * holes of TIMESTAMP_BYTES bytes. `slots[i]` is the offset in `bytes` (between the value's quotes)
+ * where the i-th hole begins, in document order, so the items come before `responseTimestamp` as
+ * when the legacy writes them (API.md §4). Fixed-size holes let a copy of `bytes` be stamped in
+ * place: serving a cached answer again rewrites 28 bytes per item, not the whole answer.
  */
 export interface AnswerTemplate {
   readonly bytes: Buffer
@@ -20,27 +27,41 @@ export class AnswerShapeError extends Error {
   }
 }
 
-// `2025-10-19T10:30:00.1234567Z`: the longest DateTime.UtcNow text.
-const MAX_TIMESTAMP_LENGTH = 28
-
 /**
- * The answer with every timestamp filled in; `now` is called once per slot, in document order. With
- * `buffers`, the bytes are written into reused memory: give the answer back there once it is sent.
+ * The answer with every timestamp filled in; `now` is called once per slot, in document order, and
+ * may return any text up to TIMESTAMP_BYTES long (tests use short ones).
  */
-export function renderAnswer(template: AnswerTemplate, now: () => string = utcNowText, buffers?: AnswerBuffers): Buffer {
+export function renderAnswer(template: AnswerTemplate, now: () => string = utcNowText): Buffer {
   const { bytes, slots } = template
-  const size = bytes.length + slots.length * MAX_TIMESTAMP_LENGTH
-  const out = buffers === undefined ? Buffer.allocUnsafe(size) : buffers.take(size)
+  const out = Buffer.allocUnsafe(bytes.length)
   let written = 0
   let from = 0
   for (let i = 0; i < slots.length; i++) {
     const slot = slots[i]!
     written += bytes.copy(out, written, from, slot)
-    written += out.write(now(), written, 'latin1')
-    from = slot
+    const text = now()
+    if (text.length > TIMESTAMP_BYTES) throw new RangeError(`timestamp text longer than ${TIMESTAMP_BYTES}: ${text}`)
+    written += out.write(text, written, 'latin1')
+    from = slot + TIMESTAMP_BYTES
   }
   written += bytes.copy(out, written, from)
   return out.subarray(0, written)
+}
+
+/**
+ * Fills every hole of `copy` (a copy of the template's bytes, or an answer stamped before) in place:
+ * the items with `itemStamp`, the rest (`responseTimestamp`, last in the document) with `lastStamp`.
+ * Both must be exactly TIMESTAMP_BYTES long (utcNowFullText).
+ */
+export function stampAnswer(copy: Buffer, template: AnswerTemplate, itemStamp: string, lastStamp: string): void {
+  const { slots } = template
+  if (slots.length === 0) return
+  if (itemStamp.length !== TIMESTAMP_BYTES || lastStamp.length !== TIMESTAMP_BYTES) throw new RangeError('stamps must fill their holes exactly')
+  const first = slots[0]!
+  copy.write(itemStamp, first, 'latin1')
+  // One native copy per hole from the first: cheaper than encoding the string again.
+  for (let i = 1; i < slots.length - 1; i++) copy.copyWithin(slots[i]!, first, first + TIMESTAMP_BYTES)
+  if (slots.length > 1) copy.write(lastStamp, slots[slots.length - 1]!, 'latin1')
 }
 
 const QUOTE = 0x22
@@ -51,8 +72,8 @@ const RESPONSE_TIMESTAMP = Buffer.from('responseTimestamp', 'latin1')
 const DELIVERY_TIMESTAMP = Buffer.from('deliveryTimestamp', 'latin1')
 
 /**
- * Walks the JSON structure (not a text search: a key is only a key by its position) and cuts out
- * the top-level `responseTimestamp` and the `deliveryTimestamp` of each object in `prescriptions`.
+ * Walks the JSON structure (not a text search: a key is only a key by its position) and puts holes
+ * for the top-level `responseTimestamp` and the `deliveryTimestamp` of each object in `prescriptions`.
  * Throws AnswerShapeError for anything that is not a JSON object with a string `responseTimestamp`.
  */
 export function templateFromBody(body: Buffer): AnswerTemplate {
@@ -61,15 +82,16 @@ export function templateFromBody(body: Buffer): AnswerTemplate {
   if (walk.cuts.length === 0 || !walk.sawResponseTimestamp) throw new AnswerShapeError('no responseTimestamp', 0)
   // cuts holds [start, end) pairs of the values' text; join what lies between them.
   const cuts = walk.cuts
-  let removed = 0
-  for (let i = 0; i < cuts.length; i += 2) removed += cuts[i + 1]! - cuts[i]!
-  const bytes = Buffer.allocUnsafe(body.length - removed)
+  let delta = 0
+  for (let i = 0; i < cuts.length; i += 2) delta += TIMESTAMP_BYTES - (cuts[i + 1]! - cuts[i]!)
+  const bytes = Buffer.allocUnsafe(body.length + delta)
   const slots = new Uint32Array(cuts.length / 2)
   let written = 0
   let from = 0
   for (let i = 0; i < cuts.length; i += 2) {
     written += body.copy(bytes, written, from, cuts[i]!)
     slots[i / 2] = written
+    written += PLACEHOLDER.copy(bytes, written)
     from = cuts[i + 1]!
   }
   body.copy(bytes, written, from)

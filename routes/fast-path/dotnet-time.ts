@@ -34,34 +34,57 @@ export function dateAndTime(date: string, time: string): string {
 
 // DateTime.UtcNow has 100 ns ticks; Date.now() has ms. Anchor the wall clock once a second and add
 // performance.now()'s sub-ms part, so consecutive items carry distinct, realistic 7-digit fractions.
+// Ticks since the epoch do not fit a double exactly (1.8e16 > 2^53), so "now" is kept as whole
+// milliseconds plus the ticks within the second.
 let anchorEpochMs = 0
 let anchorPerfMs = -Infinity
-let secondStartTicks = -1
+let nowSecondMs = 0
+let nowFraction = 0
+let prefixSecondMs = -1
 let secondPrefix = ''
 
-function nowTicks(): number {
+/** Sets nowSecondMs (the whole second, in ms since the epoch) and nowFraction (ticks within it, 0-9999999). */
+function readClock(): void {
   const perf = performance.now()
   if (perf - anchorPerfMs > 1000) {
     anchorEpochMs = Date.now()
     anchorPerfMs = perf
   }
-  // Ticks since the epoch (1e-7 s); below 2^53 until the year 2255.
-  return Math.floor((anchorEpochMs + (perf - anchorPerfMs)) * 10_000)
+  const sinceAnchor = perf - anchorPerfMs
+  const wholeMs = anchorEpochMs + Math.floor(sinceAnchor)
+  const msInSecond = wholeMs % 1000
+  nowSecondMs = wholeMs - msInSecond
+  nowFraction = msInSecond * 10_000 + Math.floor((sinceAnchor - Math.floor(sinceAnchor)) * 10_000)
 }
 
 /** "now" as DateTime.UtcNow is written: `2025-10-19T10:30:00.1234567Z`, trailing zeros dropped. */
 export function utcNowText(): string {
-  const ticks = nowTicks()
-  const fraction = ticks % 10_000_000
-  const secondTicks = ticks - fraction
-  if (secondTicks !== secondStartTicks) {
-    secondStartTicks = secondTicks
-    secondPrefix = new Date(secondTicks / 10_000).toISOString().slice(0, 19)
-  }
-  if (fraction === 0) return secondPrefix + 'Z'
-  let digits = String(fraction).padStart(7, '0')
+  readClock()
+  const prefix = secondText(nowSecondMs)
+  if (nowFraction === 0) return prefix + 'Z'
+  let digits = String(nowFraction).padStart(7, '0')
   let end = 7
   while (digits.charCodeAt(end - 1) === 0x30) end--
   if (end < 7) digits = digits.slice(0, end)
-  return secondPrefix + '.' + digits + 'Z'
+  return prefix + '.' + digits + 'Z'
+}
+
+/**
+ * "now" in the same form with all seven fraction digits (28 characters): a tick whose last digit is
+ * 0, which DateTime.UtcNow would write shorter, is taken one tick (100 ns) later. Cached answers are
+ * stamped in place in holes of this size (answer-template.ts).
+ */
+export function utcNowFullText(): string {
+  readClock()
+  const fraction = nowFraction % 10 === 0 ? nowFraction + 1 : nowFraction
+  return secondText(nowSecondMs) + '.' + String(fraction).padStart(7, '0') + 'Z'
+}
+
+/** `2025-10-19T10:30:00` for a whole second; computed once per second. */
+function secondText(secondMs: number): string {
+  if (secondMs !== prefixSecondMs) {
+    prefixSecondMs = secondMs
+    secondPrefix = new Date(secondMs).toISOString().slice(0, 19)
+  }
+  return secondPrefix
 }

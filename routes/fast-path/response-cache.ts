@@ -1,9 +1,8 @@
 // Cached fast-path answers in two tiers (process LRU, shared Redis) that are never served past maxStaleMs nor across a write the proxy saw.
 import { LRUCache } from 'lru-cache'
 import { Redis } from 'ioredis'
-import { renderAnswer, templateFromBody, type AnswerTemplate } from './answer-template.ts'
-import { AnswerBuffers } from './answer-buffers.ts'
-import { utcNowText } from './dotnet-time.ts'
+import { templateFromBody, type AnswerTemplate } from './answer-template.ts'
+import { AnswerCopies } from './answer-copies.ts'
 import { TenantGenerations, type TenantGeneration } from './tenant-generations.ts'
 import { decodeRecord, encodeRecord } from './cache-record.ts'
 import type { CacheInvalidationCause } from '../../proxy/events.ts'
@@ -33,15 +32,28 @@ export interface ResponseCacheOptions {
 
 /** How a lookup ended: served from memory or Redis, or not (a stale entry is also a miss). */
 export type CacheLookup =
-  | { readonly body: Buffer; readonly outcome: 'hit-l1' | 'hit-l2' }
+  | { readonly body: Buffer; readonly outcome: 'hit-l1' | 'hit-l2' | 'revalidated' }
   | { readonly body: undefined; readonly outcome: 'miss' | 'stale' }
 
 const MISS: CacheLookup = Object.freeze({ body: undefined, outcome: 'miss' })
 const STALE: CacheLookup = Object.freeze({ body: undefined, outcome: 'stale' })
 
+/**
+ * What a load gives: the answer, and optionally a validator — a token of the database state it read
+ * (a PostgreSQL snapshot) that `Revalidate` can later compare with the current one.
+ */
+export type Loaded = Buffer | { readonly body: Buffer; readonly validator?: string }
+
+/**
+ * Whether the database is still in the state `validator` was taken in. True only when that is
+ * certain; it may throw (then it counts as false). See lookup().
+ */
+export type Revalidate = (validator: string) => Promise<boolean>
+
 export interface ResponseCacheCounts {
   hitL1: number
   hitL2: number
+  revalidated: number
   miss: number
   stale: number
   invalidation: number
@@ -54,8 +66,10 @@ export interface ResponseCacheCounts {
 
 interface Entry {
   readonly template: AnswerTemplate
+  /** When the database state the answer reflects was last known to hold (load start, or a revalidation). */
   readonly loadStartedAt: number
   readonly epoch: number
+  readonly validator?: string | undefined
 }
 
 interface Flight {
@@ -70,7 +84,7 @@ const STORE_IF_GENERATION = `if (redis.call('GET', KEYS[1]) or '0') == ARGV[1] t
 
 export class ResponseCache {
   readonly counts: ResponseCacheCounts = {
-    hitL1: 0, hitL2: 0, miss: 0, stale: 0, invalidation: 0, invalidationHeard: 0,
+    hitL1: 0, hitL2: 0, revalidated: 0, miss: 0, stale: 0, invalidation: 0, invalidationHeard: 0,
     storeSkippedTooBig: 0, storeSkippedInvalidated: 0, storeSkippedShape: 0, redisError: 0,
   }
   readonly #maxStaleMs: number
@@ -83,8 +97,10 @@ export class ResponseCache {
   readonly #l1: LRUCache<string, Entry>
   readonly #tenants = new TenantGenerations()
   readonly #flights = new Map<string, Flight>()
-  // Up to 8 concurrent hits of one size reuse their memory; 32 MiB free at most (answer-buffers.ts says why).
-  readonly #buffers = new AnswerBuffers({ maxPooledBytes: 32 * 1024 * 1024, maxPerClass: 8 })
+  // One revalidation per stale entry, however many lookups find it at once.
+  readonly #revalidations = new WeakMap<Entry, Promise<boolean>>()
+  // 16 concurrent hits of one page reuse their copies; 64 MiB of idle copies at most (answer-copies.ts says why).
+  readonly #copies = new AnswerCopies({ maxIdleBytes: 64 * 1024 * 1024, maxIdlePerTemplate: 16 })
   readonly #redis: Redis | undefined
   readonly #ownsRedis: boolean
   readonly #subscriber: Redis | undefined
@@ -164,8 +180,13 @@ export class ResponseCache {
    * Like get, saying where the answer came from. While Redis is in use the tenant's generation is
    * confirmed there first: a write through another instance voids our L1 entry even before its
    * message arrives here, so a client that wrote through A and reads through B sees its write.
+   *
+   * With `revalidate`, an L1 entry past its bound whose load left a validator is not thrown away:
+   * when the database is provably in the state the entry was read from (revalidate says so, and no
+   * write was seen meanwhile), the entry is served and its bound starts again from the moment the
+   * check began. A cheap query instead of rebuilding a page that has not changed.
    */
-  async lookup(tenantId: string, routeKey: string, trustChangeFeed = false): Promise<CacheLookup> {
+  async lookup(tenantId: string, routeKey: string, trustChangeFeed = false, revalidate?: Revalidate): Promise<CacheLookup> {
     const tenant = this.#tenants.of(tenantId)
     const key = tenant.hash + ':' + routeKey
     const shared = this.l2Available && (await this.#readGeneration(tenant))
@@ -177,9 +198,14 @@ export class ResponseCache {
           this.counts.hitL1++
           return { body: this.#render(entry.template), outcome: 'hit-l1' }
         }
+        if (revalidate !== undefined && entry.validator !== undefined && (await this.#revalidate(tenant, key, entry, revalidate))) {
+          this.counts.revalidated++
+          return { body: this.#render(entry.template), outcome: 'revalidated' }
+        }
         stale = true
       }
-      this.#l1.delete(key)
+      // A load may have replaced it while we asked the database.
+      if (this.#l1.peek(key) === entry) this.#l1.delete(key)
     }
     if (!shared) return this.#missed(stale)
     const epoch = tenant.epoch
@@ -199,7 +225,7 @@ export class ResponseCache {
    * starts its own), stores the answer unless it is too big or a write was seen since the load began,
    * and returns the answer (undefined when `load` declined). A load's rejection reaches its callers.
    */
-  async fill(tenantId: string, routeKey: string, load: () => Promise<Buffer | undefined>, trustChangeFeed = false): Promise<Buffer | undefined> {
+  async fill(tenantId: string, routeKey: string, load: () => Promise<Loaded | undefined>, trustChangeFeed = false): Promise<Buffer | undefined> {
     const tenant = this.#tenants.of(tenantId)
     const key = tenant.hash + ':' + routeKey
     const flight = this.#flights.get(key)
@@ -281,25 +307,27 @@ export class ResponseCache {
    * memory may serve the next hit. Anything else is ignored, so any answer may be passed.
    */
   recycle(body: Buffer): void {
-    this.#buffers.give(body)
+    this.#copies.give(body)
   }
 
   async close(): Promise<void> {
     this.#l1.clear()
-    this.#buffers.clear()
+    this.#copies.clear()
     this.#subscriber?.disconnect()
     if (this.#ownsRedis) this.#redis!.disconnect()
   }
 
-  async #loadAndStore(tenant: TenantGeneration, key: string, routeKey: string, load: () => Promise<Buffer | undefined>, trustChangeFeed: boolean): Promise<Buffer | AnswerTemplate | undefined> {
+  async #loadAndStore(tenant: TenantGeneration, key: string, routeKey: string, load: () => Promise<Loaded | undefined>, trustChangeFeed: boolean): Promise<Buffer | AnswerTemplate | undefined> {
     // The generation is read before the load begins: every write whose INCR Redis saw by then is in
     // the database state the load reads, so storing under that generation is exact.
     if (tenant.redisGeneration === undefined && this.l2Available) await this.#readGeneration(tenant)
     const epoch = tenant.epoch
     const generation = tenant.redisGeneration
     const loadStartedAt = Date.now()
-    const body = await load()
-    if (body === undefined) return undefined
+    const loaded = await load()
+    if (loaded === undefined) return undefined
+    const body = Buffer.isBuffer(loaded) ? loaded : loaded.body
+    const validator = Buffer.isBuffer(loaded) ? undefined : loaded.validator
     if (body.length > this.#maxEntryBytes) {
       this.counts.storeSkippedTooBig++
       this.#onStoreSkipped('too-big', routeKey)
@@ -321,7 +349,7 @@ export class ResponseCache {
     const bound = trustChangeFeed && this.#followedBefore(tenant, loadStartedAt) ? this.#changeFeedMaxStaleMs : this.#maxStaleMs
     const lifetime = bound - (Date.now() - loadStartedAt)
     if (lifetime <= 0) return template
-    this.#l1.set(key, { template, loadStartedAt, epoch })
+    this.#l1.set(key, { template, loadStartedAt, epoch, validator })
     if (generation !== undefined && this.l2Available) {
       // Not awaited: the client never waits on Redis (ARCHITECTURE.md invariant 4). The tenant goes
       // into the set invalidateEverything walks before its entry exists (one connection keeps order).
@@ -367,11 +395,36 @@ export class ResponseCache {
   }
 
   #render(template: AnswerTemplate): Buffer {
-    return renderAnswer(template, utcNowText, this.#buffers)
+    return this.#copies.render(template)
   }
 
   #answerOf(done: Buffer | AnswerTemplate | undefined): Buffer | undefined {
     return done === undefined || Buffer.isBuffer(done) ? done : this.#render(done)
+  }
+
+  /** Renews `entry` when its validator still holds; coalesced per entry. */
+  #revalidate(tenant: TenantGeneration, key: string, entry: Entry, revalidate: Revalidate): Promise<boolean> {
+    let running = this.#revalidations.get(entry)
+    if (running === undefined) {
+      running = (async () => {
+        const epoch = tenant.epoch
+        // Before the question is sent: the state confirmed is at least this recent.
+        const checkedAt = Date.now()
+        let unchanged: boolean
+        try {
+          unchanged = await revalidate(entry.validator!)
+        } catch {
+          return false
+        }
+        // A write seen meanwhile, or a newer entry stored: this one is not renewed.
+        // A slow check may itself have outlived the bound: then what it confirmed is too old to serve.
+        if (!unchanged || tenant.epoch !== epoch || this.#l1.peek(key) !== entry || Date.now() - checkedAt >= this.#maxStaleMs) return false
+        this.#l1.set(key, { ...entry, loadStartedAt: checkedAt })
+        return true
+      })()
+      this.#revalidations.set(entry, running)
+    }
+    return running
   }
 
   #fresh(tenant: TenantGeneration, loadStartedAt: number, trustChangeFeed: boolean): boolean {
@@ -404,7 +457,9 @@ export class ResponseCache {
   }
 
   #entryKey(tenant: TenantGeneration, generation: number, routeKey: string): string {
-    return `${this.#keyPrefix}r:{${tenant.hash}}:${generation}:${routeKey}`
+    // `r2`: records whose templates have fixed-size holes (answer-template.ts); an `r:` record of an
+    // older version, still in Redis during a rolling update, is never read as one.
+    return `${this.#keyPrefix}r2:{${tenant.hash}}:${generation}:${routeKey}`
   }
 }
 

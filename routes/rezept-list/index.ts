@@ -134,7 +134,17 @@ export async function createRezeptFastPaths(settings: FastPathSettings, deps: { 
     }
   }
 
-  async function readPages(pool: pg.Pool, database: TenantDatabase, list: ListRequest): Promise<{ pages: TypePage[]; totalCount: number }> {
+  async function readSnapshot(pool: pg.Pool): Promise<string> {
+    const rows = await runQuery(pool, SNAPSHOT_STATEMENT.name, SNAPSHOT_STATEMENT.sql, [])
+    return rows[0]![0]!
+  }
+
+  /**
+   * `snapshot`, when given, was read before any of these queries began: none of them then sees a state
+   * older than it, which is what makes it a validator for the cache (count-cache.ts says why equal
+   * snapshots mean equal data).
+   */
+  async function readPages(pool: pg.Pool, database: TenantDatabase, list: ListRequest, snapshot: string | undefined): Promise<{ pages: TypePage[]; totalCount: number }> {
     // The legacy runs the pages, then the counts, one after the other (API.md §4). Each is a statement
     // of its own there too (no common snapshot), so running them side by side on several connections
     // answers the same and costs the slowest query instead of the sum.
@@ -142,19 +152,16 @@ export async function createRezeptFastPaths(settings: FastPathSettings, deps: { 
       const statements = STATEMENTS.get(type)!
       return runQuery(pool, statements.pageName, statements.pageSql, [list.offset, list.pageSize])
     }))
-    const countRead = readCounts(pool, database, list.types)
+    const countRead = readCounts(pool, database, list.types, snapshot)
     const [pages, totalCount] = await Promise.all([pageReads, countRead])
     return { pages: list.types.map((type, i) => ({ type, rows: pages[i]! })), totalCount }
   }
 
   // The eMuster16 count of a 1M-row tenant costs ~30 ms of database CPU; the page queries ~1 ms. A count
   // is reused while PostgreSQL's snapshot is unchanged (count-cache.ts says why that is exact).
-  async function readCounts(pool: pg.Pool, database: TenantDatabase, types: readonly PrescriptionType[]): Promise<number> {
-    let snapshot: string | undefined
-    if (settings.countCache) {
-      const rows = await runQuery(pool, SNAPSHOT_STATEMENT.name, SNAPSHOT_STATEMENT.sql, [])
-      snapshot = rows[0]![0]!
-    }
+  async function readCounts(pool: pg.Pool, database: TenantDatabase, types: readonly PrescriptionType[], snapshotBefore: string | undefined): Promise<number> {
+    let snapshot = snapshotBefore
+    if (settings.countCache && snapshot === undefined) snapshot = await readSnapshot(pool)
     const counts = await Promise.all(types.map(async (type) => {
       const key = SnapshotCountCache.key(database.identity, type)
       const cached = snapshot === undefined ? undefined : countCache.get(key, snapshot)
@@ -179,14 +186,19 @@ export async function createRezeptFastPaths(settings: FastPathSettings, deps: { 
     return { kind: 'answer', status: 200, contentType: CONTENT_TYPE, body, servedBy, release: () => cache!.recycle(body) }
   }
 
-  /** The answer's bytes from the tenant database, or a LoadDeferred saying why the legacy should answer. */
-  async function load(database: TenantDatabase, list: ListRequest): Promise<Buffer> {
+  /**
+   * The answer's bytes from the tenant database, or a LoadDeferred saying why the legacy should answer.
+   * `forCache`: the database snapshot is read first and returned as the answer's validator.
+   */
+  async function load(database: TenantDatabase, list: ListRequest, forCache = false): Promise<{ body: Buffer; validator?: string }> {
     if (!breaker.allows(database.label)) throw new LoadDeferred('circuit-open')
     const pool = pools.poolFor(database)
     const poolWasFull = pool.totalCount >= settings.pool.maxSize && pool.idleCount === 0
     let result: { pages: TypePage[]; totalCount: number }
+    let snapshot: string | undefined
     try {
-      result = await readPages(pool, database, list)
+      if (forCache) snapshot = await readSnapshot(pool)
+      result = await readPages(pool, database, list, snapshot)
     } catch (error) {
       const reason = deferReasonForDatabaseFailure(error, poolWasFull)
       if (reason !== 'pool-busy') breaker.failed(database.label)
@@ -194,10 +206,20 @@ export async function createRezeptFastPaths(settings: FastPathSettings, deps: { 
     }
     breaker.succeeded(database.label)
     try {
-      return writer.write({ pages: result.pages, totalCount: result.totalCount, page: list.page, pageSize: list.pageSize })
+      const body = writer.write({ pages: result.pages, totalCount: result.totalCount, page: list.page, pageSize: list.pageSize })
+      return snapshot === undefined ? { body } : { body, validator: snapshot }
     } catch (error) {
       throw new LoadDeferred('db-error', asError(error))
     }
+  }
+
+  /**
+   * Whether the tenant's database is still in the snapshot a cached answer was read under: equal
+   * snapshots see the same committed transactions (count-cache.ts). Any failure is a "no".
+   */
+  async function unchangedSince(database: TenantDatabase, snapshot: string): Promise<boolean> {
+    if (!breaker.allows(database.label)) return false
+    return (await readSnapshot(pools.poolFor(database))) === snapshot
   }
 
   /** Through the cache: a hit after authentication, or one load for every concurrent miss of the key. */
@@ -206,10 +228,10 @@ export async function createRezeptFastPaths(settings: FastPathSettings, deps: { 
     if (trustChangeFeed) feeds!.follow(database.identity, database)
     // Canonical: the parsed request, so `type=EMUSTER16` and `type=eMuster16` share an entry.
     const routeKey = `${routeId}|${list.types.map((type) => type.key).join(',')}|${list.page}|${list.pageSize}`
-    const found = await cache!.lookup(database.identity, routeKey, trustChangeFeed)
+    const found = await cache!.lookup(database.identity, routeKey, trustChangeFeed, (validator) => unchangedSince(database, validator))
     if (events.listening) events.emit({ type: 'cache.lookup', routeId, outcome: found.outcome })
     if (found.body !== undefined) return cachedAnswer(found.body, 'cache')
-    const body = await cache!.fill(database.identity, routeKey, () => load(database, list), trustChangeFeed)
+    const body = await cache!.fill(database.identity, routeKey, () => load(database, list, true), trustChangeFeed)
     return cachedAnswer(body!, 'fast')
   }
 
@@ -240,7 +262,7 @@ export async function createRezeptFastPaths(settings: FastPathSettings, deps: { 
     const database = tenant.database
     try {
       if (cache !== undefined && settings.cache.routes[routeId] !== 'off') return await loadCached(routeId, database, list)
-      return answer(await load(database, list))
+      return answer((await load(database, list)).body)
     } catch (error) {
       if (error instanceof LoadDeferred) return defer(error.reason, error.failure)
       throw error

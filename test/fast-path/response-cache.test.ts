@@ -130,7 +130,7 @@ t.test('a fill whose generation moved on in Redis is not stored there, even if t
   release()
   await filling
   await sleep(50)
-  t.same(await redis.keys(`${prefix}r:{${hash}}*`), [], 'no entry of that tenant was written to Redis')
+  t.same(await redis.keys(`${prefix}r2:{${hash}}*`), [], 'no entry of that tenant was written to Redis')
   redis.disconnect()
 })
 
@@ -294,7 +294,7 @@ t.test('bytes in Redis that are not a whole record are a miss, not an error', ne
   const redis = new Redis(redisUrl())
   const hash = createHash('sha256').update(TENANT_B).digest('hex')
   const generation = Number((await redis.get(`${prefix}g:{${hash}}`)) ?? 0)
-  const key = `${prefix}r:{${hash}}:${generation}:kaputt`
+  const key = `${prefix}r2:{${hash}}:${generation}:kaputt`
   await redis.set(key, Buffer.from([1, 2, 3]), 'PX', 5000)
   t.equal(await a.get(TENANT_B, 'kaputt'), undefined, 'too short for a header')
   const header = Buffer.alloc(12)
@@ -352,4 +352,66 @@ t.test('with a change feed following, an entry lives past maxStaleMs until a cha
   await only.fill(TENANT_A, ROUTE, async () => listBody('ohne'), true)
   await sleep(80)
   t.equal((await only.lookup(TENANT_A, ROUTE, true)).outcome, 'stale', 'and after the gap the ttl bound holds again')
+})
+
+t.test('past maxStaleMs, an entry whose database is unchanged is revalidated instead of reloaded', async (t) => {
+  const only = cache({ maxStaleMs: 60 })
+  let loads = 0
+  const load = (validator: string | undefined, marker: string) => async () => {
+    loads++
+    return validator === undefined ? listBody(marker) : { body: listBody(marker), validator }
+  }
+  let state = 's1'
+  let checks = 0
+  const revalidate = async (validator: string): Promise<boolean> => {
+    checks++
+    await sleep(5)
+    return validator === state
+  }
+  await only.fill(TENANT_A, ROUTE, load('s1', 'eins'))
+  await sleep(80)
+  const many = await Promise.all(Array.from({ length: 20 }, () => only.lookup(TENANT_A, ROUTE, false, revalidate)))
+  t.same([...new Set(many.map((m) => m.outcome))], ['revalidated'], 'served, as revalidated')
+  t.equal(checks, 1, 'twenty lookups of the stale entry ask the database once')
+  t.equal(blanked(many[0]!.body), listBody('eins').toString().replace(/"(?:responseTimestamp|deliveryTimestamp)":"x"/g, '~'), 'the entry\'s answer, with fresh timestamps')
+  t.equal((await only.lookup(TENANT_A, ROUTE, false, revalidate)).outcome, 'hit-l1', 'and its bound starts again')
+  t.equal(checks, 1)
+
+  await sleep(80)
+  state = 's2'
+  t.equal((await only.lookup(TENANT_A, ROUTE, false, revalidate)).outcome, 'stale', 'a changed database: stale')
+  t.equal((await only.lookup(TENANT_A, ROUTE, false, revalidate)).outcome, 'miss', 'and the entry is gone')
+  t.equal(loads, 1, 'the cache itself never loads')
+
+  await only.fill(TENANT_A, ROUTE, load('s2', 'zwei'))
+  await sleep(80)
+  const failing = async (): Promise<boolean> => {
+    throw new Error('database away')
+  }
+  t.equal((await only.lookup(TENANT_A, ROUTE, false, failing)).outcome, 'stale', 'a check that fails is a no')
+
+  await only.fill(TENANT_A, ROUTE, load('s2', 'drei'))
+  await sleep(80)
+  const writeMeanwhile = async (validator: string): Promise<boolean> => {
+    await only.invalidateTenant(TENANT_A)
+    return validator === state
+  }
+  t.equal((await only.lookup(TENANT_A, ROUTE, false, writeMeanwhile)).outcome, 'stale', 'a write seen during the check: not renewed')
+
+  await only.fill(TENANT_A, ROUTE, load('s2', 'vier'))
+  await sleep(80)
+  const slow = async (validator: string): Promise<boolean> => {
+    await sleep(80)
+    return validator === state
+  }
+  t.equal((await only.lookup(TENANT_A, ROUTE, false, slow)).outcome, 'stale', 'a check slower than the bound confirms too old a state')
+
+  await only.fill(TENANT_A, ROUTE, load(undefined, 'ohne'))
+  await sleep(80)
+  checks = 0
+  t.equal((await only.lookup(TENANT_A, ROUTE, false, revalidate)).outcome, 'stale', 'a load without a validator cannot be revalidated')
+  t.equal(checks, 0)
+  await only.fill(TENANT_A, ROUTE, load('s2', 'fünf'))
+  await sleep(80)
+  t.equal((await only.lookup(TENANT_A, ROUTE)).outcome, 'stale', 'nor can a caller that gives no way to check')
 })
