@@ -1,7 +1,7 @@
 // Who a request's caller is, as far as the proxy knows without running BCrypt: the login it presents,
 // and whether exactly these credentials were recently accepted (by the fast path's verifier or by
 // the legacy), with the tenant database of that login once it has been looked up.
-import { createHmac, randomBytes } from 'node:crypto'
+import { createHmac, createSecretKey, randomBytes } from 'node:crypto'
 import { parseBasicCredentials } from '../../routes/fast-path/basic-credentials.ts'
 
 export interface Caller {
@@ -22,8 +22,9 @@ const ANONYMOUS: Caller = Object.freeze({ login: undefined, verified: false, ten
 const MAX_ENTRIES = 10_000
 
 export class CallerBook {
-  // A per-process secret: the book's keys reveal nothing about the passwords inside the headers.
-  readonly #secret = randomBytes(32)
+  // A per-process secret: the book's keys reveal nothing about the passwords inside the headers. A
+  // KeyObject: createHmac imports a Buffer key anew on every call (21 µs against 2.7 µs, Node 24).
+  readonly #secret = createSecretKey(randomBytes(32))
   readonly #entries = new Map<string, Entry>()
   readonly #tenants: (login: string) => string | undefined
   readonly #trustMs: number

@@ -10,6 +10,7 @@ import { CallerBook, type Caller } from './caller-book.ts'
 import type { ClassRates, LimitSettings } from './limit-settings.ts'
 import { RedisTokenBuckets } from './redis-token-buckets.ts'
 import { isOriginForm } from './request-target.ts'
+import { parseBasicCredentials } from '../../routes/fast-path/basic-credentials.ts'
 import { TenantDirectory } from './tenant-directory.ts'
 import { LocalTokenBuckets, type BucketSpec } from './token-buckets.ts'
 
@@ -68,15 +69,17 @@ export class RequestLimits {
   admit(req: IncomingMessage, requestId: string): Refusal | undefined | Promise<Refusal | undefined> {
     const address = this.#clientAddress(req)
     const authorization = req.headers.authorization
-    const caller = this.#book.caller(authorization)
-    ;(req as WithAdmitted)[ADMITTED] = { authorization, caller, address }
-
-    if (!isOriginForm(req.url)) return this.#refuse('bad-request', 'BAD_REQUEST_TARGET', undefined, address, requestId, caller.login, '400 target not origin-form')
+    // Only a refusal names the login here; parsed then, not for every request.
+    const login = (): string | undefined => parseBasicCredentials(authorization)?.user
+    if (!isOriginForm(req.url)) return this.#refuse('bad-request', 'BAD_REQUEST_TARGET', undefined, address, requestId, login(), '400 target not origin-form')
     const length = req.headers['content-length']
     if (length !== undefined && Number(length) > this.#settings.maxBodyBytes) {
-      return this.#refuse('too-large', 'REQUEST_TOO_LARGE', undefined, address, requestId, caller.login, `content-length ${length}`)
+      return this.#refuse('too-large', 'REQUEST_TOO_LARGE', undefined, address, requestId, login(), `content-length ${length}`)
     }
+    // Off: no caller bookkeeping at all (two keyed hashes per request, for limits nobody applies).
     if (!this.#settings.enabled) return undefined
+    const caller = this.#book.caller(authorization)
+    ;(req as WithAdmitted)[ADMITTED] = { authorization, caller, address }
 
     // A login that is known good is not locked out by someone else failing with its name.
     if (!caller.verified) {
