@@ -8,7 +8,7 @@ import { flagText } from '../../routes/flag-setting.ts'
 import type { FlagStore } from '../../routes/flag-store.ts'
 import type { EventBus, ShadowOutcome } from '../events.ts'
 import type { ShadowResult, ShadowRunner } from '../shadow-runner.ts'
-import { blankBody, differences, sameAnswer, sameBlanked, type ComparedSide } from './answer-comparison.ts'
+import { differences, sameAnswer, sameBodies, type ComparedSide } from './answer-comparison.ts'
 import { DemotionWindow, type DemotionRules } from './demotion-window.ts'
 import type { CaptureLoss, CaptureSink, CapturedAnswer } from './legacy-capture.ts'
 import type { LegacyReader } from './legacy-reader.ts'
@@ -130,7 +130,7 @@ export class ShadowComparator {
     ])
     if (fastAgain === undefined || fastAgain.outcome.kind !== 'answer' || legacyAgain === undefined) return 'mismatch'
     const fastMoved = !sameAnswer(fast, fastAgain.outcome)
-    const legacyMoved = legacyAgain.status !== legacy.status || !sameBlanked(blankBody(legacy.body), blankBody(legacyAgain.body))
+    const legacyMoved = legacyAgain.status !== legacy.status || !sameBodies(legacy.body, legacyAgain.body)
     return fastMoved || legacyMoved ? 'race' : 'mismatch'
   }
 

@@ -77,11 +77,8 @@ const DELIVERY_TIMESTAMP = Buffer.from('deliveryTimestamp', 'latin1')
  * Throws AnswerShapeError for anything that is not a JSON object with a string `responseTimestamp`.
  */
 export function templateFromBody(body: Buffer): AnswerTemplate {
-  const walk = new TimestampWalk(body)
-  walk.topObject()
-  if (walk.cuts.length === 0 || !walk.sawResponseTimestamp) throw new AnswerShapeError('no responseTimestamp', 0)
-  // cuts holds [start, end) pairs of the values' text; join what lies between them.
-  const cuts = walk.cuts
+  // [start, end) pairs of the values' text; what lies between them is kept.
+  const cuts = timestampSpans(body)
   let delta = 0
   for (let i = 0; i < cuts.length; i += 2) delta += TIMESTAMP_BYTES - (cuts[i + 1]! - cuts[i]!)
   const bytes = Buffer.allocUnsafe(body.length + delta)
@@ -96,6 +93,18 @@ export function templateFromBody(body: Buffer): AnswerTemplate {
   }
   body.copy(bytes, written, from)
   return { bytes, slots }
+}
+
+/**
+ * Where the timestamp values of `body` lie, by the same walk: [start, end) byte offsets of each
+ * value's text, in pairs, in document order. Nothing is copied (a comparison needs no template).
+ * Throws AnswerShapeError like templateFromBody.
+ */
+export function timestampSpans(body: Buffer): number[] {
+  const walk = new TimestampWalk(body)
+  walk.topObject()
+  if (walk.cuts.length === 0 || !walk.sawResponseTimestamp) throw new AnswerShapeError('no responseTimestamp', 0)
+  return walk.cuts
 }
 
 /** A cursor over the body that records where the timestamp values lie. */

@@ -4,7 +4,7 @@
 import t from 'tap'
 import http from 'node:http'
 import { readdir, readFile, stat, utimes } from 'node:fs/promises'
-import { differences, sameAnswer } from '../../proxy/shadow/answer-comparison.ts'
+import { blankBody, differences, sameAnswer, sameBlanked, sameBodies } from '../../proxy/shadow/answer-comparison.ts'
 import { DemotionWindow, p99 } from '../../proxy/shadow/demotion-window.ts'
 import { LegacyReader } from '../../proxy/shadow/legacy-reader.ts'
 import { MismatchLog } from '../../proxy/shadow/mismatch-log.ts'
@@ -30,6 +30,28 @@ t.test('answers that differ only in the volatile timestamps are the same', async
   // A key is a key by position only: the same text inside a string value is data.
   const inValue = (v: string) => `{"prescriptions":[],"note":"\\"responseTimestamp\\":\\"${v}\\"","responseTimestamp":"t"}`
   t.notOk(sameAnswer(side(inValue('1')), side(inValue('2'))), 'timestamp-like text in a value is compared')
+})
+
+t.test('the in-place comparison gives the verdict of comparing blanked copies, pair by pair', async (t) => {
+  const stamps = ['2025-01-01T00:00:00Z', '2026-11-23T14:00:00.1234567Z', '2026-11-23T14:00:00.5Z', 'x']
+  const bodies = [
+    ...stamps.flatMap((s) => [list('Test', s), list('Test', s, ',"extra":1'), list('Live', s)]),
+    `{"prescriptions":[],"responseTimestamp":"${stamps[1]}"}`, '{"prescriptions":[],"responseTimestamp":"a"} ', '"text"', '', '{"a":1}',
+    `{"prescriptions":[{"deliveryTimestamp":"a"},{"deliveryTimestamp":"b"}],"responseTimestamp":"c"}`,
+    `{"prescriptions":[{"deliveryTimestamp":"a"}],"x":{},"responseTimestamp":"c"}`,
+  ]
+  let pairs = 0
+  let equal = 0
+  for (const a of bodies) {
+    for (const b of bodies) {
+      const [x, y] = [Buffer.from(a), Buffer.from(b)]
+      const expected = sameBlanked(blankBody(x), blankBody(y))
+      if (sameBodies(x, y) !== expected) t.fail(`${a} vs ${b}: expected ${expected}`)
+      pairs++
+      if (expected) equal++
+    }
+  }
+  t.ok(equal > bodies.length && equal < pairs, `both verdicts occur (${equal} equal of ${pairs} pairs)`)
 })
 
 t.test('differences name JSON paths with both values, truncated', async (t) => {
