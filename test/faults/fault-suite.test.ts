@@ -448,6 +448,24 @@ async function run(): Promise<void> {
     t.equal(legacy.writes.length, items.length, 'the legacy received each write once')
   })
 
+  await t.test('Redis down when the proxy starts: it starts and serves on its configured flags, and uses Redis once it comes', async (t) => {
+    const redis = await redisRelay(redisUrl())
+    const redisLink = switchable(redis)
+    t.teardown(() => redisLink.down())
+    await redisLink.down()
+    const started = performance.now()
+    const proxy = await startInstance(t, { ...base, legacyUrl: sim.url, redisUrl: redis.url, redisKeyPrefix: `${prefix}start:`, 'limits.enabled': true })
+    t.ok(performance.now() - started < 3000, `started without Redis (${(performance.now() - started).toFixed(0)} ms)`)
+    const answer = await exchange(proxy.url, LIST)
+    t.equal(answer.servedBy, 'fast', 'the configured flag holds')
+    t.equal(comparable(answer.body), await truthOf(LIST), 'with the legacy\'s bytes')
+    t.equal((await exchange(proxy.url, '/api/Apotheken')).status, 200, 'pass-through works (the limits decide locally)')
+    await redisLink.up()
+    const deadline = performance.now() + 8000
+    while (!proxy.fast.metricSources?.redisUp?.() && performance.now() < deadline) await sleep(50)
+    t.ok(proxy.fast.metricSources?.redisUp?.(), 'Redis is used once it comes, without a restart')
+  })
+
   await t.test('combined: Redis and the tenant database down together, flags flipped and the config reloaded under load; every answer is the legacy\'s; all recovers by itself', async (t) => {
     const redis = await redisRelay(redisUrl())
     const redisLink = switchable(redis)
