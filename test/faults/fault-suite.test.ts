@@ -8,6 +8,8 @@
 // real servers are never touched. Quick form (~1 min on two cores): it runs in CI with every suite.
 import t, { type Test } from 'tap'
 import { randomUUID } from 'node:crypto'
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import pg from 'pg'
@@ -23,6 +25,7 @@ import { execute } from '../fast-path/arzsw-users.ts'
 import { startFaultyLegacy } from './faulty-legacy.ts'
 
 const KLEIN = basic('arz-klein', 'klein-Geheim2')
+const MAIN = new URL('../../proxy/main.ts', import.meta.url).pathname
 /** A role with a connection limit: the proxy reaches klein's database as it, so "out of connections" is real. */
 const FEW = 't_fault_few'
 const FEW_CONNECTIONS = 2
@@ -303,7 +306,7 @@ async function run(): Promise<void> {
    * An instance that reaches ArzSw and klein's database through the relays, without the cache. Its
    * pool stays within the role's connection limit (one request queries its types side by side).
    */
-  const throughRelays = (t: Test, name: string, fastPath: { pool?: Record<string, unknown>; circuitBreaker?: Record<string, unknown> }) =>
+  const throughRelays = (t: Test, name: string, fastPath: { pool?: Record<string, unknown>; circuitBreaker?: Record<string, unknown>; userRowRefreshMs?: number }) =>
     startInstance(t, {
       ...base, arzswUrl: proxyArzswUrl, legacyUrl: sim.url, redisKeyPrefix: `${prefix}${name}:`,
       fastPath: { cache: { routes: NO_CACHE }, ...fastPath, pool: { maxSize: FEW_CONNECTIONS, ...fastPath.pool } },
@@ -403,6 +406,24 @@ async function run(): Promise<void> {
     const after = await fastAgain(proxy, 3000)
     t.equal(after.at(-1), 'fast', `the fast path serves again by itself (${after.join(' ')})`)
     t.equal(comparable((await exchange(proxy.url, LIST)).body), truth, 'with the legacy\'s bytes')
+  })
+
+  await t.test('ArzSw slower than the query budget: the legacy answers within the budget, the fast path resumes when it is quick again', async (t) => {
+    const proxy = await throughRelays(t, 'arzsw-slow-budget', { userRowRefreshMs: 1, pool: { connectTimeoutMs: 300, statementTimeoutMs: 250 } })
+    const truth = await truthOf(LIST)
+    t.equal((await exchange(proxy.url, LIST)).servedBy, 'fast', 'fast before')
+    // 1.4 s a round trip: beyond the 500 ms query budget (2 × statementTimeoutMs) and the connect timeout.
+    arzswRelay.delayMs = 700
+    t.teardown(() => void (arzswRelay.delayMs = 0))
+    proxy.events.length = 0
+    const answers = await polls(t, proxy, 3, truth)
+    t.same(answers.map((a) => a.servedBy), ['legacy', 'legacy', 'legacy'], 'each given to the legacy')
+    const slowest = Math.max(...answers.map((a) => a.ms))
+    t.ok(slowest < 1000, `none waited on ArzSw beyond the budget (slowest ${slowest.toFixed(0)} ms; ${answers.map((a) => a.ms.toFixed(0)).join(', ')})`)
+    t.same([...new Set(proxy.events.flatMap((e) => (e.type === 'fast.deferred' ? [e.reason] : [])))], ['auth-unavailable'], 'deferred as auth-unavailable')
+    arzswRelay.delayMs = 0
+    const after = await fastAgain(proxy, 3000)
+    t.equal(after.at(-1), 'fast', `the fast path serves again by itself (${after.join(' ')})`)
   })
 
   await t.test('ArzSw slow: answers stay correct, and a write through one instance is seen through another at once (its answer waits for the invalidation, which waits on ArzSw); sent once', async (t) => {
@@ -608,5 +629,66 @@ async function run(): Promise<void> {
     const forwarded = front.sent().match(/PATCH \/v2\/rezept\/status HTTP\/1\.1\r\n/g)?.length ?? 0
     t.ok(forwarded <= attempts, `the legacy received ${forwarded} writes for ${attempts} attempts: none twice`)
     t.ok(forwarded >= acknowledged.length, 'and every acknowledged one')
+  })
+
+  await t.test('SIGTERM to `npm start` under reads and writes: every request it accepted is answered, every acknowledged write is committed, none sent twice, exit 0', async (t) => {
+    const legacy = await startFaultyLegacy(sim.url)
+    t.teardown(() => legacy.close())
+    const child = spawn(process.execPath, [MAIN], {
+      env: {
+        ...process.env, FASTPATH_ENV: 'test', LEGACY_URL: legacy.url, ARZSW_URL: arzswUrl, REDIS_URL: redisUrl(), REDIS_KEY_PREFIX: `${prefix}sigterm:`,
+        FASTPATH_FLAGS: 'v2.rezept.list=on,v2.rezept.pharmacy=on', LOG_LEVEL: 'info', AUDIT_LOG: 'off',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    t.teardown(() => void (child.exitCode === null && child.kill('SIGKILL')))
+    let output = ''
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()))
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()))
+    const deadline = performance.now() + 20_000
+    while (!output.includes('proxy listening') && child.exitCode === null && performance.now() < deadline) await sleep(50)
+    const url = /"url":"([^"]+)"/.exec(output)?.[1]
+    if (url === undefined) return void t.fail(`npm start did not come up: ${output.slice(-500)}`)
+    const items = await writable(60)
+    const cut: string[] = []
+    const acknowledgedItems: Item[] = []
+    let writesAnswered = 0
+    let reads = 0
+    let stopped = false
+    const refusedOrCut = (answer: Exchanged): boolean => {
+      if (answer.status !== 0) return false
+      if (!/ECONNREFUSED/.test(answer.error ?? '')) cut.push(answer.error ?? '')
+      stopped = true
+      return true
+    }
+    const writer = async (mine: Item[]): Promise<void> => {
+      for (const item of mine) {
+        const answer = await markRead(url, item)
+        if (refusedOrCut(answer)) return
+        writesAnswered++
+        if (acknowledged(answer)) acknowledgedItems.push(item)
+      }
+    }
+    const reader = async (): Promise<void> => {
+      while (!stopped) {
+        const answer = await exchange(url, reads % 2 ? LIST : '/api/Apotheken')
+        if (refusedOrCut(answer)) return
+        if (answer.status !== 200) cut.push(`read answered ${answer.status}`)
+        reads++
+      }
+    }
+    await exchange(url, LIST) // warm: the first request opens the pools
+    const half = items.length / 2
+    const load = Promise.all([writer(items.slice(0, half)), writer(items.slice(half)), reader(), reader()])
+    await sleep(500)
+    child.kill('SIGTERM')
+    const [code] = (await once(child, 'exit')) as [number | null]
+    stopped = true
+    await load
+    t.equal(code, 0, 'npm start drained and exited 0')
+    t.same(cut, [], 'no accepted request was cut or failed: later ones were refused at connect')
+    t.ok(acknowledgedItems.length > 0 && reads > 0, `load was running (${acknowledgedItems.length} writes acknowledged, ${reads} reads)`)
+    t.same((await Promise.all(acknowledgedItems.map(committed))).filter((c) => !c), [], 'every acknowledged write is committed')
+    t.equal(legacy.writes.length, writesAnswered, `the legacy received each answered write once (${legacy.writes.length}), and no other`)
   })
 }
