@@ -124,7 +124,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
   try {
     fileValues = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>
   } catch (error) {
-    throw new ConfigError([`${file}: cannot be read as JSON (${(error as Error).message})`])
+    throw new ConfigError([`${file}: cannot be read as JSON (${jsonFailure(error)})`])
   }
   const problems: string[] = []
   const known = new Set(OPTIONS.map((o) => o.name))
@@ -150,6 +150,17 @@ export function loadConfig(options: LoadOptions = {}): Config {
   }
   if (problems.length > 0) throw new ConfigError(problems)
   return deepFreeze(assemble(envName, values))
+}
+
+/**
+ * Why the file is not JSON, without the parser's quote of it: V8 quotes the text around the error
+ * (`Unexpected token 'G', ..."token": Geheim-T"...`), and a config file holds tokens and passwords
+ * that would then reach the log and the audit trail of a rejected reload.
+ */
+function jsonFailure(error: unknown): string {
+  if (!(error instanceof SyntaxError)) return (error as Error).message
+  const at = /position \d+(?: \(line \d+ column \d+\))?/.exec(error.message)
+  return at ? `not valid JSON at ${at[0]}` : 'not valid JSON (an unquoted value or a stray character; the text is not repeated here as it may hold a secret)'
 }
 
 function validate(spec: OptionSpec, raw: unknown): { ok: true; value: unknown } | { ok: false; message: string } {

@@ -80,6 +80,9 @@ export class FlagSync {
   async publish(routeId: RouteId, flag: FlagSetting, demotion?: Demotion): Promise<void> {
     // Kept until Redis has it: a failed write is retried before Redis's older value could win.
     this.#pending.set(routeId, { flag, demotion })
+    // Redis away: ioredis would queue the commands until a reconnect gives up on them (seconds per
+    // command), holding the operator's PUT or reload that long. The refresh timer writes it later.
+    if (this.#client.status !== 'ready') throw new Error(`Redis is ${this.#client.status}: the change is kept here until Redis stores it`)
     await this.#writePending()
   }
 

@@ -68,6 +68,8 @@ export class CredentialVerifier {
       max: 4,
       connectionTimeoutMillis: options.connectTimeoutMs,
       statement_timeout: options.statementTimeoutMs,
+      // As for the tenant pools: statement_timeout bounds only the server; a slow network is bounded here.
+      query_timeout: 2 * options.statementTimeoutMs,
       idleTimeoutMillis: 30_000,
     })
     this.#pool.on('error', () => {}) // an idle client's lost connection is replaced on next use

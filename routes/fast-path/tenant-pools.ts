@@ -70,6 +70,9 @@ export class TenantPools {
       idleTimeoutMillis: this.#options.idleTimeoutMs,
       connectionTimeoutMillis: this.#options.connectTimeoutMs,
       statement_timeout: this.#options.statementTimeoutMs,
+      // statement_timeout bounds the server's work only: on a slow network (or a server too busy to
+      // answer) the client would wait without end. Twice the budget leaves room to transfer the rows.
+      query_timeout: 2 * this.#options.statementTimeoutMs,
       // Date and time columns are read as text: keep PostgreSQL's ISO form whatever the server default.
       // JIT compiles for ~80 ms on the deep-page plans of a 1M-row tenant to save nothing, and with the
       // default random_page_cost the planner hashes every billed status row instead of probing the

@@ -106,7 +106,7 @@ export const FAST_PATH_SETTING_DESCRIPTIONS: Readonly<Record<string, string>> = 
   'pool.maxPools': 'tenant pools kept open at once; the least recently used is closed beyond it',
   'pool.idleTimeoutMs': 'ms after which an unused pool (and an idle connection) is closed',
   'pool.connectTimeoutMs': 'ms to connect or wait for a free connection before deferring to the legacy',
-  'pool.statementTimeoutMs': 'PostgreSQL statement_timeout of fast-path queries, ms',
+  'pool.statementTimeoutMs': 'PostgreSQL statement_timeout of fast-path queries (tenant and ArzSw), ms; the client stops waiting for an answer after twice this (a slow network), deferring with db-timeout (auth-unavailable for ArzSw)',
   'pool.sessionOptions': 'send DateStyle=ISO, jit=off, random_page_cost=1.1 as startup options; false behind PgBouncer',
   preparedStatements: 'use named prepared statements; false for PgBouncer in transaction mode',
   countCache: 'reuse per-type counts while the tenant cluster\'s snapshot is unchanged (no commit since); exact, false to always count',

@@ -24,15 +24,20 @@ export interface Answer {
   readonly body: Buffer
 }
 
-export async function startInstance(t: Test, overrides: Record<string, unknown>): Promise<Instance> {
-  const config = loadConfig({ env: { FASTPATH_ENV: 'test' }, overrides: { flags: 'v2.rezept.list=on,v2.rezept.pharmacy=on', ...overrides } })
+/**
+ * `reloaded`, when given, is what the config file says at the next reload (POST /reload, SIGHUP):
+ * further overrides on top of these. Without it a reload reads the same config again.
+ */
+export async function startInstance(t: Test, overrides: Record<string, unknown>, reloaded: () => Record<string, unknown> = () => ({})): Promise<Instance> {
+  const read = (more: Record<string, unknown>) => loadConfig({ env: { FASTPATH_ENV: 'test' }, overrides: { flags: 'v2.rezept.list=on,v2.rezept.pharmacy=on', ...overrides, ...more } })
+  const config = read({})
   const bus = new EventBus()
   const events: ProxyEvent[] = []
   bus.on((event) => {
     if (event.type === 'cache.lookup' || event.type === 'cache.invalidated' || event.type === 'db.query' || event.type === 'fast.deferred' || event.type === 'shadow.compared') events.push(event)
   })
   const fast = await wireFastPaths(config, bus)
-  const proxy = await startProxy(config, { fastPaths: fast.paths, ...(fast.writeAnswered ? { writeAnswered: fast.writeAnswered } : {}), ...(fast.metricSources ? { metricSources: fast.metricSources } : {}), events: bus })
+  const proxy = await startProxy(config, { fastPaths: fast.paths, ...(fast.writeAnswered ? { writeAnswered: fast.writeAnswered } : {}), ...(fast.metricSources ? { metricSources: fast.metricSources } : {}), events: bus, reloadConfig: () => read(reloaded()) })
   t.teardown(async () => {
     await proxy.shutdown()
     await fast.close()

@@ -25,11 +25,17 @@ export async function startTcpRelay(targetPort: number, targetHost = '127.0.0.1'
       socket.on('close', () => sockets.delete(socket))
     }
     const pass = (from: Socket, to: Socket, record: boolean): void => {
+      // After the delay, like the data: what was sent before a close still arrives first.
+      const later = (act: () => void) => (relay.delayMs === 0 ? act() : void setTimeout(act, relay.delayMs))
       from.on('data', (chunk: Buffer) => {
         if (record) sentText += chunk.toString('latin1')
-        if (relay.delayMs === 0) to.write(chunk)
-        else setTimeout(() => to.write(chunk), relay.delayMs)
+        later(() => to.write(chunk))
       })
+      // A side that ends or goes away takes the other with it, as a real path does: a server that
+      // closed (PostgreSQL refusing a connection) is not left looking alive to its client, nor a
+      // client that left holding a server connection open.
+      from.on('end', () => later(() => to.end()))
+      from.on('close', () => later(() => to.destroy()))
     }
     pass(client, upstream, true)
     pass(upstream, client, false)
