@@ -3,7 +3,8 @@
 // the route's flag alternating off / shadow in blocks A B A B …, each request sent once the last
 // one's shadow work is done (polling clients are minutes apart); prints p50/p95 per mode and the p50
 // ratio with the date and machine, for docs/shadow.md.
-//   BENCH_SHADOW_PACE_MS between request starts (80), BENCH_SHADOW_BLOCKS (8), BENCH_SHADOW_REQUESTS per block (300), BENCH_SHADOW_TARGET (/v2/rezept?pageSize=100)
+//   BENCH_SHADOW_PACE_MS between request starts (80), BENCH_SHADOW_BLOCKS (8), BENCH_SHADOW_REQUESTS per block (300), BENCH_SHADOW_TARGET (/v2/rezept?pageSize=100),
+//   BENCH_SHADOW_CACHE off (default: every shadow run queries the database, the worst case) or ttl (the production default)
 import { spawn } from 'node:child_process'
 import { cpus, hostname } from 'node:os'
 import { once } from 'node:events'
@@ -21,6 +22,8 @@ const TARGET = process.env.BENCH_SHADOW_TARGET ?? '/v2/rezept?pageSize=100'
 const PACE_MS = Number(process.env.BENCH_SHADOW_PACE_MS ?? 80)
 const KLEIN = `Basic ${Buffer.from('arz-klein:klein-Geheim2').toString('base64')}`
 const ROUTE = 'v2.rezept.list'
+const CACHE = process.env.BENCH_SHADOW_CACHE ?? 'off'
+if (CACHE !== 'off' && CACHE !== 'ttl') throw new Error('BENCH_SHADOW_CACHE: off or ttl')
 
 const report = await seed({ adminUrl: pgAdminUrl(), prefix: 'bench_shadow_', rows: 2000, kleinRows: 2000 })
 const arzswUrl = databaseUrl(report.databases.arzsw)
@@ -37,7 +40,7 @@ const config = loadConfig({
   env: { FASTPATH_ENV: 'test' },
   overrides: {
     legacyUrl, arzswUrl, maxPageSize: 500, environment: 'Test', flags: `${ROUTE}=off`, serverTiming: false,
-    fastPath: { cache: { routes: { 'v2.rezept.list': 'off', 'v2.rezept.pharmacy': 'off' } } },
+    fastPath: { cache: { routes: { 'v2.rezept.list': CACHE, 'v2.rezept.pharmacy': CACHE } } },
   },
 })
 const events = new EventBus()
@@ -95,7 +98,7 @@ const quantile = (values: number[], q: number) => {
 const row = (mode: 'off' | 'shadow') => `| ${mode} | ${samples[mode].length} | ${quantile(samples[mode], 0.5).toFixed(2)} | ${quantile(samples[mode], 0.95).toFixed(2)} | ${quantile(samples[mode], 0.99).toFixed(2)} |`
 const ratio = quantile(samples.shadow, 0.5) / quantile(samples.off, 0.5)
 console.log(`${new Date().toISOString()} on ${hostname()} (${cpus().length} × ${cpus()[0]?.model.trim()}), Node ${process.version}`)
-console.log(`GET ${TARGET} as arz-klein, one at a time, one start every ${PACE_MS} ms at most (after the last one's shadow comparison), ${BLOCKS} blocks of ${PER_BLOCK} alternating off/shadow after a warm-up of 100 each`)
+console.log(`GET ${TARGET} as arz-klein, fast path cache ${CACHE}, one at a time, one start every ${PACE_MS} ms at most (after the last one's shadow comparison), ${BLOCKS} blocks of ${PER_BLOCK} alternating off/shadow after a warm-up of 100 each`)
 console.log('| mode | requests | p50 ms | p95 ms | p99 ms |\n|---|---|---|---|---|')
 console.log(row('off'))
 console.log(row('shadow'))
