@@ -28,6 +28,8 @@ export interface ContenderOptions {
   readonly redisUrl: string | undefined
   readonly needed: ReadonlySet<ContenderId>
   readonly log: (line: string) => void
+  /** Added to every proxy's configuration (the soak run names an admin user to read the heap). */
+  readonly proxyOverrides?: Readonly<Record<string, unknown>>
 }
 
 const ROOT = new URL('..', import.meta.url).pathname
@@ -95,6 +97,7 @@ export async function startContenders(options: ContenderOptions): Promise<Conten
       // Rate limits (issue 9) would refuse a benchmark's few users at loopback rates by design, and their
       // per-tenant cap would shed fast-path requests to the simulator: the bench measures the serving path.
       'limits.enabled': false,
+      ...options.proxyOverrides,
     }
     const proxies: Array<[ContenderId, Record<string, unknown>, string]> = [
       ['proxy-off', { ...proxyBase, flags: 'v2.rezept.list=off,v2.rezept.pharmacy=off' }, 'proxy-off: flags off (every request passed to the simulator)'],
@@ -161,4 +164,18 @@ http {
   }
 }
 `
+}
+
+/** Whether a Redis answers at url: the cached proxy gets it as its L2, or runs on L1 alone. */
+export async function redisReachable(url: string): Promise<boolean> {
+  const { Redis } = await import('ioredis')
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 500 })
+  try {
+    await redis.connect()
+    return (await redis.ping()) === 'PONG'
+  } catch {
+    return false
+  } finally {
+    redis.disconnect()
+  }
 }
