@@ -28,6 +28,8 @@ export interface ContenderOptions {
   readonly redisUrl: string | undefined
   readonly needed: ReadonlySet<ContenderId>
   readonly log: (line: string) => void
+  /** The proxies' entry point; default bench/proxy-instance.ts. */
+  readonly proxyScript?: string
   /** Added to every proxy's configuration (the soak run names an admin user to read the heap). */
   readonly proxyOverrides?: Readonly<Record<string, unknown>>
 }
@@ -126,7 +128,7 @@ export async function startContenders(options: ContenderOptions): Promise<Conten
     ]
     await Promise.all(proxies.filter(([id]) => options.needed.has(id)).map(async ([id, overrides, note]) => {
       const profile = process.env.BENCH_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`, `--cpu-prof-name=${id}.cpuprofile`] : []
-      const proxy = await start(NODE, [...profile, 'bench/proxy-instance.ts'], { BENCH_PROXY_OVERRIDES: JSON.stringify(overrides) }, /listening (http:\/\/\S+)/)
+      const proxy = await start(NODE, [...profile, options.proxyScript ?? 'bench/proxy-instance.ts'], { BENCH_PROXY_OVERRIDES: JSON.stringify(overrides) }, /listening (http:\/\/\S+)/)
       watch(id, proxy)
       http.set(id, { id, url: proxy.match![1]!, pid: proxy.child.pid! })
       notes.push(note)

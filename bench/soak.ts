@@ -108,7 +108,7 @@ async function main(): Promise<number> {
   const adminAuthorization = `Basic ${Buffer.from(`${admin.login}:${admin.password}`).toString('base64')}`
   const contenders = await startContenders({
     arzswUrl: data.arzswUrl, maxPageSize: file.maxPageSize, redisUrl, needed: new Set(['proxy-cached']), log,
-    proxyOverrides: { adminUsers: [admin.login] },
+    proxyScript: 'bench/soak-proxy.ts', proxyOverrides: { adminUsers: [admin.login] },
   })
   const proxy = contenders.http.get('proxy-cached')!
   const pool = new HttpConnections(proxy.url)
