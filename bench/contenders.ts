@@ -28,20 +28,31 @@ export interface ContenderOptions {
   readonly redisUrl: string | undefined
   readonly needed: ReadonlySet<ContenderId>
   readonly log: (line: string) => void
+  /** The proxies' entry point; default bench/proxy-instance.ts. */
+  readonly proxyScript?: string
+  /** Added to every proxy's configuration (the soak run names an admin user to read the heap). */
+  readonly proxyOverrides?: Readonly<Record<string, unknown>>
 }
 
 const ROOT = new URL('..', import.meta.url).pathname
 const NODE = process.execPath
 
-function start(command: string, args: string[], env: NodeJS.ProcessEnv, ready: RegExp | undefined): Promise<{ child: ChildProcess; match: RegExpMatchArray | undefined }> {
+interface Started {
+  readonly child: ChildProcess
+  readonly match: RegExpMatchArray | undefined
+  /** The last 20,000 characters it wrote to stdout and stderr. */
+  output(): string
+}
+
+function start(command: string, args: string[], env: NodeJS.ProcessEnv, ready: RegExp | undefined): Promise<Started> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
     let output = ''
-    if (ready === undefined) resolve({ child, match: undefined })
+    if (ready === undefined) resolve({ child, match: undefined, output: () => output })
     const onData = (chunk: Buffer) => {
-      if (output.length < 20_000) output += chunk.toString()
+      output = (output + chunk.toString()).slice(-20_000)
       const match = ready?.exec(output)
-      if (match) resolve({ child, match })
+      if (match) resolve({ child, match, output: () => output })
     }
     child.stdout!.on('data', onData)
     child.stderr!.on('data', onData)
@@ -70,7 +81,16 @@ export async function startContenders(options: ContenderOptions): Promise<Conten
   // Should the harness die without stop(), its servers must not outlive it.
   const orphanGuard = () => { for (const child of children) child.kill('SIGKILL') }
   process.once('exit', orphanGuard)
+  let stopping = false
+  // A server that dies while the run goes on would show only as refused connections: say why it died.
+  const watch = (name: string, started: Started) => {
+    children.push(started.child)
+    started.child.once('exit', (code, signal) => {
+      if (!stopping) options.log(`${name} exited (${code ?? signal}) during the run; its last output:\n${started.output().slice(-4000)}`)
+    })
+  }
   const stop = async () => {
+    stopping = true
     await Promise.all(children.map((child) => new Promise<void>((resolve) => {
       if (child.exitCode !== null || child.signalCode !== null) return resolve()
       const hard = setTimeout(() => child.kill('SIGKILL'), 3000)
@@ -84,7 +104,7 @@ export async function startContenders(options: ContenderOptions): Promise<Conten
     const simPort = await freePort()
     const sim = await start(NODE, ['legacy-sim/main.ts', '--port', String(simPort), '--host', '127.0.0.1'],
       { ARZSW_URL: options.arzswUrl, LEGACY_MAX_PAGE_SIZE: String(options.maxPageSize), LEGACY_ENVIRONMENT: 'Development' }, /listening/)
-    children.push(sim.child)
+    watch('simulator', sim)
     const simUrl = `http://127.0.0.1:${simPort}`
     http.set('simulator', { id: 'simulator', url: simUrl, pid: sim.child.pid! })
 
@@ -95,6 +115,7 @@ export async function startContenders(options: ContenderOptions): Promise<Conten
       // Rate limits (issue 9) would refuse a benchmark's few users at loopback rates by design, and their
       // per-tenant cap would shed fast-path requests to the simulator: the bench measures the serving path.
       'limits.enabled': false,
+      ...options.proxyOverrides,
     }
     const proxies: Array<[ContenderId, Record<string, unknown>, string]> = [
       ['proxy-off', { ...proxyBase, flags: 'v2.rezept.list=off,v2.rezept.pharmacy=off' }, 'proxy-off: flags off (every request passed to the simulator)'],
@@ -107,8 +128,8 @@ export async function startContenders(options: ContenderOptions): Promise<Conten
     ]
     await Promise.all(proxies.filter(([id]) => options.needed.has(id)).map(async ([id, overrides, note]) => {
       const profile = process.env.BENCH_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`, `--cpu-prof-name=${id}.cpuprofile`] : []
-      const proxy = await start(NODE, [...profile, 'bench/proxy-instance.ts'], { BENCH_PROXY_OVERRIDES: JSON.stringify(overrides) }, /listening (http:\/\/\S+)/)
-      children.push(proxy.child)
+      const proxy = await start(NODE, [...profile, options.proxyScript ?? 'bench/proxy-instance.ts'], { BENCH_PROXY_OVERRIDES: JSON.stringify(overrides) }, /listening (http:\/\/\S+)/)
+      watch(id, proxy)
       http.set(id, { id, url: proxy.match![1]!, pid: proxy.child.pid! })
       notes.push(note)
     }))
@@ -117,7 +138,7 @@ export async function startContenders(options: ContenderOptions): Promise<Conten
       const nginxPort = await freePort()
       await writeFile(join(nginxDir, 'nginx.conf'), nginxConfig(nginxPort, simPort, nginxDir))
       const nginx = await start('nginx', ['-p', nginxDir, '-c', join(nginxDir, 'nginx.conf'), '-g', 'daemon off;'], {}, undefined)
-      children.push(nginx.child)
+      watch('nginx', nginx)
       const url = `http://127.0.0.1:${nginxPort}`
       await waitForHttp(`${url}/api/Health/arzsw`)
       http.set('nginx', { id: 'nginx', url, pid: nginx.child.pid! })
@@ -125,7 +146,7 @@ export async function startContenders(options: ContenderOptions): Promise<Conten
     }
     if (options.needed.has('http-floor')) {
       const floor = await start(NODE, ['bench/http-floor-server.ts'], {}, /listening (http:\/\/\S+)/)
-      children.push(floor.child)
+      watch('http-floor', floor)
       http.set('http-floor', { id: 'http-floor', url: floor.match![1]!, pid: floor.child.pid! })
     }
   } catch (error) {
@@ -161,4 +182,18 @@ http {
   }
 }
 `
+}
+
+/** Whether a Redis answers at url: the cached proxy gets it as its L2, or runs on L1 alone. */
+export async function redisReachable(url: string): Promise<boolean> {
+  const { Redis } = await import('ioredis')
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 500 })
+  try {
+    await redis.connect()
+    return (await redis.ping()) === 'PONG'
+  } catch {
+    return false
+  } finally {
+    redis.disconnect()
+  }
 }

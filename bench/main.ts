@@ -8,12 +8,13 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { cpus, loadavg, totalmem } from 'node:os'
 import { join } from 'node:path'
 import pg from 'pg'
-import { startContenders, type Contenders } from './contenders.ts'
+import { redisReachable, startContenders, type Contenders } from './contenders.ts'
 import { HttpConnections, runTurn, type Send } from './load.ts'
 import { prepareData, type PreparedData } from './prepare-data.ts'
 import { sampleProcess } from './process-sampler.ts'
 import { scenarioMarkdown, summarise, type ScenarioFigures, type TaggedTurn } from './report.ts'
-import { bodyFor, credentialsFor, pickRequest, type ContenderId, type ScenarioFile, type ScenarioSpec } from './scenario-model.ts'
+import { credentialsFor, type ContenderId, type ScenarioFile, type ScenarioSpec } from './scenario-model.ts'
+import { requestKind, requestPicker, scenarioSend } from './scenario-requests.ts'
 import { sqlFloor, type SqlFloor } from './sql-floor.ts'
 
 const ROOT = new URL('..', import.meta.url).pathname
@@ -80,7 +81,7 @@ async function runScenario(spec: ScenarioSpec, file: ScenarioFile, cli: Cli, dat
     return header
   }
   // The same deterministic request sequence for every contender: request n of a turn is picked from n.
-  const pick = (n: number) => pickRequest(spec.requests, ((n * 2654435761) % 4294967296) / 4294967296)
+  const pick = requestPicker(spec)
   const connections = new Map<ContenderId, HttpConnections>()
   const sends = new Map<ContenderId, Send>()
   for (const id of spec.contenders) {
@@ -89,15 +90,9 @@ async function runScenario(spec: ScenarioSpec, file: ScenarioFile, cli: Cli, dat
       sends.set(id, (connection, n) => bySpec.get(pick(n))!(connection, n))
       continue
     }
-    const contender = contenders.http.get(id)!
-    const pool = new HttpConnections(contender.url)
+    const pool = new HttpConnections(contenders.http.get(id)!.url)
     connections.set(id, pool)
-    sends.set(id, (connection, n) => {
-      const request = pick(n)
-      const user = credentialsFor(file, request.user, n, data.benchUserCount)
-      const target = request.body === undefined ? undefined : data.writeTargets[n % data.writeTargets.length]
-      return pool.send(connection, { method: request.method, path: request.path, authorization: auth(user.login, user.password), body: bodyFor(request.body, target) })
-    })
+    sends.set(id, scenarioSend(spec, file, data, pool))
   }
   try {
     if (spec.contenders.includes('http-floor')) await loadFloorBytes(spec, file, contenders, auth)
@@ -106,7 +101,7 @@ async function runScenario(spec: ScenarioSpec, file: ScenarioFile, cli: Cli, dat
     for (const id of spec.contenders) {
       await runTurn({ connections: run.connections, intervalMs: undefined, seconds: cli.quick ? 2 : 20, maxRequests: run.connections, send: sends.get(id)!, requestTimeoutMs: 120_000 })
     }
-    const labelOf = spec.requests.length > 1 ? (n: number) => { const r = pick(n); return `${r.method} ${r.path.split('?')[0]} (${r.user})` } : undefined
+    const labelOf = spec.requests.length > 1 ? (n: number) => requestKind(pick(n)) : undefined
     const turns: TaggedTurn[] = []
     for (let round = 1; round <= run.rounds; round++) {
       for (const id of spec.contenders) {
@@ -178,19 +173,6 @@ async function machine(): Promise<Record<string, string | number>> {
     nginx = execFileSync('sh', ['-c', 'nginx -v 2>&1'], { encoding: 'utf8' }).trim()
   } catch {}
   return { cores: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, postgres, nginx }
-}
-
-async function redisReachable(url: string): Promise<boolean> {
-  const { Redis } = await import('ioredis')
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 500 })
-  try {
-    await redis.connect()
-    return (await redis.ping()) === 'PONG'
-  } catch {
-    return false
-  } finally {
-    redis.disconnect()
-  }
 }
 
 async function main(): Promise<number> {

@@ -26,11 +26,21 @@ async function cpuSeconds(pid: number): Promise<number | undefined> {
   }
 }
 
-async function rssMb(pid: number): Promise<number | undefined> {
+/** VmRSS of the process in MB, or undefined when it is gone (or not on Linux). */
+export async function rssMb(pid: number): Promise<number | undefined> {
   try {
     const status = await readFile(`/proc/${pid}/status`, 'utf8')
     const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1]
     return kb === undefined ? undefined : Number(kb) / 1024
+  } catch {
+    return undefined
+  }
+}
+
+/** Open file descriptors of the process (sockets, files, pipes), or undefined when it is gone. */
+export async function openFileDescriptors(pid: number): Promise<number | undefined> {
+  try {
+    return (await readdir(`/proc/${pid}/fd`)).length
   } catch {
     return undefined
   }

@@ -16,5 +16,7 @@ const proxy = await startProxy(config, {
 })
 console.log(`listening ${proxy.url}`)
 process.on('SIGTERM', () => {
+  // Said out loud: a harness that did not send it can then tell a kill from outside from a crash.
+  console.error(`SIGTERM received (pid ${process.pid}): draining and exiting`)
   void proxy.shutdown().then(() => fast.close()).then(() => process.exit(0))
 })

@@ -129,6 +129,10 @@ export class LegacyUpstream {
     const state = req[STATE]
     if (!state) return
     state.proxyReq = proxyReq
+    // Node holds a request's head until its first body byte; the legacy answers many requests (404,
+    // 405, 401) without reading the body, at once. A client that announces a body and is slow to
+    // send it would otherwise wait for the headers timeout and get a 504 the legacy never gives.
+    if (!req.complete) proxyReq.flushHeaders()
     state.phase = proxyReq.reusedSocket || proxyReq.socket?.connecting === false ? 'headers' : 'connect'
     if (state.phase === 'connect') proxyReq.socket?.once('connect', () => (state.phase = 'headers'))
     // Socket idle time: while waiting for the status line it is the headers timeout, then the body's.
