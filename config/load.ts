@@ -24,6 +24,7 @@ export interface Config {
   readonly shadow: {
     readonly bodyCapBytes: number
     readonly samplePercent: number
+    readonly sampleMaxPerSecond: number
     readonly valueMaxChars: number
     readonly mismatches: {
       readonly ringSize: number
@@ -238,6 +239,7 @@ function assemble(envName: EnvironmentName, v: Record<string, unknown>): Config 
     shadow: {
       bodyCapBytes: num('shadow.bodyCapBytes'),
       samplePercent: num('shadow.samplePercent'),
+      sampleMaxPerSecond: num('shadow.sampleMaxPerSecond'),
       valueMaxChars: num('shadow.valueMaxChars'),
       mismatches: {
         ringSize: num('shadow.mismatches.ringSize'),

@@ -19,6 +19,8 @@ export interface ShadowSettings {
   readonly bodyCapBytes: number
   /** Share of on/canary fast answers checked against the legacy, 0 to 100. */
   readonly samplePercent: number
+  /** Most sampled checks started per second (a bucket holding 5 s worth, at least 5). */
+  readonly sampleMaxPerSecond: number
   readonly fullBodies: boolean
   readonly valueMaxChars: number
   readonly maxPaths: number
@@ -36,6 +38,8 @@ export interface ShadowComparatorOptions {
   /** Switches the route off everywhere; called at most once per breach. */
   readonly demote: (routeId: RouteId, reason: string) => void
   readonly random?: () => number
+  /** Milliseconds, monotonic (tests). */
+  readonly now?: () => number
 }
 
 /** The two halves of one shadowed request; compared when both have arrived. */
@@ -54,10 +58,20 @@ export class ShadowComparator {
   readonly #windows = new Map<RouteId, DemotionWindow>()
   readonly #random: () => number
   readonly #pending = new Set<Promise<unknown>>()
+  readonly #now: () => number
+  // Sample tokens: a sample is a full legacy request, and 1 % of a fast path's rate can be more than
+  // the legacy serves (the benchmark's 250 cached polls per second against a legacy doing 4).
+  readonly #sampleBurst: number
+  #sampleTokens: number
+  #sampleRefilledAt: number
 
   constructor(options: ShadowComparatorOptions) {
     this.#options = options
     this.#random = options.random ?? Math.random
+    this.#now = options.now ?? (() => performance.now())
+    this.#sampleBurst = Math.max(5, 5 * options.settings.sampleMaxPerSecond)
+    this.#sampleTokens = this.#sampleBurst
+    this.#sampleRefilledAt = this.#now()
   }
 
   /** For a request in shadow: the sink for the legacy's answer and the settle for the shadow run. */
@@ -78,7 +92,7 @@ export class ShadowComparator {
   /** Whether the answer was taken for a comparison (its body is then kept until that is done). */
   sample(fastPath: FastPath, request: FastPathRequest, answer: FastAnswer, fastMs: number, requestId: string): boolean {
     const percent = this.#options.settings.samplePercent
-    if (percent <= 0 || this.#random() * 100 >= percent) return false
+    if (percent <= 0 || this.#random() * 100 >= percent || !this.#takeSampleToken()) return false
     const fast: Fast = { status: answer.status, contentType: answer.contentType, body: answer.body, ms: fastMs, servedBy: answer.servedBy }
     this.#track(
       this.#options.reader.read(request.rawUrl, request.headers).then((legacy) => {
@@ -86,6 +100,15 @@ export class ShadowComparator {
         return this.#judge('sample', fastPath, request, requestId, legacy, fast)
       }),
     )
+    return true
+  }
+
+  #takeSampleToken(): boolean {
+    const now = this.#now()
+    this.#sampleTokens = Math.min(this.#sampleBurst, this.#sampleTokens + ((now - this.#sampleRefilledAt) / 1000) * this.#options.settings.sampleMaxPerSecond)
+    this.#sampleRefilledAt = now
+    if (this.#sampleTokens < 1) return false
+    this.#sampleTokens--
     return true
   }
 

@@ -51,6 +51,7 @@ export function startShadowComparison(config: Config, deps: ShadowComparisonDeps
     settings: {
       bodyCapBytes: shadow.bodyCapBytes,
       samplePercent: shadow.samplePercent,
+      sampleMaxPerSecond: shadow.sampleMaxPerSecond,
       fullBodies: shadow.mismatches.fullBodies,
       valueMaxChars: shadow.valueMaxChars,
       maxPaths: 20,

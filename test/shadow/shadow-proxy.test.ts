@@ -167,6 +167,14 @@ async function run(): Promise<void> {
     t.equal(compared(off.events).length, 0, 'a sample of 0 % checks nothing')
   })
 
+  t.test('sampled checks are capped per second: the background load on the legacy stays bounded', async (t) => {
+    // 0.01 per second: the bucket's burst (5) and then nothing for the rest of the test.
+    const { proxy, events } = await startShadowInstance(t, installation, { flags: 'v2.rezept.list=on', 'shadow.samplePercent': 100, 'shadow.sampleMaxPerSecond': 0.01 })
+    for (let i = 1; i <= 8; i++) t.equal((await get(proxy.url, `/v2/rezept?pageSize=3&page=${i}`, KLEIN)).servedBy, 'fast')
+    await proxy.shadowComparison.comparator.settled()
+    t.equal(compared(events).length, 5, 'five of eight fast answers checked')
+  })
+
   t.test('a sampled mismatch on an on route is recorded as a sample and demotes the route', async (t) => {
     const { proxy, events } = await startShadowInstance(t, installation, { flags: 'v2.rezept.list=on', 'shadow.samplePercent': 100, environment: 'Live' })
     const res = await get(proxy.url, '/v2/rezept?pageSize=2', KLEIN)
