@@ -74,6 +74,20 @@ await t.test('verified: known-good credentials get their own user bucket, and fa
   t.same(statuses, [200, 200, 200, 200, 200, 200, 429], 'the good credentials keep working until their own user bucket (burst 6) is empty')
 })
 
+await t.test('a premium login gets its class\'s larger user bucket; the default class keeps the smaller one', async (t) => {
+  const premium = { ...TIGHT, 'limits.premium.userPerSecond': 0.01, 'limits.premium.userBurst': 9 }
+  const statuses = async (proxy: { url: string }): Promise<number[]> => {
+    const seen: number[] = []
+    for (let i = 0; i < 11; i++) seen.push((await get(proxy.url, GOOD)).status)
+    return seen
+  }
+  // The first request is unverified (one of the login's three tokens); then the user bucket counts.
+  const asPremium = await statuses(await proxyFor(t, { ...premium, 'limits.premiumTenants': 'other-login, arz-klein' }))
+  t.same(asPremium, [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 429], 'premium: burst 9 after the first')
+  const asDefault = await statuses(await proxyFor(t, { ...premium, 'limits.premiumTenants': 'other-login' }))
+  t.same(asDefault, [200, 200, 200, 200, 200, 200, 200, 429, 429, 429, 429], 'default: burst 6 after the first')
+})
+
 await t.test('repeated failed logins from one address are throttled and audited as a burst, without the password', async (t) => {
   const proxy = await proxyFor(t, { ...TIGHT, 'limits.unverified.loginBurst': 100 })
   const statuses: number[] = []
