@@ -52,6 +52,7 @@ export interface Config {
   readonly maxPageSize: number
   readonly environment: string
   readonly avsSystem: { readonly manufacturer: string; readonly name: string; readonly version: string }
+  readonly legacyProbe: { readonly login: string | undefined; readonly password: string | undefined }
   readonly demo: { readonly prefix: string; readonly rows: number }
   /** ArzSw logins that may read the performance endpoints (GET /v2/performance/metrics, /v2/health/performance). */
   readonly adminUsers: readonly string[]
@@ -292,6 +293,7 @@ function assemble(envName: EnvironmentName, v: Record<string, unknown>): Config 
     maxPageSize: num('maxPageSize'),
     environment: str('environment'),
     avsSystem: { manufacturer: str('avsSystem.manufacturer'), name: str('avsSystem.name'), version: str('avsSystem.version') },
+    legacyProbe: { login: opt('legacyProbe.login') || undefined, password: opt('legacyProbe.password') || undefined },
     demo: { prefix: str('demo.prefix'), rows: num('demo.rows') },
     adminUsers: v.adminUsers as string[],
     performanceTargetP99Ms: num('performanceTargetP99Ms'),

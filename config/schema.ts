@@ -95,6 +95,8 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'logLevel', type: { kind: 'choice', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] }, default: 'info', env: 'LOG_LEVEL', reloadable: true, description: 'pino log level.' },
   { name: 'maxPageSize', type: { kind: 'integer', min: 1, max: 2_147_483_647 }, default: 500, env: 'MAX_PAGE_SIZE', reloadable: false, description: 'The legacy\'s MaxPageSize setting (API.md §4); must match the legacy it fronts.' },
   { name: 'environment', type: { kind: 'string' }, default: 'Development', env: 'LEGACY_ENVIRONMENT', reloadable: false, description: 'The legacy\'s Environment setting, echoed in list answers (API.md §4).' },
+  { name: 'legacyProbe.login', type: { kind: 'string' }, default: undefined, env: 'LEGACY_PROBE_LOGIN', reloadable: false, description: 'An ArzSw user the proxy signs in as once at start-up to read the legacy\'s MaxPageSize, Environment and avsSystem: on a difference from maxPageSize, environment or avsSystem here it refuses to start (exit 2). Unset: not checked.' },
+  { name: 'legacyProbe.password', type: { kind: 'string' }, default: undefined, env: 'LEGACY_PROBE_PASSWORD', reloadable: false, description: 'Password of legacyProbe.login.' },
   { name: 'avsSystem.manufacturer', type: { kind: 'string' }, default: 'GfAL', reloadable: false, description: 'avsSystem.manufacturer in every list item (API.md §4).' },
   { name: 'avsSystem.name', type: { kind: 'string' }, default: 'ArzTi', reloadable: false, description: 'avsSystem.name in every list item.' },
   { name: 'avsSystem.version', type: { kind: 'string' }, default: '3.0', reloadable: false, description: 'avsSystem.version in every list item.' },

@@ -24,6 +24,7 @@ import { readServerCertificate, type ServerCertificate } from './server-certific
 import { ShadowRunner } from './shadow-runner.ts'
 import { startShadowComparison, type ShadowComparison } from './shadow/shadow-wiring.ts'
 import { readUpstreamCa } from './upstream-trust.ts'
+import { probeLegacySettings } from './legacy-settings-probe.ts'
 
 export interface ProxyDeps {
   readonly fastPaths?: readonly FastPath[]
@@ -60,10 +61,14 @@ export async function startProxy(initial: Config, deps: ProxyDeps = {}): Promise
   // Files first: a missing or mismatched certificate stops the start before anything is opened.
   let certificate: ServerCertificate | undefined = initial.tls ? readServerCertificate(initial.tls) : undefined
   const legacyCa = readUpstreamCa(initial.upstream.caFile)
+  // Before anything listens: settings that differ from the legacy's stop the start (a ConfigError).
+  const probed = await probeLegacySettings(initial, legacyCa)
   const readinessDispatcher = legacyCa === undefined ? undefined : new UndiciAgent({ connect: { ca: legacyCa } })
   const events = deps.events ?? new EventBus()
   const logger = deps.logger ?? createLogger(config.logLevel)
   const stopLogging = logEvents(events, logger)
+  if (probed.kind === 'matches') logger.info({ checked: probed.checked }, 'legacy settings match this proxy\'s')
+  else if (initial.legacyProbe.login !== undefined) logger.warn({ reason: probed.reason }, 'legacy settings not checked at start-up')
   const audit = createAuditLogger(config.audit.destination)
   const stopAuditing = audit ? auditEvents(events, audit) : () => {}
   const limits = new RequestLimits({
