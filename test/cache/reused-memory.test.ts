@@ -83,7 +83,7 @@ t.test('concurrent hits of pages of one size class, some kept for sampled compar
   for (const samplePercent of [0, 50]) {
     const instance = await startInstance(t, {
       legacyUrl: sim.url, arzswUrl, redisUrl: redisUrl(), redisKeyPrefix: `${prefix}${samplePercent}:`,
-      'shadow.samplePercent': samplePercent, fastPath: { cache: { maxStaleMs: 60_000 } },
+      'shadow.samplePercent': samplePercent, 'shadow.sampleMaxPerSecond': 10_000, fastPath: { cache: { maxStaleMs: 60_000 } },
     })
     let wrong = 0
     let cached = 0
