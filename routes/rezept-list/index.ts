@@ -1,4 +1,5 @@
 // The fast paths of GET /v2/rezept and GET /v2/rezept/status: parse → authenticate → tenant pool → queries → bytes, or defer.
+import { createHash } from 'node:crypto'
 import type pg from 'pg'
 import type { EventBus } from '../../proxy/events.ts'
 import { defer, type DeferReason, type FastAnswer, type FastPath, type FastPathOutcome, type FastPathRequest, type RouteId } from '../fast-path/contract.ts'
@@ -74,6 +75,10 @@ export async function createRezeptFastPaths(settings: FastPathSettings, deps: { 
   // Parsed connection strings by their text; a handful of tenants, bounded anyway.
   const tenants = new Map<string, TenantParse>()
   const countCache = new SnapshotCountCache()
+  // The settings an answer's bytes depend on besides the database: instances that differ in them (a
+  // misconfiguration, or a rolling change of Environment) must never serve each other's entries.
+  // Generations stay shared, so a write still voids every instance's entries.
+  const answerSettings = createHash('sha256').update(JSON.stringify([settings.environment, settings.avsSystem, settings.maxPageSize])).digest('base64url').slice(0, 12)
   const cacheOn = Object.values(settings.cache.routes).some((mode) => mode !== 'off')
   const cache = cacheOn
     ? new ResponseCache({
@@ -227,7 +232,7 @@ export async function createRezeptFastPaths(settings: FastPathSettings, deps: { 
     const trustChangeFeed = settings.cache.routes[routeId] === 'cdc'
     if (trustChangeFeed) feeds!.follow(database.identity, database)
     // Canonical: the parsed request, so `type=EMUSTER16` and `type=eMuster16` share an entry.
-    const routeKey = `${routeId}|${list.types.map((type) => type.key).join(',')}|${list.page}|${list.pageSize}`
+    const routeKey = `${routeId}|${answerSettings}|${list.types.map((type) => type.key).join(',')}|${list.page}|${list.pageSize}`
     const found = await cache!.lookup(database.identity, routeKey, trustChangeFeed, (validator) => unchangedSince(database, validator))
     if (events.listening) events.emit({ type: 'cache.lookup', routeId, outcome: found.outcome })
     if (found.body !== undefined) return cachedAnswer(found.body, 'cache')

@@ -170,4 +170,15 @@ async function run(): Promise<void> {
     t.equal(second.servedBy, 'cache')
     t.ok(stamp(second.body) > stamp(first.body), 'the hit carries a newer responseTimestamp than the answer it was stored from')
   })
+
+  await t.test('instances whose answers differ in their settings never share an entry', async (t) => {
+    const live = await startInstance(t, { ...shared, environment: 'Live' })
+    const target = '/v2/rezept?pageSize=9'
+    await get(a.url, target, KLEIN)
+    t.equal((await get(a.url, target, KLEIN)).servedBy, 'cache', 'A stored it (L1 and Redis)')
+    const theirs = await get(live.url, target, KLEIN)
+    t.equal(theirs.servedBy, 'fast', 'the Live instance does not take it from Redis')
+    t.match(theirs.body.toString(), /"environment":"Live"/, 'and answers with its own Environment')
+    t.equal((await get(live.url, target, KLEIN)).servedBy, 'cache', 'its own entry it serves')
+  })
 }
