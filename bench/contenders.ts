@@ -189,17 +189,3 @@ http {
 }
 `
 }
-
-/** Whether a Redis answers at url: the cached proxy gets it as its L2, or runs on L1 alone. */
-export async function redisReachable(url: string): Promise<boolean> {
-  const { Redis } = await import('ioredis')
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 500 })
-  try {
-    await redis.connect()
-    return (await redis.ping()) === 'PONG'
-  } catch {
-    return false
-  } finally {
-    redis.disconnect()
-  }
-}

@@ -2,14 +2,12 @@
 // wal_level=logical: an embedded one) shows a change written straight into the database within
 // 500 ms, although its ttl bound is far longer; a killed replication connection drops the entries.
 import t from 'tap'
-import { randomUUID } from 'node:crypto'
 import pg from 'pg'
-import { Redis } from 'ioredis'
 import { startEmbeddedPostgres } from '../../proxy/demo/embedded-postgres.ts'
 import { startLegacySim } from '../../legacy-sim/server.ts'
 import { seed } from '../../sql/seed/seed.ts'
 import { PRESCRIPTION_TYPES } from '../../sql/queries/prescription-types.ts'
-import { needsRedis, redisUrl } from '../support/services.ts'
+import { needsRedis, redisTestPrefix, redisUrl } from '../support/services.ts'
 import { basic, comparable, get, itemsOf, randomSource, setTransferDirectly, sleep, startInstance, toggleCandidates, type Item } from './cache-instances.ts'
 
 const KLEIN = basic('arz-klein', 'klein-Geheim2')
@@ -39,13 +37,7 @@ async function run(): Promise<void> {
 
   const sim = await startLegacySim({ arzswUrl, port: 0 })
   t.teardown(() => sim.close())
-  const prefix = `t_cdc:${randomUUID().slice(0, 8)}:`
-  t.teardown(async () => {
-    const redis = new Redis(redisUrl())
-    const keys = await redis.keys(`${prefix}*`)
-    if (keys.length > 0) await redis.del(...keys)
-    redis.disconnect()
-  })
+  const prefix = redisTestPrefix(t, 't_cdc')
   // The ttl bound is a minute: only the change stream can make a change show within 500 ms.
   const proxy = await startInstance(t, {
     legacyUrl: sim.url, arzswUrl, redisUrl: redisUrl(), redisKeyPrefix: prefix,

@@ -2,12 +2,10 @@
 // simulator: a write through one is seen by a read through the other at once; a write straight into
 // the database shows within maxStaleMs; concurrent readers never see a state older than that.
 import t from 'tap'
-import { randomUUID } from 'node:crypto'
 import pg from 'pg'
-import { Redis } from 'ioredis'
 import { startLegacySim } from '../../legacy-sim/server.ts'
 import { seed } from '../../sql/seed/seed.ts'
-import { databaseUrl, needsRedis, pgAdminUrl, redisUrl } from '../support/services.ts'
+import { databaseUrl, needsRedis, pgAdminUrl, redisTestPrefix, redisUrl } from '../support/services.ts'
 import { basic, comparable, get, itemsOf, randomSource, send, setTransferDirectly, sleep, startInstance, toggleCandidates, type Instance, type Item } from './cache-instances.ts'
 
 const KLEIN = basic('arz-klein', 'klein-Geheim2')
@@ -24,13 +22,7 @@ async function run(): Promise<void> {
   const kleinUrl = databaseUrl(report.databases.tenants.klein)
   const sim = await startLegacySim({ arzswUrl, port: 0 })
   t.teardown(() => sim.close())
-  const prefix = `t_cons:${randomUUID().slice(0, 8)}:`
-  t.teardown(async () => {
-    const redis = new Redis(redisUrl())
-    const keys = await redis.keys(`${prefix}*`)
-    if (keys.length > 0) await redis.del(...keys)
-    redis.disconnect()
-  })
+  const prefix = redisTestPrefix(t, 't_cons')
   const shared = { legacyUrl: sim.url, arzswUrl, redisUrl: redisUrl(), redisKeyPrefix: prefix }
   const a = await startInstance(t, shared)
   const b = await startInstance(t, shared)

@@ -1,12 +1,10 @@
 // Redis stopped in the middle of traffic through two proxies: no request fails, the cache runs from
 // memory, and once Redis is back the shared tier is used again by itself. The metrics say so.
 import t from 'tap'
-import { randomUUID } from 'node:crypto'
-import { Redis } from 'ioredis'
 import { request } from 'undici'
 import { startLegacySim } from '../../legacy-sim/server.ts'
 import { seed } from '../../sql/seed/seed.ts'
-import { databaseUrl, needsRedis, pgAdminUrl, redisUrl } from '../support/services.ts'
+import { databaseUrl, needsRedis, pgAdminUrl, redisTestPrefix, redisUrl } from '../support/services.ts'
 import { redisRelay } from '../support/tcp-relay.ts'
 import { basic, get, sleep, startInstance } from './cache-instances.ts'
 
@@ -30,13 +28,7 @@ async function run(): Promise<void> {
   t.teardown(() => sim.close())
   const relay = await redisRelay(redisUrl())
   t.teardown(() => relay.cut())
-  const prefix = `t_redis_out:${randomUUID().slice(0, 8)}:`
-  t.teardown(async () => {
-    const redis = new Redis(redisUrl())
-    const keys = await redis.keys(`${prefix}*`)
-    if (keys.length > 0) await redis.del(...keys)
-    redis.disconnect()
-  })
+  const prefix = redisTestPrefix(t, 't_redis_out')
   const shared = { legacyUrl: sim.url, arzswUrl, redisUrl: relay.url, redisKeyPrefix: prefix }
   const a = await startInstance(t, shared)
   const b = await startInstance(t, shared)

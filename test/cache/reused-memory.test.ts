@@ -1,14 +1,12 @@
 // Cache hits are stamped into reused copies (routes/fast-path/answer-copies.ts). Reuse must never
 // show: not in an answer being written, not in one kept for a sampled comparison.
 import t from 'tap'
-import { randomUUID } from 'node:crypto'
-import { Redis } from 'ioredis'
 import { AnswerCopies } from '../../routes/fast-path/answer-copies.ts'
 import { templateFromBody } from '../../routes/fast-path/answer-template.ts'
 import { ResponseCache } from '../../routes/fast-path/response-cache.ts'
 import { startLegacySim } from '../../legacy-sim/server.ts'
 import { seed } from '../../sql/seed/seed.ts'
-import { databaseUrl, needsRedis, pgAdminUrl, redisUrl } from '../support/services.ts'
+import { databaseUrl, needsRedis, pgAdminUrl, redisTestPrefix, redisUrl } from '../support/services.ts'
 import { basic, comparable, get, startInstance } from './cache-instances.ts'
 
 const KLEIN = basic('arz-klein', 'klein-Geheim2')
@@ -67,13 +65,7 @@ t.test('concurrent hits of pages of one size class, some kept for sampled compar
   const arzswUrl = databaseUrl(report.databases.arzsw)
   const sim = await startLegacySim({ arzswUrl, port: 0 })
   t.teardown(() => sim.close())
-  const prefix = `t_reuse:${randomUUID().slice(0, 8)}:`
-  t.teardown(async () => {
-    const redis = new Redis(redisUrl())
-    const keys = await redis.keys(`${prefix}*`)
-    if (keys.length > 0) await redis.del(...keys)
-    redis.disconnect()
-  })
+  const prefix = redisTestPrefix(t, 't_reuse')
   // Four pages served concurrently and over again: a copy recycled too early would be restamped
   // under a reader (caught in timestamps kept for comparison) or show another page.
   const targets = [1, 2, 3, 4].map((page) => `/v2/rezept?type=eMuster16&pageSize=100&page=${page}`)

@@ -4,11 +4,10 @@
 // transcripts must be identical. A missing runtime fails the test naming its Debian package.
 import t, { type Test } from 'tap'
 import pg from 'pg'
-import { Redis } from 'ioredis'
 import { startLegacySim } from '../../legacy-sim/server.ts'
 import { seed, seedUserFor } from '../../sql/seed/seed.ts'
 import { startInstance } from '../cache/cache-instances.ts'
-import { databaseUrl, needsRedis, pgAdminUrl, redisUrl } from '../support/services.ts'
+import { databaseUrl, deleteRedisKeys, needsRedis, pgAdminUrl, redisUrl } from '../support/services.ts'
 import { CLIENT_RUNTIMES, runClient, type ClientRun, type ClientRuntime } from './client-runtimes.ts'
 
 const USER = seedUserFor('klein')
@@ -38,12 +37,12 @@ async function compare(t: Test, runtime: ClientRuntime): Promise<void> {
   await admin(`DROP DATABASE ${tenant} WITH (FORCE)`, `CREATE DATABASE ${tenant} TEMPLATE ${pristine}`)
   const viaProxy = await withLegacy(arzswUrl, async (legacyUrl) => {
     const keyPrefix = `t_cli:${runtime.language}:`
-    await dropKeys(keyPrefix)
+    await deleteRedisKeys(keyPrefix)
     try {
       const instance = await startInstance(t, { legacyUrl, arzswUrl, redisUrl: redisUrl(), redisKeyPrefix: keyPrefix })
       return await runClient(command, instance.url, USER.login, USER.password)
     } finally {
-      await dropKeys(keyPrefix)
+      await deleteRedisKeys(keyPrefix)
     }
   })
 
@@ -100,12 +99,3 @@ async function admin(...statements: string[]): Promise<void> {
   }
 }
 
-async function dropKeys(prefix: string): Promise<void> {
-  const redis = new Redis(redisUrl())
-  try {
-    const keys = await redis.keys(`${prefix}*`)
-    if (keys.length > 0) await redis.del(...keys)
-  } finally {
-    redis.disconnect()
-  }
-}

@@ -3,11 +3,9 @@
 // equal; a proxy configured with another `environment` than the legacy is reported as mismatching.
 import t from 'tap'
 import { spawn, spawnSync } from 'node:child_process'
-import { randomUUID } from 'node:crypto'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Redis } from 'ioredis'
 import { runCompare } from '../../bench/compare/compare-run.ts'
 import { htmlReport } from '../../bench/compare/html-report.ts'
 import { pollingMix } from '../../bench/compare/request-list.ts'
@@ -16,7 +14,7 @@ import { terminalReport } from '../../bench/compare/terminal-table.ts'
 import { startLegacySim } from '../../legacy-sim/server.ts'
 import { seed } from '../../sql/seed/seed.ts'
 import { startInstance } from '../cache/cache-instances.ts'
-import { databaseUrl, needsRedis, pgAdminUrl, redisUrl } from '../support/services.ts'
+import { databaseUrl, needsRedis, pgAdminUrl, redisTestPrefix, redisUrl } from '../support/services.ts'
 
 const USERS = ['arz-gross:gross-Geheim1', 'arz-klein:klein-Geheim2']
 
@@ -29,13 +27,7 @@ async function run(): Promise<void> {
   const arzswUrl = databaseUrl(report.databases.arzsw)
   const sim = await startLegacySim({ arzswUrl, port: 0 })
   t.teardown(() => sim.close())
-  const prefix = `t_cmp:${randomUUID().slice(0, 8)}:`
-  t.teardown(async () => {
-    const redis = new Redis(redisUrl())
-    const keys = await redis.keys(`${prefix}*`)
-    if (keys.length > 0) await redis.del(...keys)
-    redis.disconnect()
-  })
+  const prefix = redisTestPrefix(t, 't_cmp')
   const shared = { legacyUrl: sim.url, arzswUrl, redisUrl: redisUrl(), redisKeyPrefix: prefix, flags: 'v2.rezept.list=shadow,v2.rezept.pharmacy=off' }
   const out = mkdtempSync(join(tmpdir(), 't_cmp_'))
   t.teardown(() => rmSync(out, { recursive: true, force: true }))

@@ -7,7 +7,6 @@
 // paths to PostgreSQL, and from a misbehaving HTTP front of the simulator (faulty-legacy.ts): the
 // real servers are never touched. Quick form (~1 min on two cores): it runs in CI with every suite.
 import t, { type Test } from 'tap'
-import { randomUUID } from 'node:crypto'
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import http from 'node:http'
@@ -18,7 +17,7 @@ import { request } from 'undici'
 import { startLegacySim } from '../../legacy-sim/server.ts'
 import { seed } from '../../sql/seed/seed.ts'
 import { PRESCRIPTION_TYPES } from '../../sql/queries/prescription-types.ts'
-import { databaseUrl, needsRedis, pgAdminUrl, redisUrl } from '../support/services.ts'
+import { databaseUrl, needsRedis, pgAdminUrl, redisTestPrefix, redisUrl } from '../support/services.ts'
 import { redisRelay, startTcpRelay, type TcpRelay } from '../support/tcp-relay.ts'
 import { basic, comparable, get, itemsOf, send, sleep, startInstance, toggleCandidates, type Instance, type Item } from '../cache/cache-instances.ts'
 import { execute } from '../fast-path/arzsw-users.ts'
@@ -112,13 +111,7 @@ async function run(): Promise<void> {
   const proxyArzswUrl = Object.assign(new URL(pgAdminUrl()), { hostname: '127.0.0.1', port: String(arzswRelay.port), pathname: `/${proxyArzsw}` }).toString()
   const sim = await startLegacySim({ arzswUrl, port: 0 })
   t.teardown(() => sim.close())
-  const prefix = `t_fault:${randomUUID().slice(0, 8)}:`
-  t.teardown(async () => {
-    const redis = new Redis(redisUrl())
-    const keys = await redis.keys(`${prefix}*`)
-    if (keys.length > 0) await redis.del(...keys)
-    redis.disconnect()
-  })
+  const prefix = redisTestPrefix(t, 't_fault')
   const base = { arzswUrl, redisUrl: redisUrl(), redisKeyPrefix: prefix }
 
   await t.test('legacy answering 500: passed through unchanged, and the fast path is unaffected', async (t) => {

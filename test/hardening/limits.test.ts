@@ -3,18 +3,16 @@
 // (shed to the legacy), and the slow-client bound. An upstream that knows one good password stands in
 // for the legacy's authentication (API.md §2: 401 with an empty body otherwise).
 import t from 'tap'
-import { randomUUID } from 'node:crypto'
 import { mkdtempSync, readFileSync } from 'node:fs'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Redis } from 'ioredis'
 import type { ProxyEvent } from '../../proxy/events.ts'
 import { basic, rawExchange } from '../proxy/support/raw-exchange.ts'
 import { proxyFor } from '../proxy/support/proxy-under-test.ts'
 import { stubFastPath } from '../proxy/support/stub-fast-paths.ts'
-import { needsRedis, redisUrl } from '../support/services.ts'
+import { needsRedis, redisTestPrefix, redisUrl } from '../support/services.ts'
 import { sendRaw } from './raw-socket.ts'
 
 const GOOD = basic('arz-klein', 'klein-Geheim2')
@@ -124,13 +122,7 @@ await t.test('a client that sends its headers too slowly is cut off with 408 (sl
 
 const skip = needsRedis()
 await t.test('with Redis the buckets are shared: two instances give one login its burst once', { skip: skip.skip ?? false }, async (t) => {
-  const prefix = `t_hard:${randomUUID().slice(0, 8)}:`
-  t.teardown(async () => {
-    const redis = new Redis(redisUrl())
-    const keys = await redis.keys(`${prefix}*`)
-    if (keys.length > 0) await redis.del(...keys)
-    redis.disconnect()
-  })
+  const prefix = redisTestPrefix(t, 't_hard')
   const shared = { ...TIGHT, 'limits.unverified.loginBurst': 4, 'limits.authFailures.maxFailures': 100, redisUrl: redisUrl(), redisKeyPrefix: prefix, 'limits.redisTimeoutMs': 500 }
   const a = await proxyFor(t, shared)
   const b = await proxyFor(t, shared)

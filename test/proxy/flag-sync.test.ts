@@ -3,23 +3,16 @@
 import { randomUUID } from 'node:crypto'
 import { Redis } from 'ioredis'
 import t from 'tap'
-import { needsRedis, redisUrl } from '../support/services.ts'
+import { deleteRedisKeys, needsRedis, redisUrl } from '../support/services.ts'
 import { redisRelay } from '../support/tcp-relay.ts'
 import { startEchoUpstream } from './support/echo-upstream.ts'
 import { proxyFor } from './support/proxy-under-test.ts'
 import { rawExchange } from './support/raw-exchange.ts'
 import { stubFastPath, STUB_BODY } from './support/stub-fast-paths.ts'
 
-async function cleanup(prefix: string): Promise<void> {
-  const redis = new Redis(redisUrl())
-  const keys = await redis.keys(`${prefix}*`)
-  if (keys.length > 0) await redis.del(...keys)
-  redis.disconnect()
-}
-
 t.test('a flag change on one instance reaches the other within one second', needsRedis(), async (t) => {
   const prefix = `t_proxy:${randomUUID()}:`
-  t.teardown(() => cleanup(prefix))
+  t.teardown(() => deleteRedisKeys(prefix))
   const upstream = await startEchoUpstream()
   t.teardown(() => upstream.close())
   const shared = { legacyUrl: upstream.url, redisUrl: redisUrl(), redisKeyPrefix: prefix, flagRefreshMs: 5000 }
@@ -41,7 +34,7 @@ t.test('a flag change on one instance reaches the other within one second', need
 
 t.test('a flag written to Redis without a message is picked up by the periodic re-read', needsRedis(), async (t) => {
   const prefix = `t_proxy:${randomUUID()}:`
-  t.teardown(() => cleanup(prefix))
+  t.teardown(() => deleteRedisKeys(prefix))
   const upstream = await startEchoUpstream()
   t.teardown(() => upstream.close())
   const proxy = await proxyFor(t, { legacyUrl: upstream.url, redisUrl: redisUrl(), redisKeyPrefix: prefix, flagRefreshMs: 100 })
@@ -59,7 +52,7 @@ t.test('a flag written to Redis without a message is picked up by the periodic r
 
 t.test('Redis away at start does not stop the proxy; a flag set during an outage is not undone when Redis returns', needsRedis(), async (t) => {
   const prefix = `t_proxy:${randomUUID()}:`
-  t.teardown(() => cleanup(prefix))
+  t.teardown(() => deleteRedisKeys(prefix))
   const upstream = await startEchoUpstream()
   t.teardown(() => upstream.close())
   const relay = await redisRelay(redisUrl())

@@ -2,7 +2,6 @@
 // them, for the shadow tests; plus a gate that holds a shadow run until the test lets it go.
 import type { Test } from 'tap'
 import { randomUUID } from 'node:crypto'
-import { Redis } from 'ioredis'
 import { loadConfig } from '../../config/load.ts'
 import { startLegacySim, type LegacySimHandle } from '../../legacy-sim/server.ts'
 import { startProxy, type RunningProxy } from '../../proxy/app.ts'
@@ -10,7 +9,7 @@ import { EventBus, type ProxyEvent } from '../../proxy/events.ts'
 import { wireFastPaths } from '../../proxy/fast-path-wiring.ts'
 import type { FastPath } from '../../routes/fast-path/contract.ts'
 import { seed } from '../../sql/seed/seed.ts'
-import { databaseUrl, pgAdminUrl, redisUrl } from '../support/services.ts'
+import { databaseUrl, pgAdminUrl, redisTestPrefix, redisUrl } from '../support/services.ts'
 import { CASE_SETTINGS } from '../fast-path/cases.ts'
 
 export interface Installation {
@@ -33,13 +32,7 @@ export async function startInstallation(t: Test, prefix: string): Promise<Instal
   const arzswUrl = databaseUrl(report.databases.arzsw)
   const sim = await startLegacySim({ arzswUrl, port: 0, ...CASE_SETTINGS })
   t.teardown(() => sim.close())
-  const redisPrefix = `t_shadow:${randomUUID().slice(0, 8)}:`
-  t.teardown(async () => {
-    const redis = new Redis(redisUrl())
-    const keys = await redis.keys(`${redisPrefix}*`)
-    if (keys.length > 0) await redis.del(...keys)
-    redis.disconnect()
-  })
+  const redisPrefix = redisTestPrefix(t, 't_shadow')
   return {
     sim,
     arzswUrl,

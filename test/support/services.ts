@@ -1,7 +1,9 @@
 // Where the test suite finds its PostgreSQL and Redis: read once from the environment that
 // test/run.ts prepared (it starts an embedded PostgreSQL when none is reachable).
+import { randomUUID } from 'node:crypto'
 import { Redis } from 'ioredis'
 import pg from 'pg'
+import type { Test } from 'tap'
 
 export const DEFAULT_PG_ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres'
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379'
@@ -69,4 +71,22 @@ export function npgsqlConnectionString(database: string, options: { port?: numbe
   const password = decodeURIComponent(server.password)
   return `Host=${server.hostname};Port=${options.port ?? (server.port || 5432)};Database=${database};Username=${user}` +
     (password ? `;Password=${password}` : '')
+}
+
+/** Deletes every Redis key under `prefix` (a test's own prefix, after it ran). */
+export async function deleteRedisKeys(prefix: string): Promise<void> {
+  const redis = new Redis(redisUrl())
+  try {
+    const keys = await redis.keys(`${prefix}*`)
+    if (keys.length > 0) await redis.del(...keys)
+  } finally {
+    redis.disconnect()
+  }
+}
+
+/** A Redis key prefix of the test's own (`<name>:<random>:`); every key under it goes when `t` ends. */
+export function redisTestPrefix(t: Test, name: string): string {
+  const prefix = `${name}:${randomUUID().slice(0, 8)}:`
+  t.teardown(() => deleteRedisKeys(prefix))
+  return prefix
 }
