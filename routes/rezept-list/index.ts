@@ -165,8 +165,7 @@ export async function createRezeptFastPaths(settings: FastPathSettings, deps: { 
   // The eMuster16 count of a 1M-row tenant costs ~30 ms of database CPU; the page queries ~1 ms. A count
   // is reused while PostgreSQL's snapshot is unchanged (count-cache.ts says why that is exact).
   async function readCounts(pool: pg.Pool, database: TenantDatabase, types: readonly PrescriptionType[], snapshotBefore: string | undefined): Promise<number> {
-    let snapshot = snapshotBefore
-    if (settings.countCache && snapshot === undefined) snapshot = await readSnapshot(pool)
+    const snapshot = settings.countCache ? (snapshotBefore ?? (await readSnapshot(pool))) : undefined
     const counts = await Promise.all(types.map(async (type) => {
       const key = SnapshotCountCache.key(database.identity, type)
       const cached = snapshot === undefined ? undefined : countCache.get(key, snapshot)
