@@ -39,6 +39,8 @@ async function main(): Promise<number> {
   // tap failing with nothing failed in the saved results means a file crashed before reporting.
   if (tapExit !== 0 && counts.fail === 0) counts.fail = 1
   const coverageOk = process.argv.length > 2 ? true : await checkCoverage()
+  // CI shows only the tail of a run: name every failure there, next to the summary line.
+  for (const failure of counts.failures) console.log(`# failed: ${failure}`)
   console.log(`${counts.pass} passed, ${counts.fail} failed${counts.skip ? `, ${counts.skip} skipped` : ''}`)
   return tapExit === 0 && counts.fail === 0 && coverageOk ? 0 : 1
 }
@@ -50,19 +52,23 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<n
   })
 }
 
-interface Counts { pass: number; fail: number; skip: number }
+interface Counts { pass: number; fail: number; skip: number; failures: string[] }
 
 /** Every leaf assertion of every file, from the raw TAP tap saved per test file. */
 async function countResults(dir: string): Promise<Counts> {
-  const totals: Counts = { pass: 0, fail: 0, skip: 0 }
+  const totals: Counts = { pass: 0, fail: 0, skip: 0, failures: [] }
   const files = (await readdir(dir, { recursive: true })).filter((f) => f.endsWith('.tap'))
   for (const file of files) {
     const text = await readFile(join(dir, file), 'utf8')
     await new Promise<void>((resolve) => {
       const root = new Parser()
-      countLeaves(root, totals)
+      const testFile = file.replace(/\.tap$/, '')
+      countLeaves(root, totals, testFile)
       root.on('complete', (results) => {
-        if (!results.ok && results.fail === 0) totals.fail += 1
+        if (!results.ok && results.fail === 0) {
+          totals.fail += 1
+          totals.failures.push(`${testFile} (ended without a failing assertion: a crash or a bad plan)`)
+        }
         resolve()
       })
       root.end(text)
@@ -76,18 +82,33 @@ async function countResults(dir: string): Promise<Counts> {
  * parent. Count the assertions of every level and take one summary line off per child, so only leaf
  * assertions remain; a child that failed with no failing assertion (a crash, a bad plan) is one failure.
  */
-function countLeaves(parser: Parser, totals: Counts): void {
+function countLeaves(parser: Parser, totals: Counts, where: string): void {
+  // A failed subtest is listed by its failing assertions; its summary line in the parent only when
+  // it has none (a crash, a bad plan).
+  const failedAsserts: string[] = []
+  const childrenWithFailures = new Set<string>()
   parser.on('assert', (a) => {
     if (a.skip || a.todo) totals.skip += 1
     else if (a.ok) totals.pass += 1
-    else totals.fail += 1
+    else {
+      totals.fail += 1
+      failedAsserts.push(a.name || `assertion ${a.id}`)
+    }
   })
   parser.on('child', (child: Parser) => {
-    countLeaves(child, totals)
+    countLeaves(child, totals, child.name ? `${where} > ${child.name}` : where)
     child.on('complete', (results) => {
       if (results.ok) totals.pass -= 1
-      else if (results.fail > 0) totals.fail -= 1
+      else if (results.fail > 0) {
+        totals.fail -= 1
+        childrenWithFailures.add(child.name)
+      }
     })
+  })
+  parser.on('complete', () => {
+    for (const name of failedAsserts) {
+      if (!childrenWithFailures.has(name)) totals.failures.push(`${where} > ${name}`)
+    }
   })
 }
 
