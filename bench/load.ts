@@ -1,10 +1,10 @@
-// The load generator: N connections (one undici Client each, so N really is the number of sockets),
+// The load generator: N connections (one socket each, so N really is the number of sockets),
 // closed loop (next request when the answer is read) or paced (each connection starts a request every
 // intervalMs, as a polling client does), bounded by a time and a request count, whichever comes first.
-// Why undici and not autocannon: undici is already the proxy's HTTP client (no new dependency), and the
-// scenarios need what autocannon's fixed request list does not give: weighted mixes with a user per
-// request, per-connection pacing for the crowd, and the same loop driving the raw SQL floor (no HTTP).
-import { Client } from 'undici'
+// Why our own loop and not autocannon: the scenarios need what autocannon's fixed request list does not
+// give: weighted mixes with a user per request, per-connection pacing for the crowd, and the same loop
+// driving the raw SQL floor (no HTTP). Requests go through lean-http.ts, which allocates nothing per chunk.
+import { LeanHttpConnection } from './lean-http.ts'
 
 export interface TurnResult {
   readonly requests: number
@@ -100,35 +100,25 @@ export interface HttpRequest {
   readonly body: string | undefined
 }
 
-/** One keep-alive Client per connection, kept across turns so sockets stay open as a poller's would. */
+/** One keep-alive connection per index, kept across turns so sockets stay open as a poller's would. */
 export class HttpConnections {
-  readonly #clients: Client[] = []
+  readonly #connections: LeanHttpConnection[] = []
   readonly #origin: string
   constructor(origin: string) {
     this.#origin = origin
   }
 
-  client(index: number): Client {
-    let client = this.#clients[index]
-    if (client === undefined) {
-      client = new Client(this.#origin, { pipelining: 1, keepAliveTimeout: 60_000, keepAliveMaxTimeout: 600_000, headersTimeout: 120_000, bodyTimeout: 120_000 })
-      this.#clients[index] = client
-    }
-    return client
-  }
-
   async send(index: number, request: HttpRequest): Promise<number | Error> {
+    const connection = this.#connections[index] ??= new LeanHttpConnection(this.#origin)
     const headers: Record<string, string> = { authorization: request.authorization }
     if (request.body !== undefined) headers['content-type'] = 'application/json'
-    const answer = await this.client(index).request({ method: request.method, path: request.path, headers, body: request.body })
-    let size = 0
-    for await (const chunk of answer.body) size += (chunk as Buffer).length
-    return answer.statusCode === 200 ? size : new Error(`HTTP ${answer.statusCode} for ${request.method} ${request.path}`)
+    const answer = await connection.request(request.method, request.path, headers, request.body)
+    return answer.status === 200 ? answer.bytes : new Error(`HTTP ${answer.status} for ${request.method} ${request.path}`)
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.#clients.map((client) => client.destroy()))
-    this.#clients.length = 0
+    for (const connection of this.#connections) connection.close()
+    this.#connections.length = 0
   }
 }
 
