@@ -4,6 +4,7 @@ import bcrypt from 'bcryptjs'
 import pg from 'pg'
 import type { EventBus } from '../../proxy/events.ts'
 import type { BasicCredentials } from './basic-credentials.ts'
+import { BcryptPool } from './bcrypt-pool.ts'
 
 export type VerifyOutcome =
   | { readonly kind: 'verified'; readonly connectionString: string }
@@ -21,8 +22,18 @@ export interface CredentialVerifierOptions {
   readonly statementTimeoutMs: number
   readonly preparedStatements: boolean
   readonly events: EventBus
+  /** Worker threads for BCrypt; 0 runs it on the event loop (bcryptjs in slices of up to 100 ms). */
+  readonly bcryptWorkers?: number
   /** Injected clock for tests. */
   readonly now?: () => number
+}
+
+interface Outcome {
+  readonly matches: boolean
+  /** Trusted until then (outcomeTtlMs after its check began). */
+  readonly expiresAt: number
+  /** From then on, a request that uses it has the check run again in the background. */
+  readonly refreshAt: number
 }
 
 interface UserRow {
@@ -55,7 +66,8 @@ export class CredentialVerifier {
   // createHmac imports a Buffer key anew on every call (21 µs against 2.7 µs, Node 24).
   readonly #secret = createSecretKey(randomBytes(32))
   readonly #rows = new Map<string, UserRow>()
-  readonly #outcomes = new Map<string, { matches: boolean; expiresAt: number }>()
+  readonly #outcomes = new Map<string, Outcome>()
+  readonly #bcrypt: BcryptPool | undefined
   // Single flight: a burst of requests for one user asks ArzSw once and runs BCrypt once.
   readonly #rowsInFlight = new Map<string, Promise<UserRow | null>>()
   readonly #checksInFlight = new Map<string, Promise<boolean>>()
@@ -63,6 +75,7 @@ export class CredentialVerifier {
   constructor(options: CredentialVerifierOptions) {
     this.#options = options
     this.#now = options.now ?? Date.now
+    this.#bcrypt = (options.bcryptWorkers ?? 0) > 0 ? new BcryptPool(options.bcryptWorkers!) : undefined
     this.#pool = new pg.Pool({
       connectionString: options.arzswUrl,
       max: 4,
@@ -94,17 +107,22 @@ export class CredentialVerifier {
     let matches: boolean
     if (cached !== undefined && cached.expiresAt > now) {
       matches = cached.matches
-      if (matches) this.#emit('cached')
-    } else {
-      let check = this.#checksInFlight.get(key)
-      if (check === undefined) {
-        check = passwordMatches(row, credentials.password).then((result) => {
-          remember(this.#outcomes, key, { matches: result, expiresAt: this.#now() + this.#options.outcomeTtlMs })
-          return result
-        }).finally(() => this.#checksInFlight.delete(key))
-        this.#checksInFlight.set(key, check)
+      if (matches) {
+        this.#emit('cached')
+        // Past half its life, a used outcome is checked again in the background: an active user's
+        // outcome is renewed before it expires, and their requests never wait for BCrypt again.
+        if (now >= cached.refreshAt && !this.#checksInFlight.has(key)) {
+          this.#check(key, row, credentials.password).then(() => this.#emit('refreshed'), () => {})
+        }
       }
-      matches = await check
+    } else {
+      try {
+        matches = await this.#check(key, row, credentials.password)
+      } catch (error) {
+        // The BCrypt threads failed: nothing is known of the password (the legacy decides).
+        this.#emit('unavailable')
+        return { kind: 'unavailable', error: error as Error }
+      }
       if (matches) this.#emit('verified')
     }
     if (!matches) {
@@ -112,6 +130,22 @@ export class CredentialVerifier {
       return { kind: 'wrong-password' }
     }
     return { kind: 'verified', connectionString: row.connectionString }
+  }
+
+  /** Runs the password check once per key at a time, and remembers its outcome. */
+  #check(key: string, row: UserRow, password: string): Promise<boolean> {
+    let check = this.#checksInFlight.get(key)
+    if (check === undefined) {
+      // The bound counts from when the check began: the outcome is at most that old when it expires.
+      const began = this.#now()
+      check = passwordMatches(row, password, this.#bcrypt).then((matches) => {
+        const ttl = this.#options.outcomeTtlMs
+        remember(this.#outcomes, key, { matches, expiresAt: began + ttl, refreshAt: began + ttl / 2 })
+        return matches
+      }).finally(() => this.#checksInFlight.delete(key))
+      this.#checksInFlight.set(key, check)
+    }
+    return check
   }
 
   #userRow(login: string): Promise<UserRow | null> | UserRow {
@@ -141,20 +175,23 @@ export class CredentialVerifier {
     return row
   }
 
-  #emit(outcome: 'verified' | 'cached' | 'rejected' | 'unavailable'): void {
+  #emit(outcome: 'verified' | 'cached' | 'refreshed' | 'rejected' | 'unavailable'): void {
     if (this.#options.events.listening) this.#options.events.emit({ type: 'auth.checked', outcome })
   }
 
   async close(): Promise<void> {
-    await this.#pool.end()
+    await Promise.all([this.#pool.end(), this.#bcrypt?.close()])
   }
 }
 
 // API.md §2 step 3: BCrypt when the crypt column is non-empty (a malformed hash fails), else exact plain text.
-async function passwordMatches(row: UserRow, password: string): Promise<boolean> {
+async function passwordMatches(row: UserRow, password: string, workers: BcryptPool | undefined): Promise<boolean> {
   if (row.crypt !== null && row.crypt !== '') {
     // Only hashes both BCrypt libraries read alike; any other form defers (the legacy says 401 or not).
     if (!WELL_FORMED_BCRYPT.test(row.crypt)) return false
+    // A pool that fails (closed, a thread lost) rejects: that says nothing of the password, so no
+    // outcome is remembered and the request goes to the legacy. The worker reads hashes as below.
+    if (workers !== undefined) return workers.compare(password, row.crypt)
     try {
       return await bcrypt.compare(password, row.crypt)
     } catch {

@@ -67,6 +67,7 @@ export async function createRezeptFastPaths(settings: FastPathSettings, deps: { 
     connectTimeoutMs: settings.pool.connectTimeoutMs,
     statementTimeoutMs: settings.pool.statementTimeoutMs,
     preparedStatements: settings.preparedStatements,
+    bcryptWorkers: settings.bcryptWorkers,
     events,
   })
   const pools = new TenantPools(settings.pool)

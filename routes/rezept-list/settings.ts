@@ -53,6 +53,8 @@ export interface FastPathSettings {
   readonly authCacheTtlMs: number
   /** How often a user's ArzSw row is re-read; keep it below authCacheTtlMs. */
   readonly userRowRefreshMs: number
+  /** Worker threads that run BCrypt; 0 runs it on the event loop. */
+  readonly bcryptWorkers: number
   readonly pool: TenantPoolSettings
   /** Named prepared statements (true) or plain parameterised queries (false, for PgBouncer transaction mode). */
   readonly preparedStatements: boolean
@@ -74,6 +76,7 @@ export const FAST_PATH_DEFAULTS: Omit<FastPathSettings, 'arzswUrl'> = Object.fre
   avsSystem: Object.freeze({ manufacturer: 'GfAL', name: 'ArzTi', version: '3.0' }),
   authCacheTtlMs: 60_000,
   userRowRefreshMs: 10_000,
+  bcryptWorkers: 1,
   pool: Object.freeze({ maxSize: 10, maxPools: 50, idleTimeoutMs: 60_000, connectTimeoutMs: 2_000, statementTimeoutMs: 5_000, sessionOptions: true }),
   preparedStatements: true,
   countCache: true,
@@ -102,6 +105,7 @@ export const FAST_PATH_SETTING_DESCRIPTIONS: Readonly<Record<string, string>> = 
   'avsSystem.version': 'avsSystem.version echoed in every item',
   authCacheTtlMs: 'ms a verified or refused credential is trusted without running BCrypt again',
   userRowRefreshMs: 'ms between re-reads of a user\'s ArzSw row (password, tenant); at most authCacheTtlMs',
+  bcryptWorkers: 'worker threads that run BCrypt comparisons, so they never hold up the event loop; 0 runs them on it',
   'pool.maxSize': 'connections per tenant database pool',
   'pool.maxPools': 'tenant pools kept open at once; the least recently used is closed beyond it',
   'pool.idleTimeoutMs': 'ms after which an unused pool (and an idle connection) is closed',
@@ -160,6 +164,7 @@ export function fastPathSettings(input: FastPathSettingsInput): FastPathSettings
   for (const [name, value] of positive) {
     if (!Number.isSafeInteger(value) || value <= 0) throw new Error(`fast path setting ${name} must be a positive integer, got ${String(value)}`)
   }
+  if (!Number.isSafeInteger(settings.bcryptWorkers) || settings.bcryptWorkers < 0 || settings.bcryptWorkers > 64) throw new Error(`fast path setting bcryptWorkers must be an integer from 0 to 64, got ${String(settings.bcryptWorkers)}`)
   if (settings.maxPageSize > 2147483647) throw new Error('fast path setting maxPageSize must fit a 32-bit integer (the legacy\'s int)')
   if (settings.userRowRefreshMs > settings.authCacheTtlMs) {
     throw new Error('fast path setting userRowRefreshMs must not exceed authCacheTtlMs, or a changed password could outlive the cache bound')
