@@ -318,6 +318,33 @@ t.test('a write through one instance voids the other\'s L1 entry before its mess
   t.equal(await b.get(TENANT_A, ROUTE), undefined, 'and again after A\'s own invalidation, at once')
 })
 
+t.test('concurrent lookups share the generation reads, but never one sent before they began', needsRedis(), async (t) => {
+  const relay = await redisRelay(redisUrl())
+  t.teardown(() => relay.cut())
+  // Commands may take the relay's 2 × 100 ms below: a timed-out GET would make the lookups serve L1 alone.
+  const b = cache({ redis: relay.url, redisCommandTimeoutMs: 2000 })
+  await until(() => b.l2Available, 'the cache to reach Redis through the relay')
+  await b.fill(TENANT_A, ROUTE, async () => listBody('vorher'))
+  t.equal((await b.lookup(TENANT_A, ROUTE)).outcome, 'hit-l1')
+
+  const before = b.counts.generationReads
+  const outcomes = await Promise.all(Array.from({ length: 50 }, () => b.lookup(TENANT_A, ROUTE)))
+  t.same(new Set(outcomes.map((o) => o.outcome)), new Set(['hit-l1']), 'fifty hits')
+  t.ok(b.counts.generationReads - before <= 2, `fifty lookups, ${b.counts.generationReads - before} GETs`)
+
+  // A GET that Redis answered before a write, still on its way back when the writer's next read
+  // begins, must not answer that read: it would hide the write (read-your-writes across instances).
+  relay.delayMs = 100
+  const early = b.lookup(TENANT_A, ROUTE)
+  await sleep(130) // the early GET has reached Redis; its answer is on its way back
+  const redis = new Redis(redisUrl())
+  await redis.incr(`${prefix}g:{${createHash('sha256').update(TENANT_A).digest('hex')}}`)
+  redis.disconnect()
+  const late = await b.lookup(TENANT_A, ROUTE)
+  t.equal(late.outcome, 'miss', 'the lookup after the write waits for a GET sent after it began')
+  await early
+})
+
 t.test('a write whose tenant cannot be told voids every tenant on every instance', needsRedis(), async (t) => {
   const invalidations: string[] = []
   const [a, b] = await sharedPair({ onInvalidated: (cause) => invalidations.push(cause) })
