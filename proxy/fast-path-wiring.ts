@@ -11,7 +11,7 @@ export interface WiredFastPaths {
   /** For the pass-through: a request that may write was answered (see RezeptFastPaths.writeAnswered). */
   readonly writeAnswered?: (authorization: string | undefined, status: number | undefined) => Promise<void>
   /** What the metrics read from the fast paths at scrape time. */
-  readonly metricSources?: Pick<MetricSources, 'pools' | 'redisUp'>
+  readonly metricSources?: Pick<MetricSources, 'pools' | 'redisUp' | 'xmlMemo'>
   close(): Promise<void>
 }
 
@@ -31,7 +31,7 @@ export async function wireFastPaths(config: Config, events: EventBus): Promise<W
   return {
     paths: fast.paths,
     writeAnswered: fast.writeAnswered,
-    metricSources: { pools: fast.poolStats, ...redisUp },
+    metricSources: { pools: fast.poolStats, xmlMemo: fast.xmlMemoStats, ...redisUp },
     close: () => fast.close(),
   }
 }

@@ -45,6 +45,8 @@ export const METRICS = {
   poolConnections: spec('fastpath_pool_connections', 'gauge', ['tenant'], 'Connections open in the tenant database pool (host:port/database).'),
   poolIdleConnections: spec('fastpath_pool_idle_connections', 'gauge', ['tenant'], 'Idle connections in the tenant database pool.'),
   poolWaitingRequests: spec('fastpath_pool_waiting_requests', 'gauge', ['tenant'], 'Requests waiting for a connection from the tenant database pool.'),
+  xmlMemoLookups: spec('fastpath_xml_memo_lookups_total', 'counter', ['outcome'], 'Escaped xmlRequest texts reused (hit: the row\'s text unchanged) or escaped anew (miss), for texts long enough to keep.'),
+  xmlMemoBytes: spec('fastpath_xml_memo_bytes', 'gauge', [], 'Bytes of escaped xmlRequest texts kept for reuse (bounded by fastPath.xmlMemoBytes).'),
   redisUp: spec('fastpath_redis_up', 'gauge', [], '1 when the proxy\'s Redis connection is ready, 0 when not (flags and cache invalidations are then not shared).'),
 } as const
 

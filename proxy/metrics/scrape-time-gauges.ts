@@ -54,7 +54,7 @@ export class ScrapeTimeGauges implements MetricProducer {
     add(METRICS.circuitState, (point) => {
       for (const [tenant, value] of this.#circuits.entries()) point(value, { tenant })
     })
-    const { inFlight, pools, redisUp, shadowRuns } = this.#sources
+    const { inFlight, pools, redisUp, shadowRuns, xmlMemo } = this.#sources
     if (inFlight) add(METRICS.requestsInFlight, (point) => point(inFlight(), NO_ATTRIBUTES))
     if (redisUp) add(METRICS.redisUp, (point) => point(redisUp() ? 1 : 0, NO_ATTRIBUTES))
     if (pools) {
@@ -62,6 +62,16 @@ export class ScrapeTimeGauges implements MetricProducer {
       add(METRICS.poolConnections, (point) => { for (const pool of stats) point(pool.total, { tenant: pool.tenant }) })
       add(METRICS.poolIdleConnections, (point) => { for (const pool of stats) point(pool.idle, { tenant: pool.tenant }) })
       add(METRICS.poolWaitingRequests, (point) => { for (const pool of stats) point(pool.waiting, { tenant: pool.tenant }) })
+    }
+    if (xmlMemo) {
+      const memo = safely(xmlMemo, errors)
+      if (memo !== undefined) {
+        add(METRICS.xmlMemoLookups, (point) => {
+          point(memo.hits, { outcome: 'hit' })
+          point(memo.misses, { outcome: 'miss' })
+        })
+        add(METRICS.xmlMemoBytes, (point) => point(memo.bytes, NO_ATTRIBUTES))
+      }
     }
     if (shadowRuns) {
       add(METRICS.shadowRuns, (point) => {

@@ -17,6 +17,12 @@ export interface ShadowRunCounts {
   readonly failed: number
 }
 
+export interface XmlMemoStats {
+  readonly hits: number
+  readonly misses: number
+  readonly bytes: number
+}
+
 export interface MetricSources {
   /** Client requests being answered now (the proxy fills this in itself). */
   readonly inFlight?: () => number
@@ -24,6 +30,8 @@ export interface MetricSources {
   readonly pools?: () => readonly PoolStats[]
   /** Whether the Redis connection the flags and cache rely on is ready now. Must not do I/O. */
   readonly redisUp?: () => boolean
+  /** The escaped-XML memo of the fast paths: monotonic hits and misses, bytes held now. */
+  readonly xmlMemo?: () => XmlMemoStats
   /** Monotonic counts of shadow runs (the proxy fills this in from its shadow runner). */
   readonly shadowRuns?: () => ShadowRunCounts
 }

@@ -116,4 +116,14 @@ export class JsonBytes {
     this.#buffer.copy(out, 0, 0, this.#length)
     return out
   }
+
+  /**
+   * As toBuffer, in memory of its own: a small Buffer from toBuffer may be a slice of Node's shared
+   * 8 KiB pool, which a long-kept copy would hold whole.
+   */
+  toOwnBuffer(): Buffer {
+    const out = Buffer.allocUnsafeSlow(this.#length)
+    this.#buffer.copy(out, 0, 0, this.#length)
+    return out
+  }
 }

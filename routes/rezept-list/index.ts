@@ -6,6 +6,7 @@ import { defer, type DeferReason, type FastAnswer, type FastPath, type FastPathO
 import { parseBasicCredentials } from '../fast-path/basic-credentials.ts'
 import { CircuitBreaker } from '../fast-path/circuit-breaker.ts'
 import { CredentialVerifier } from '../fast-path/credential-verifier.ts'
+import { EscapedTextMemo } from '../fast-path/escaped-text-memo.ts'
 import { parseTenantDatabase, type TenantDatabase } from '../fast-path/npgsql-connection-string.ts'
 import { ResponseCache } from '../fast-path/response-cache.ts'
 import { ChangeFeeds } from '../fast-path/change-feed.ts'
@@ -42,6 +43,8 @@ export interface RezeptFastPaths {
   writeAnswered(authorization: string | undefined, status: number | undefined): Promise<void>
   /** Open tenant pools, labelled host:port/database, for the metrics. */
   poolStats(): Array<{ tenant: string; total: number; idle: number; waiting: number }>
+  /** The escaped-XML memo's hits and misses so far and the bytes it holds (metrics, tests). */
+  xmlMemoStats(): { hits: number; misses: number; bytes: number }
   /** Whether the cache's Redis is connected and listening; undefined when the cache uses no Redis. */
   redisUp(): boolean | undefined
   close(): Promise<void>
@@ -72,7 +75,8 @@ export async function createRezeptFastPaths(settings: FastPathSettings, deps: { 
   })
   const pools = new TenantPools(settings.pool)
   const breaker = new CircuitBreaker({ ...settings.circuitBreaker, events })
-  const writer = new ListBodyWriter(settings.avsSystem, settings.environment)
+  const xmlMemo = new EscapedTextMemo(settings.xmlMemoBytes)
+  const writer = new ListBodyWriter(settings.avsSystem, settings.environment, xmlMemo)
   // Parsed connection strings by their text; a handful of tenants, bounded anyway.
   const tenants = new Map<string, TenantParse>()
   const countCache = new SnapshotCountCache()
@@ -211,7 +215,7 @@ export async function createRezeptFastPaths(settings: FastPathSettings, deps: { 
     }
     breaker.succeeded(database.label)
     try {
-      const body = writer.write({ pages: result.pages, totalCount: result.totalCount, page: list.page, pageSize: list.pageSize })
+      const body = writer.write({ pages: result.pages, totalCount: result.totalCount, page: list.page, pageSize: list.pageSize, source: database.identity })
       return snapshot === undefined ? { body } : { body, validator: snapshot }
     } catch (error) {
       throw new LoadDeferred('db-error', asError(error))
@@ -262,7 +266,7 @@ export async function createRezeptFastPaths(settings: FastPathSettings, deps: { 
 
     // An unknown `type` runs no query at all in the legacy (API.md §4): nothing to ask the database.
     if (list.types.length === 0) {
-      return answer(writer.write({ pages: [], totalCount: 0, page: list.page, pageSize: list.pageSize }))
+      return answer(writer.write({ pages: [], totalCount: 0, page: list.page, pageSize: list.pageSize, source: '' }))
     }
     const database = tenant.database
     try {
@@ -309,6 +313,7 @@ export async function createRezeptFastPaths(settings: FastPathSettings, deps: { 
     cache,
     writeAnswered,
     poolStats: () => pools.stats(),
+    xmlMemoStats: () => ({ hits: xmlMemo.hits, misses: xmlMemo.misses, bytes: xmlMemo.heldBytes }),
     redisUp: () => (cache === undefined || settings.redisUrl === undefined ? undefined : cache.l2Available),
     async close(): Promise<void> {
       await feeds?.close()

@@ -1,4 +1,5 @@
 // Writes the 200 body of GET /v2/rezept(/status) byte for byte as the legacy does (API.md §1, §4), from text rows of PostgreSQL.
+import { EscapedTextMemo } from '../fast-path/escaped-text-memo.ts'
 import { JsonBytes } from '../fast-path/json-bytes.ts'
 import { dateAndTime, dateAtMidnight, utcNowText } from '../fast-path/dotnet-time.ts'
 import type { PrescriptionType } from '../../sql/queries/prescription-types.ts'
@@ -16,6 +17,8 @@ export interface ListBodyFacts {
   readonly totalCount: number
   readonly page: number
   readonly pageSize: number
+  /** Whose rows these are (the tenant database's identity): keys of the escaped-XML memo. */
+  readonly source: string
 }
 
 /** Fixed pieces of every answer, computed once from the settings. */
@@ -24,8 +27,11 @@ export class ListBodyWriter {
   readonly #itemStart: ReadonlyMap<string, Buffer>
   readonly #avsTail: Buffer
   readonly #environment: Buffer
+  readonly #xml: EscapedTextMemo
 
-  constructor(avsSystem: AvsSystem, environment: string) {
+  /** `xml`: where escaped xmlRequest texts are kept for the next answer (a memo of 0 bytes keeps none). */
+  constructor(avsSystem: AvsSystem, environment: string, xml: EscapedTextMemo = new EscapedTextMemo(0)) {
+    this.#xml = xml
     const starts = new Map<string, Buffer>()
     for (const name of ['eMuster16', 'P-Rezept', 'E-Rezept']) starts.set(name, Buffer.from(`{"type":"${name}","id":`, 'latin1'))
     this.#itemStart = starts
@@ -56,7 +62,7 @@ export class ListBodyWriter {
       for (const row of rows) {
         if (!first) out.ascii(',')
         first = false
-        this.#item(out, type, start, row)
+        this.#item(out, type, start, row, facts.source)
       }
     }
     out.ascii('],"totalCount":' + facts.totalCount + ',"page":' + facts.page + ',"pageSize":' + facts.pageSize +
@@ -66,13 +72,14 @@ export class ListBodyWriter {
     return out.toBuffer()
   }
 
-  #item(out: JsonBytes, type: PrescriptionType, start: Buffer, row: ReadonlyArray<string | null>): void {
+  #item(out: JsonBytes, type: PrescriptionType, start: Buffer, row: ReadonlyArray<string | null>, source: string): void {
     out.bytes(start)
     out.ascii(row[0]!)
     out.ascii(',"rezeptUuid":')
     out.string(row[4]!)
     out.ascii(',"xmlRequest":')
-    out.string(row[5]!)
+    // Keyed by the daten row the text comes from; used only while the text is unchanged.
+    this.#xml.write(out, source + '|' + type.key + '|' + row[3]!, row[5]!)
     out.ascii(',"transferArz":false,"rzLieferId":')
     out.nullableString(row[1]!)
     // Bigint columns go out as PostgreSQL's digits, never through a JS number (API.md §1).

@@ -62,6 +62,8 @@ export interface FastPathSettings {
   readonly countCache: boolean
   /** A clamped pageSize above this is left to the legacy, bounding the fast path's memory per request. */
   readonly fastPathMaxPageSize: number
+  /** Bytes of escaped xmlRequest texts kept for the next answer; 0 keeps none (escaped-text-memo.ts). */
+  readonly xmlMemoBytes: number
   readonly circuitBreaker: CircuitBreakerSettings
   readonly cache: CacheSettings
   /** Redis shared by the instances (the proxy's redisUrl); without it the cache is per instance. */
@@ -81,6 +83,7 @@ export const FAST_PATH_DEFAULTS: Omit<FastPathSettings, 'arzswUrl'> = Object.fre
   preparedStatements: true,
   countCache: true,
   fastPathMaxPageSize: 100_000,
+  xmlMemoBytes: 64 * 1024 * 1024,
   circuitBreaker: Object.freeze({ failureThreshold: 5, openMs: 10_000 }),
   cache: Object.freeze({
     routes: Object.freeze({ 'v2.rezept.list': 'ttl', 'v2.rezept.pharmacy': 'ttl' } as const),
@@ -115,6 +118,7 @@ export const FAST_PATH_SETTING_DESCRIPTIONS: Readonly<Record<string, string>> = 
   preparedStatements: 'use named prepared statements; false for PgBouncer in transaction mode',
   countCache: 'reuse per-type counts while the tenant cluster\'s snapshot is unchanged (no commit since); exact, false to always count',
   fastPathMaxPageSize: 'a clamped pageSize above this is left to the legacy',
+  xmlMemoBytes: 'bytes of escaped xmlRequest texts kept for reuse, each used only while the row\'s text is unchanged (exact); 0 escapes every text anew',
   'circuitBreaker.failureThreshold': 'consecutive database failures of a tenant that open its circuit',
   'circuitBreaker.openMs': 'ms an open circuit sends the tenant to the legacy before a trial request',
   'cache.routes': 'cache mode per route id: off, ttl (default) or cdc, e.g. {"v2.rezept.list":"cdc"}',
@@ -165,6 +169,7 @@ export function fastPathSettings(input: FastPathSettingsInput): FastPathSettings
     if (!Number.isSafeInteger(value) || value <= 0) throw new Error(`fast path setting ${name} must be a positive integer, got ${String(value)}`)
   }
   if (!Number.isSafeInteger(settings.bcryptWorkers) || settings.bcryptWorkers < 0 || settings.bcryptWorkers > 64) throw new Error(`fast path setting bcryptWorkers must be an integer from 0 to 64, got ${String(settings.bcryptWorkers)}`)
+  if (!Number.isSafeInteger(settings.xmlMemoBytes) || settings.xmlMemoBytes < 0) throw new Error(`fast path setting xmlMemoBytes must be a non-negative integer, got ${String(settings.xmlMemoBytes)}`)
   if (settings.maxPageSize > 2147483647) throw new Error('fast path setting maxPageSize must fit a 32-bit integer (the legacy\'s int)')
   if (settings.userRowRefreshMs > settings.authCacheTtlMs) {
     throw new Error('fast path setting userRowRefreshMs must not exceed authCacheTtlMs, or a changed password could outlive the cache bound')
