@@ -1,5 +1,4 @@
 // A cached list answer as bytes with holes where the volatile timestamps go, refilled with "now" on every serve without parsing JSON.
-import { utcNowText } from './dotnet-time.ts'
 
 /** Bytes of a hole: `2025-10-19T10:30:00.1234567Z`, the longest DateTime.UtcNow text (7 fraction digits). */
 export const TIMESTAMP_BYTES = 28
@@ -25,27 +24,6 @@ export class AnswerShapeError extends Error {
     super(`answer body cannot be templated: ${detail} at byte ${offset}`)
     this.name = 'AnswerShapeError'
   }
-}
-
-/**
- * The answer with every timestamp filled in; `now` is called once per slot, in document order, and
- * may return any text up to TIMESTAMP_BYTES long (tests use short ones).
- */
-export function renderAnswer(template: AnswerTemplate, now: () => string = utcNowText): Buffer {
-  const { bytes, slots } = template
-  const out = Buffer.allocUnsafe(bytes.length)
-  let written = 0
-  let from = 0
-  for (let i = 0; i < slots.length; i++) {
-    const slot = slots[i]!
-    written += bytes.copy(out, written, from, slot)
-    const text = now()
-    if (text.length > TIMESTAMP_BYTES) throw new RangeError(`timestamp text longer than ${TIMESTAMP_BYTES}: ${text}`)
-    written += out.write(text, written, 'latin1')
-    from = slot + TIMESTAMP_BYTES
-  }
-  written += bytes.copy(out, written, from)
-  return out.subarray(0, written)
 }
 
 /**

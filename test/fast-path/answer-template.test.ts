@@ -1,6 +1,7 @@
 // A cached answer refilled with fresh timestamps equals the body the fast path wrote, timestamps aside; only keys by position are cut.
 import t from 'tap'
-import { AnswerShapeError, renderAnswer, templateFromBody } from '../../routes/fast-path/answer-template.ts'
+import { AnswerShapeError, TIMESTAMP_BYTES, templateFromBody, type AnswerTemplate } from '../../routes/fast-path/answer-template.ts'
+import { utcNowText } from '../../routes/fast-path/dotnet-time.ts'
 import { basicAuthorization } from './cases.ts'
 import { blankVolatile, startComparison, type ComparisonFixture } from './comparison-fixture.ts'
 
@@ -8,6 +9,27 @@ const GROSS = basicAuthorization('arz-gross', 'gross-Geheim1')
 const VOLATILE = /"(responseTimestamp|deliveryTimestamp)":"[^"]*"/g
 const LONG = '2025-10-19T10:30:00.1234567Z'
 const SHORT = '2025-10-19T10:30:00Z'
+
+/**
+ * The answer with every hole filled by `now()` (called once per slot, in document order), of any
+ * length up to TIMESTAMP_BYTES: the holes' places seen through texts of every length the legacy writes.
+ */
+function renderAnswer(template: AnswerTemplate, now: () => string = utcNowText): Buffer {
+  const { bytes, slots } = template
+  const out = Buffer.allocUnsafe(bytes.length)
+  let written = 0
+  let from = 0
+  for (let i = 0; i < slots.length; i++) {
+    const slot = slots[i]!
+    written += bytes.copy(out, written, from, slot)
+    const text = now()
+    if (text.length > TIMESTAMP_BYTES) throw new RangeError(`timestamp text longer than ${TIMESTAMP_BYTES}: ${text}`)
+    written += out.write(text, written, 'latin1')
+    from = slot + TIMESTAMP_BYTES
+  }
+  written += bytes.copy(out, written, from)
+  return out.subarray(0, written)
+}
 
 function withTimestamps(body: Buffer, text: string): string {
   return body.toString('utf8').replace(VOLATILE, (_all, key: string) => `"${key}":"${text}"`)
