@@ -17,6 +17,8 @@ interface Thread {
   readonly worker: Worker
   /** The comparison it runs now, if any. */
   current: Waiting | undefined
+  /** Settles once the thread has loaded bcryptjs, or has failed to. */
+  readonly started: Promise<void>
 }
 
 const WORKER_URL = new URL('./bcrypt-worker.ts', import.meta.url)
@@ -29,14 +31,21 @@ export class BcryptPool {
   #closed = false
 
   /**
+   * Settles when every thread started by the constructor has loaded bcryptjs (or failed to: a lost
+   * thread is replaced on demand, so this never rejects nor waits forever for one).
+   */
+  readonly started: Promise<void>
+
+  /**
    * `size` worker threads, started now: a thread takes ~200 ms to start (more on a busy machine),
-   * which belongs to the proxy's start-up, not to the first request that needs BCrypt. A thread that
-   * dies is replaced when the next comparison comes.
+   * which belongs to the proxy's start-up (await `started`), not to the first request that needs
+   * BCrypt. A thread that dies is replaced when the next comparison comes.
    */
   constructor(size: number) {
     if (!Number.isSafeInteger(size) || size < 1) throw new RangeError(`BcryptPool size must be a positive integer, got ${size}`)
     this.#size = size
     for (let i = 0; i < size; i++) this.#start()
+    this.started = Promise.all(this.#threads.map((thread) => thread.started)).then(() => undefined)
   }
 
   /** Whether `password` matches the BCrypt `hash`; a hash bcryptjs cannot read matches nothing. */
@@ -80,8 +89,12 @@ export class BcryptPool {
     // Not kept alive by its worker: a process that forgets close() still exits.
     const worker = new Worker(WORKER_URL)
     worker.unref()
-    const thread: Thread = { worker, current: undefined }
-    worker.on('message', ({ id, matches }: { id: number; matches: boolean }) => {
+    let markStarted!: () => void
+    const started = new Promise<void>((resolve) => { markStarted = resolve })
+    const thread: Thread = { worker, current: undefined, started }
+    worker.on('message', (message: { id: number; matches: boolean } | { started: true }) => {
+      if ('started' in message) return markStarted()
+      const { id, matches } = message
       const current = thread.current
       if (current === undefined || current.id !== id) return
       thread.current = undefined
@@ -91,6 +104,7 @@ export class BcryptPool {
     })
     // A thread that dies takes only its own comparison with it; the next one gets a new thread.
     const lost = (error: Error): void => {
+      markStarted()
       const index = this.#threads.indexOf(thread)
       if (index >= 0) this.#threads.splice(index, 1)
       thread.current?.reject(error)

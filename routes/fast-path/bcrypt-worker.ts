@@ -8,6 +8,9 @@ interface Comparison {
   readonly hash: string
 }
 
+// Imports loaded: the pool may count this thread as started (BcryptPool.started).
+parentPort!.postMessage({ started: true })
+
 parentPort!.on('message', ({ id, password, hash }: Comparison) => {
   let matches = false
   try {

@@ -179,6 +179,11 @@ export class CredentialVerifier {
     if (this.#options.events.listening) this.#options.events.emit({ type: 'auth.checked', outcome })
   }
 
+  /** Settles when the BCrypt threads are ready for a first request (at once without them). */
+  started(): Promise<void> {
+    return this.#bcrypt?.started ?? Promise.resolve()
+  }
+
   async close(): Promise<void> {
     await Promise.all([this.#pool.end(), this.#bcrypt?.close()])
   }

@@ -308,6 +308,8 @@ export async function createRezeptFastPaths(settings: FastPathSettings, deps: { 
     }
   }
 
+  // The BCrypt threads' start-up (~200 ms) belongs to the proxy's, not to its first request.
+  await verifier.started()
   return {
     paths: [fastPath('v2.rezept.list'), fastPath('v2.rezept.pharmacy')],
     cache,

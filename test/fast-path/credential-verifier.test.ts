@@ -104,6 +104,7 @@ t.test('BCrypt threads that cannot answer make the check unavailable, not a wron
 
 t.test('the pool answers in order, reads what bcryptjs reads, and refuses work once closed', async (t) => {
   const pool = new BcryptPool(2)
+  await t.resolves(pool.started, 'both threads report bcryptjs loaded')
   const hash = bcrypt.hashSync('richtig', 4)
   t.same(await Promise.all([pool.compare('richtig', hash), pool.compare('falsch', hash), pool.compare('richtig', '$2b$04$kaputt'), pool.compare('richtig', hash)]),
     [true, false, false, true])
