@@ -5,14 +5,14 @@ import { loadConfig } from '../config/load.ts'
 import { startProxy } from '../proxy/app.ts'
 import { createLogger } from '../proxy/event-log.ts'
 import { EventBus } from '../proxy/events.ts'
-import { wireFastPaths } from '../proxy/fast-path-wiring.ts'
+import { proxyDepsOf, wireFastPaths } from '../proxy/fast-path-wiring.ts'
 
 const overrides = JSON.parse(process.env.BENCH_PROXY_OVERRIDES ?? '{}') as Record<string, unknown>
 const config = loadConfig({ env: { ...process.env, FASTPATH_ENV: 'production' }, overrides })
 const events = new EventBus()
 const fast = await wireFastPaths(config, events)
 const proxy = await startProxy(config, {
-  fastPaths: fast.paths, ...(fast.writeAnswered ? { writeAnswered: fast.writeAnswered } : {}), events, logger: createLogger(config.logLevel),
+  ...proxyDepsOf(fast), events, logger: createLogger(config.logLevel),
 })
 console.log(`listening ${proxy.url}`)
 process.on('SIGTERM', () => {

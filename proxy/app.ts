@@ -4,7 +4,9 @@
 import type { Logger } from 'pino'
 import { Agent as UndiciAgent } from 'undici'
 import { reloadableChanges, type Config } from '../config/load.ts'
+import type { BasicCredentials } from '../routes/fast-path/basic-credentials.ts'
 import type { FastPath } from '../routes/fast-path/contract.ts'
+import type { VerifyOutcome } from '../routes/fast-path/credential-verifier.ts'
 import { flagText } from '../routes/flag-setting.ts'
 import { FlagStore } from '../routes/flag-store.ts'
 import { FlagSync } from '../routes/flag-sync.ts'
@@ -30,6 +32,11 @@ export interface ProxyDeps {
   readonly fastPaths?: readonly FastPath[]
   /** Told when a request that may write got the legacy's answer, before the client sees it (cache invalidation). */
   readonly writeAnswered?: (authorization: string | undefined, status: number | undefined) => Promise<void>
+  /**
+   * Checks an admin user's password for the performance endpoints (the fast paths' verifier: one
+   * cache, one set of BCrypt threads). Without it those endpoints are the legacy's to answer.
+   */
+  readonly verifyCredentials?: (credentials: BasicCredentials) => Promise<VerifyOutcome>
   readonly events?: EventBus
   readonly logger?: Logger
   /** What the metrics read at scrape time from parts the caller owns (tenant pools, Redis state). */
@@ -126,6 +133,7 @@ export async function startProxy(initial: Config, deps: ProxyDeps = {}): Promise
     flag: (routeId) => flags.get(routeId),
     ...(deps.metricSources?.pools ? { pools: deps.metricSources.pools } : {}),
     checks: readiness,
+    ...(deps.verifyCredentials ? { verify: deps.verifyCredentials } : {}),
   })
 
   const client = new ClientServer({

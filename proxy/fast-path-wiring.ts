@@ -1,8 +1,11 @@
 // Where the proxy gets its fast paths: the rezept-list factory (routes/rezept-list), given the
 // config's `fastPath` section plus the legacy settings it must echo. No ArzSw URL: no fast paths.
 import type { Config } from '../config/load.ts'
+import type { BasicCredentials } from '../routes/fast-path/basic-credentials.ts'
 import type { FastPath } from '../routes/fast-path/contract.ts'
+import type { VerifyOutcome } from '../routes/fast-path/credential-verifier.ts'
 import { createRezeptFastPaths, fastPathSettings, type FastPathSettingsInput } from '../routes/rezept-list/index.ts'
+import type { ProxyDeps } from './app.ts'
 import type { EventBus } from './events.ts'
 import type { MetricSources } from './metrics/sources.ts'
 
@@ -10,6 +13,8 @@ export interface WiredFastPaths {
   readonly paths: readonly FastPath[]
   /** For the pass-through: a request that may write was answered (see RezeptFastPaths.writeAnswered). */
   readonly writeAnswered?: (authorization: string | undefined, status: number | undefined) => Promise<void>
+  /** The fast paths' credential check, shared with the admin endpoints (ProxyDeps.verifyCredentials). */
+  readonly verifyCredentials?: (credentials: BasicCredentials) => Promise<VerifyOutcome>
   /** What the metrics read from the fast paths at scrape time. */
   readonly metricSources?: Pick<MetricSources, 'pools' | 'redisUp' | 'xmlMemo'>
   close(): Promise<void>
@@ -31,7 +36,18 @@ export async function wireFastPaths(config: Config, events: EventBus): Promise<W
   return {
     paths: fast.paths,
     writeAnswered: fast.writeAnswered,
+    verifyCredentials: fast.verifyCredentials,
     metricSources: { pools: fast.poolStats, xmlMemo: fast.xmlMemoStats, ...redisUp },
     close: () => fast.close(),
+  }
+}
+
+/** What startProxy takes from the wired fast paths (ProxyDeps), the optional parts only where present. */
+export function proxyDepsOf(fast: WiredFastPaths): Pick<ProxyDeps, 'fastPaths' | 'writeAnswered' | 'verifyCredentials' | 'metricSources'> {
+  return {
+    fastPaths: fast.paths,
+    ...(fast.writeAnswered ? { writeAnswered: fast.writeAnswered } : {}),
+    ...(fast.verifyCredentials ? { verifyCredentials: fast.verifyCredentials } : {}),
+    ...(fast.metricSources ? { metricSources: fast.metricSources } : {}),
   }
 }

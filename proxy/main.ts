@@ -5,7 +5,7 @@ import { startProxy } from './app.ts'
 import type { Demo, DemoOptions } from './demo/start-demo.ts'
 import { createLogger } from './event-log.ts'
 import { EventBus } from './events.ts'
-import { wireFastPaths } from './fast-path-wiring.ts'
+import { proxyDepsOf, wireFastPaths } from './fast-path-wiring.ts'
 
 async function main(): Promise<void> {
   let overrides: Record<string, unknown> = {}
@@ -28,7 +28,7 @@ async function main(): Promise<void> {
   }
   const events = new EventBus()
   const fast = await wireFastPaths(config, events)
-  const proxy = await startProxy(config, { fastPaths: fast.paths, ...(fast.writeAnswered ? { writeAnswered: fast.writeAnswered } : {}), ...(fast.metricSources ? { metricSources: fast.metricSources } : {}), events, logger, reloadConfig: () => loadConfig({ overrides }) })
+  const proxy = await startProxy(config, { ...proxyDepsOf(fast), events, logger, reloadConfig: () => loadConfig({ overrides }) })
 
   if (demo) {
     const auth = Buffer.from(`${demo.user.login}:${demo.user.password}`).toString('base64')

@@ -1,9 +1,10 @@
 // Puts the performance endpoints together for one proxy instance: the latency summary on the bus, and
-// a credential verifier of its own (opened on the first admin request, so a proxy whose endpoints are
-// never asked for opens no ArzSw connection for them).
+// the admin check through the fast paths' own credential verifier (its outcome cache, its BCrypt
+// threads off the event loop, its prepared-statement setting), when the proxy has fast paths.
 import type { Config } from '../config/load.ts'
+import type { BasicCredentials } from '../routes/fast-path/basic-credentials.ts'
 import type { RouteId } from '../routes/fast-path/contract.ts'
-import { CredentialVerifier } from '../routes/fast-path/credential-verifier.ts'
+import type { VerifyOutcome } from '../routes/fast-path/credential-verifier.ts'
 import type { FlagSetting } from '../routes/flag-setting.ts'
 import type { EventBus } from './events.ts'
 import type { PoolStats } from './metrics/sources.ts'
@@ -16,20 +17,17 @@ export interface PerformanceWiring {
   close(): Promise<void>
 }
 
-// The fast path's own defaults (routes/rezept-list/settings.ts): a verified admin is trusted a minute.
-const VERIFIER_SETTINGS = { outcomeTtlMs: 60_000, userRowTtlMs: 60_000, connectTimeoutMs: 2000, statementTimeoutMs: 2000, preparedStatements: true }
-
 export function startPerformanceEndpoints(options: {
   readonly config: () => Config
   readonly events: EventBus
   readonly flag: (route: RouteId) => FlagSetting
   readonly pools?: () => readonly PoolStats[]
   readonly checks: () => Promise<Record<string, boolean>>
+  /** Without it no caller is an admin: the legacy answers the endpoints' paths. */
+  readonly verify?: (credentials: BasicCredentials) => Promise<VerifyOutcome>
 }): PerformanceWiring {
   const stats = new PerformanceStats()
   const unsubscribe = stats.subscribe(options.events)
-  const arzswUrl = options.config().arzswUrl
-  let verifier: CredentialVerifier | undefined
   const endpoints = new PerformanceEndpoints({
     stats,
     flag: options.flag,
@@ -38,16 +36,13 @@ export function startPerformanceEndpoints(options: {
     targetP99Ms: () => options.config().performanceTargetP99Ms,
     startedAt: Date.now(),
     adminUsers: () => options.config().adminUsers,
-    ...(arzswUrl === undefined
-      ? {}
-      : { verify: (credentials) => (verifier ??= new CredentialVerifier({ arzswUrl, events: options.events, ...VERIFIER_SETTINGS })).verify(credentials) }),
+    ...(options.verify ? { verify: options.verify } : {}),
   })
   return {
     endpoints,
     stats,
     async close() {
       unsubscribe()
-      await verifier?.close()
     },
   }
 }

@@ -4,7 +4,7 @@ import { loadConfig } from '../../config/load.ts'
 import { startProxy } from '../../proxy/app.ts'
 import { startDemo } from '../../proxy/demo/start-demo.ts'
 import { EventBus } from '../../proxy/events.ts'
-import { wireFastPaths } from '../../proxy/fast-path-wiring.ts'
+import { proxyDepsOf, wireFastPaths } from '../../proxy/fast-path-wiring.ts'
 import { SEED_USERS } from '../../sql/seed/seed.ts'
 
 export interface DemoTarget {
@@ -24,7 +24,7 @@ export async function startDemoTarget(log: (line: string) => void): Promise<Demo
     const config = loadConfig({ overrides: { legacyUrl: demo.legacyUrl, arzswUrl: base.arzswUrl ?? demo.arzswUrl, port: 0, 'admin.port': 0, logLevel: 'warn' } })
     const events = new EventBus()
     const fast = await wireFastPaths(config, events)
-    const proxy = await startProxy(config, { fastPaths: fast.paths, ...(fast.writeAnswered ? { writeAnswered: fast.writeAnswered } : {}), ...(fast.metricSources ? { metricSources: fast.metricSources } : {}), events })
+    const proxy = await startProxy(config, { ...proxyDepsOf(fast), events })
     return {
       proxyUrl: proxy.url,
       adminUrl: proxy.adminUrl,

@@ -3,9 +3,9 @@ import { createHash } from 'node:crypto'
 import type pg from 'pg'
 import type { EventBus } from '../../proxy/events.ts'
 import { defer, type DeferReason, type FastAnswer, type FastPath, type FastPathOutcome, type FastPathRequest, type RouteId } from '../fast-path/contract.ts'
-import { parseBasicCredentials } from '../fast-path/basic-credentials.ts'
+import { parseBasicCredentials, type BasicCredentials } from '../fast-path/basic-credentials.ts'
 import { CircuitBreaker } from '../fast-path/circuit-breaker.ts'
-import { CredentialVerifier } from '../fast-path/credential-verifier.ts'
+import { CredentialVerifier, type VerifyOutcome } from '../fast-path/credential-verifier.ts'
 import { EscapedTextMemo } from '../fast-path/escaped-text-memo.ts'
 import { parseTenantDatabase, type TenantDatabase } from '../fast-path/npgsql-connection-string.ts'
 import { ResponseCache } from '../fast-path/response-cache.ts'
@@ -41,6 +41,8 @@ export interface RezeptFastPaths {
    * the Redis command timeout), so a client that wrote and then reads sees its write. Never rejects.
    */
   writeAnswered(authorization: string | undefined, status: number | undefined): Promise<void>
+  /** The fast path's credential check (its cache, BCrypt threads and ArzSw pool), for the admin endpoints. */
+  verifyCredentials(credentials: BasicCredentials): Promise<VerifyOutcome>
   /** Open tenant pools, labelled host:port/database, for the metrics. */
   poolStats(): Array<{ tenant: string; total: number; idle: number; waiting: number }>
   /** The escaped-XML memo's hits and misses so far and the bytes it holds (metrics, tests). */
@@ -314,6 +316,7 @@ export async function createRezeptFastPaths(settings: FastPathSettings, deps: { 
     paths: [fastPath('v2.rezept.list'), fastPath('v2.rezept.pharmacy')],
     cache,
     writeAnswered,
+    verifyCredentials: (credentials) => verifier.verify(credentials),
     poolStats: () => pools.stats(),
     xmlMemoStats: () => ({ hits: xmlMemo.hits, misses: xmlMemo.misses, bytes: xmlMemo.heldBytes }),
     redisUp: () => (cache === undefined || settings.redisUrl === undefined ? undefined : cache.l2Available),

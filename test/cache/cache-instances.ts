@@ -6,7 +6,7 @@ import { request } from 'undici'
 import { loadConfig } from '../../config/load.ts'
 import { startProxy, type RunningProxy } from '../../proxy/app.ts'
 import { EventBus, type ProxyEvent } from '../../proxy/events.ts'
-import { wireFastPaths, type WiredFastPaths } from '../../proxy/fast-path-wiring.ts'
+import { proxyDepsOf, wireFastPaths, type WiredFastPaths } from '../../proxy/fast-path-wiring.ts'
 import { PRESCRIPTION_TYPES } from '../../sql/queries/prescription-types.ts'
 import { blankVolatile } from '../fast-path/comparison-fixture.ts'
 export { seededRandom as randomSource } from '../support/seeded-random.ts'
@@ -37,7 +37,7 @@ export async function startInstance(t: Test, overrides: Record<string, unknown>,
     if (event.type === 'cache.lookup' || event.type === 'cache.invalidated' || event.type === 'db.query' || event.type === 'fast.deferred' || event.type === 'shadow.compared') events.push(event)
   })
   const fast = await wireFastPaths(config, bus)
-  const proxy = await startProxy(config, { fastPaths: fast.paths, ...(fast.writeAnswered ? { writeAnswered: fast.writeAnswered } : {}), ...(fast.metricSources ? { metricSources: fast.metricSources } : {}), events: bus, reloadConfig: () => read(reloaded()) })
+  const proxy = await startProxy(config, { ...proxyDepsOf(fast), events: bus, reloadConfig: () => read(reloaded()) })
   t.teardown(async () => {
     await proxy.shutdown()
     await fast.close()

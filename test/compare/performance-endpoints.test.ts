@@ -75,6 +75,19 @@ t.test('an admin user gets legacy, fast and cache latency per route with the imp
   t.ok(body.memory.rssBytes > body.memory.heapUsedBytes && body.memory.heapUsedBytes > 0, 'memory: RSS and heap')
 })
 
+t.test('the admin check is the fast path\'s own: a user verified by a poll is not put through BCrypt again', async (t) => {
+  const authChecks = async (outcome: string): Promise<number> => {
+    const text = (await raw(instance.proxy.adminUrl, '/metrics')).body.toString('utf8')
+    const line = text.split('\n').find((l) => l.startsWith(`fastpath_auth_checks_total{outcome="${outcome}"}`))
+    return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1))
+  }
+  const cached = await authChecks('cached')
+  t.equal((await raw(instance.url, '/v2/performance/metrics', ADMIN)).status, 200)
+  // A verifier of the endpoints' own would have run BCrypt for the admin's first request (a third).
+  t.equal(await authChecks('verified'), 2, 'two users, each verified once, by their first poll')
+  t.equal(await authChecks('cached'), cached + 1, 'the poll\'s outcome answered the admin check')
+})
+
 t.test('the health check: dependencies reachable and every fast p99 within the target is "ok"', async (t) => {
   const answer = await raw(instance.url, '/V2.0/Health/Performance/', ADMIN)
   t.equal(answer.status, 200, 'the legacy\'s routing rules: any case, v2.0, trailing slash')

@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util'
 import { loadConfig } from '../../config/load.ts'
 import { startProxy } from '../../proxy/app.ts'
 import { EventBus } from '../../proxy/events.ts'
-import { wireFastPaths } from '../../proxy/fast-path-wiring.ts'
+import { proxyDepsOf, wireFastPaths } from '../../proxy/fast-path-wiring.ts'
 import { startLegacySim } from '../../legacy-sim/server.ts'
 import { seed } from '../../sql/seed/seed.ts'
 import { databaseUrl, pgAdminUrl, redisUrl } from '../support/services.ts'
@@ -25,7 +25,7 @@ const sim = await startLegacySim({ arzswUrl, port: 0 })
 const config = loadConfig({ env: { FASTPATH_ENV: 'test' }, overrides: { legacyUrl: sim.url, arzswUrl, redisUrl: redisUrl(), redisKeyPrefix: 'fuzz:', flags: 'v2.rezept.list=on,v2.rezept.pharmacy=on' } })
 const events = new EventBus()
 const fast = await wireFastPaths(config, events)
-const proxy = await startProxy(config, { fastPaths: fast.paths, ...(fast.writeAnswered ? { writeAnswered: fast.writeAnswered } : {}), events })
+const proxy = await startProxy(config, { ...proxyDepsOf(fast), events })
 const rssBefore = process.memoryUsage().rss
 const run = await runFuzz({
   proxyPort: Number(new URL(proxy.url).port), legacyPort: sim.port, seed: fuzzSeed, count,
