@@ -20,6 +20,11 @@ export class SnapshotCountCache {
     return type.key + '\0' + databaseIdentity
   }
 
+  /** Whether a count is kept for this key, under any snapshot. */
+  holds(key: string): boolean {
+    return this.#entries.has(key)
+  }
+
   /** The count taken under exactly this snapshot, or undefined. */
   get(key: string, snapshot: string): number | undefined {
     const entry = this.#entries.get(key)

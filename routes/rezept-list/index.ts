@@ -151,30 +151,28 @@ export async function createRezeptFastPaths(settings: FastPathSettings, deps: { 
     return rows[0]![0]!
   }
 
-  /**
-   * `snapshot`, when given, was read before any of these queries began: none of them then sees a state
-   * older than it, which is what makes it a validator for the cache (count-cache.ts says why equal
-   * snapshots mean equal data).
-   */
-  async function readPages(pool: pg.Pool, database: TenantDatabase, list: ListRequest, snapshot: string | undefined): Promise<{ pages: TypePage[]; totalCount: number }> {
-    // The legacy runs the pages, then the counts, one after the other (API.md §4). Each is a statement
-    // of its own there too (no common snapshot), so running them side by side on several connections
-    // answers the same and costs the slowest query instead of the sum.
-    const pageReads = Promise.all(list.types.map((type) => {
+  async function readPages(pool: pg.Pool, database: TenantDatabase, list: ListRequest): Promise<{ pages: TypePage[]; totalCount: number }> {
+    // The legacy runs the pages, then the counts, one statement after another (API.md §4). The pages
+    // run side by side here: each is a statement of its own there too (no common snapshot), so that
+    // answers the same and costs the slowest page instead of the sum. The counts come after them, as
+    // there, so a count never reflects a state older than the items (test/fast-path/count-order.test.ts).
+    const pages = await Promise.all(list.types.map((type) => {
       const statements = STATEMENTS.get(type)!
       return runQuery(pool, statements.pageName, statements.pageSql, [list.offset, list.pageSize])
     }))
-    const countRead = readCounts(pool, database, list.types, snapshot)
-    const [pages, totalCount] = await Promise.all([pageReads, countRead])
+    const totalCount = await readCounts(pool, database, list.types)
     return { pages: list.types.map((type, i) => ({ type, rows: pages[i]! })), totalCount }
   }
 
   // The eMuster16 count of a 1M-row tenant costs ~30 ms of database CPU; the page queries ~1 ms. A count
-  // is reused while PostgreSQL's snapshot is unchanged (count-cache.ts says why that is exact).
-  async function readCounts(pool: pg.Pool, database: TenantDatabase, types: readonly PrescriptionType[], snapshotBefore: string | undefined): Promise<number> {
-    const snapshot = settings.countCache ? (snapshotBefore ?? (await readSnapshot(pool))) : undefined
-    const counts = await Promise.all(types.map(async (type) => {
-      const key = SnapshotCountCache.key(database.identity, type)
+  // is reused while PostgreSQL's snapshot is unchanged (count-cache.ts says why that is exact); the
+  // snapshot is read after the pages, so a reused count is as new as the items at least.
+  async function readCounts(pool: pg.Pool, database: TenantDatabase, types: readonly PrescriptionType[]): Promise<number> {
+    const keys = types.map((type) => SnapshotCountCache.key(database.identity, type))
+    // No count kept for these types (the first request, the count cache off): nothing to check a snapshot for.
+    const snapshot = settings.countCache && keys.some((key) => countCache.holds(key)) ? await readSnapshot(pool) : undefined
+    const counts = await Promise.all(types.map(async (type, i) => {
+      const key = keys[i]!
       const cached = snapshot === undefined ? undefined : countCache.get(key, snapshot)
       if (cached !== undefined) return cached
       const statements = STATEMENTS.get(type)!
@@ -208,8 +206,10 @@ export async function createRezeptFastPaths(settings: FastPathSettings, deps: { 
     let result: { pages: TypePage[]; totalCount: number }
     let snapshot: string | undefined
     try {
+      // The validator is read before the pages: a commit after it makes the entry look older than
+      // it is (reloaded once too often), never newer.
       if (forCache) snapshot = await readSnapshot(pool)
-      result = await readPages(pool, database, list, snapshot)
+      result = await readPages(pool, database, list)
     } catch (error) {
       const reason = deferReasonForDatabaseFailure(error, poolWasFull)
       if (reason !== 'pool-busy') breaker.failed(database.label)

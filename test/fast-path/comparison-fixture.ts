@@ -1,11 +1,12 @@
 // A seeded installation with the legacy simulator and the fast paths side by side, and the means to send one request to each.
 import { request } from 'node:http'
 import { startLegacySim, type LegacySimHandle } from '../../legacy-sim/server.ts'
+import { urlForDatabase } from '../../sql/seed/database-setup.ts'
 import { seed, type SeedReport } from '../../sql/seed/seed.ts'
 import { EventBus, type ProxyEvent } from '../../proxy/events.ts'
 import type { FastPath, FastPathOutcome, RouteId } from '../../routes/fast-path/contract.ts'
 import { createRezeptFastPaths, fastPathSettings, type FastPathSettingsInput, type RezeptFastPaths } from '../../routes/rezept-list/index.ts'
-import { databaseUrl, pgAdminUrl } from '../support/services.ts'
+import { pgAdminUrl } from '../support/services.ts'
 
 export interface Exchange {
   readonly status: number
@@ -32,9 +33,12 @@ export async function startComparison(options: {
   maxPageSize: number
   environment: string
   fastPath?: Partial<FastPathSettingsInput>
+  /** A PostgreSQL server of the test's own (default: the suite's, PG_ADMIN_URL). */
+  adminUrl?: string
 }): Promise<ComparisonFixture> {
-  const report = await seed({ adminUrl: pgAdminUrl(), prefix: options.prefix, rows: options.rows ?? 600, kleinRows: options.kleinRows ?? 400 })
-  const arzswUrl = databaseUrl(report.databases.arzsw)
+  const adminUrl = options.adminUrl ?? pgAdminUrl()
+  const report = await seed({ adminUrl, prefix: options.prefix, rows: options.rows ?? 600, kleinRows: options.kleinRows ?? 400 })
+  const arzswUrl = urlForDatabase(adminUrl, report.databases.arzsw)
   const sim = await startLegacySim({ arzswUrl, port: 0, maxPageSize: options.maxPageSize, environment: options.environment })
   const bus = new EventBus()
   const events: ProxyEvent[] = []
