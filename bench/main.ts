@@ -224,7 +224,7 @@ async function main(): Promise<number> {
     `Load average at start ${loadStart.map((l) => l.toFixed(2)).join(' ')}, at end ${loadEnd.map((l) => l.toFixed(2)).join(' ')} (the cores are shared with other work: compare contenders within this run, not with other runs). ` +
     `Total ${seconds.toFixed(0)} s. Reproduce: \`npm run bench${cli.quick || cli.names.length ? ` -- ${[...(cli.quick ? ['--quick'] : []), ...cli.names].join(' ')}` : ''}\`.`, '',
     'Contenders: simulator = legacy-sim direct; ' + contenders.notes.join('; ') +
-    '; sql-floor = the fast path\'s page statements and snapshot query on a bare pg pool, no HTTP; http-floor = bare node:http sending the cached proxy\'s bytes for the path from memory. ' +
+    '; sql-floor = the fast path\'s page statements, then its snapshot query, on a bare pg pool, no HTTP; http-floor = bare node:http sending the cached proxy\'s bytes for the path from memory. ' +
     'Latency is measured by the client (bench/lean-http.ts: one reused read buffer per socket, in the harness process on the same cores), from send to the last body byte; paced scenarios count from when the request was due.', '',
     ...figures.map(scenarioMarkdown).flatMap((block) => [block, '']),
     ...(memory ? [memoryMarkdown(file, memory), ''] : []),
