@@ -29,7 +29,7 @@ t.setTimeout(600_000)
 
 const reads = await readRecording('gold-reads.jsonl.gz')
 const recordedItems = new RecordedV1Items(reads)
-let report: SeedReport
+let report: SeedReport | undefined
 let sim: LegacySimHandle
 
 t.before(async () => {
@@ -39,6 +39,7 @@ t.before(async () => {
 
 t.teardown(async () => {
   await sim?.close()
+  if (report === undefined) return
   const admin = new pg.Client({ connectionString: pgAdminUrl() })
   await admin.connect()
   for (const db of [report.databases.arzsw, ...Object.values(report.databases.tenants)]) await admin.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`)
@@ -47,7 +48,7 @@ t.teardown(async () => {
 
 function tenantDatabaseOf(recorded: RecordedExchange): string {
   const user = SEED_USERS.find((u) => u.login === userOf(recorded.headers.Authorization))
-  return databaseUrl(report.databases.tenants[user!.tenant])
+  return databaseUrl(report!.databases.tenants[user!.tenant])
 }
 
 interface Outcome { recorded: RecordedExchange; answer: ReplayedAnswer; verdict: Verdict }
@@ -89,7 +90,7 @@ t.test('every recorded read, sent through the proxy with every fast route on, ge
   const config = loadConfig({
     env: { FASTPATH_ENV: 'test' },
     overrides: {
-      legacyUrl: sim.url, arzswUrl: databaseUrl(report.databases.arzsw), redisUrl: redisUrl(),
+      legacyUrl: sim.url, arzswUrl: databaseUrl(report!.databases.arzsw), redisUrl: redisUrl(),
       redisKeyPrefix: redisTestPrefix(t, 't_replay'), ...LEGACY_SETTINGS,
       flags: Object.fromEntries(ROUTE_IDS.map((id) => [id, 'on'])),
       // The simulator verifies BCrypt (arz-leer: cost 12) on every request, several at once here.
