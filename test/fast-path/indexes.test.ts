@@ -55,7 +55,7 @@ t.test('drop removes them again, and the CLI reports as a process', async (t) =>
   t.same(states(await runIndexCommand('drop', fixture.arzswUrl)).map((s) => s[1]), [missing, missing, missing])
   const run = promisify(execFile)
   const { stdout } = await run(process.execPath, ['sql/indexes/index-cli.ts', 'status', '--arzsw', fixture.arzswUrl])
-  t.match(stdout, /t_fast_idx_apoti_gross: fastpath_em16_daten_new=missing/)
+  t.match(stdout, /t_fast_idx_apoti_gross: fastpath_em16_daten_new_v2=missing/)
   await t.rejects(run(process.execPath, ['sql/indexes/index-cli.ts', 'rebuild']), 'an unknown command fails')
 })
 
