@@ -80,3 +80,26 @@ t.test('the legacy\'s statements keep their plans when the fastpath_ indexes are
   const fastPlans = await plansOf(fastQueries, FAST_PATH_SESSION_OPTIONS)
   for (const q of fastQueries) t.match(fastPlans.get(q.name), /using fastpath_/, `${q.name} reads a fastpath_ index`)
 })
+
+// Guards the comparison itself: were EXPLAIN blind to indexes, every plan would compare equal.
+t.test('the comparison sees an index the legacy can use: the first shape of status_first moves its status lookup', async (t) => {
+  const type = PRESCRIPTION_TYPES[0]!
+  const lookup = legacyStatements(type).find((s) => s.name.endsWith(': status lookup'))!
+  const values = lookup.values((await samples()).get(type.key)!)
+  const client = new pg.Client({ connectionString: urlForDatabase(pgAdminUrl(), tenantDatabase) })
+  await client.connect()
+  try {
+    const plan = async () => (await client.query({ text: `EXPLAIN (COSTS OFF) ${lookup.sql}`, values })).rows.map((r) => r['QUERY PLAN']).join('\n')
+    const before = await plan()
+    await client.query('BEGIN')
+    // The definition `apply` created until 2026-12-03, only inside this transaction.
+    await client.query(`CREATE INDEX fastpath_legacy_plans_probe ON ${type.status} (${type.mainId}, ${type.statusId}) ` +
+      'INCLUDE (rezept_status, abrechen_status, status_abfrage_datum, status_abfrage_zeit)')
+    const withOldShape = await plan()
+    await client.query('ROLLBACK')
+    t.not(withOldShape, before)
+    t.match(withOldShape, /using fastpath_legacy_plans_probe/)
+  } finally {
+    await client.end()
+  }
+})
