@@ -163,10 +163,10 @@ t.test('an unparsable integer is a 400 validation problem whose message names no
   const r = await call(f.sim.url, '/v2/rezept?page=abc&pageSize=1.5', { headers: PLAIN })
   t.equal(r.status, 400)
   t.equal(r.headers.get('content-type'), 'application/problem+json; charset=utf-8')
-  t.match(r.body, /^\{"type":"https:\/\/tools.ietf.org\/html\/rfc9110#section-15.5.1","title":"One or more validation errors occurred.","status":400,"errors":\{"page":\[/)
-  // As the real legacy answers (recordings): `The value 'abc' is not valid.`, keyed by the parameter.
-  t.same(JSON.parse(r.body).errors, { page: ["The value 'abc' is not valid."], pageSize: ["The value '1.5' is not valid."] })
-  t.match(r.body, TRACE_ID)
+  // Byte for byte as the real legacy answers (recordings): the message names no parameter.
+  t.equal(r.body.replace(TRACE_ID, '"traceId":"<id>"'),
+    '{"type":"https://tools.ietf.org/html/rfc9110#section-15.5.1","title":"One or more validation errors occurred.","status":400,' +
+    '"errors":{"page":["The value \'abc\' is not valid."],"pageSize":["The value \'1.5\' is not valid."]},"traceId":"<id>"}')
   const big = await call(f.sim.url, '/v2/rezept?pageSize=2147483648', { headers: PLAIN })
   t.equal(big.status, 400, 'out of the int32 range')
 })
