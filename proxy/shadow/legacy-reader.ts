@@ -14,13 +14,17 @@ export class LegacyReader {
   readonly #capBytes: number
   readonly #timeoutMs: number
 
-  /** `ca`: for an `https:` legacy, the only CAs trusted (upstream.caFile); the certificate is always verified. */
-  constructor(legacyUrl: string, options: { capBytes: number; timeoutMs: number; maxSockets: number; ca?: string | undefined }) {
+  /**
+   * `ca`: for an `https:` legacy, the only CAs trusted (upstream.caFile); the certificate is always
+   * verified. `idleSocketTimeoutMs`: idle sockets closed after it, before the legacy closes them.
+   */
+  constructor(legacyUrl: string, options: { capBytes: number; timeoutMs: number; maxSockets: number; ca?: string | undefined; idleSocketTimeoutMs?: number }) {
     this.#target = new URL(legacyUrl)
     const secure = this.#target.protocol === 'https:'
+    const pool = { keepAlive: true, maxSockets: options.maxSockets, ...(options.idleSocketTimeoutMs === undefined ? {} : { timeout: options.idleSocketTimeoutMs }) }
     this.#agent = secure
-      ? new https.Agent({ keepAlive: true, maxSockets: options.maxSockets, ...(options.ca === undefined ? {} : { ca: options.ca }) })
-      : new http.Agent({ keepAlive: true, maxSockets: options.maxSockets })
+      ? new https.Agent({ ...pool, ...(options.ca === undefined ? {} : { ca: options.ca }) })
+      : new http.Agent(pool)
     this.#request = secure ? https.request : http.request
     this.#capBytes = options.capBytes
     this.#timeoutMs = options.timeoutMs
