@@ -94,7 +94,7 @@ t.test('every recorded read, sent through the proxy with every fast route on, ge
       redisKeyPrefix: redisTestPrefix(t, 't_replay'), ...LEGACY_SETTINGS,
       flags: Object.fromEntries(ROUTE_IDS.map((id) => [id, 'on'])),
       // The simulator verifies BCrypt (arz-leer: cost 12) on every request, several at once here.
-      upstream: { connectTimeoutMs: 1000, headersTimeoutMs: 60_000, bodyTimeoutMs: 60_000 },
+      'upstream.headersTimeoutMs': 60_000, 'upstream.bodyTimeoutMs': 60_000,
     },
   })
   const events = new EventBus()
