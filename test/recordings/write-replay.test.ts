@@ -56,6 +56,10 @@ async function freshGoldWorld(t: Test): Promise<void> {
   try {
     const found = await client.query<{ name: string }>(`SELECT indexname AS name FROM pg_indexes WHERE indexname LIKE $1`, [`${INDEX_PREFIX}%`])
     t.same(found.rows.map((r) => r.name), [], 'the world has none of the proxy\'s indexes')
+    // Nor settings attached to its database: the legacy's connections plan with the server's defaults.
+    const attached = await client.query<{ settings: string[] }>(
+      `SELECT s.setconfig AS settings FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase WHERE d.datname = current_database()`)
+    t.same(attached.rows, [], 'no planner settings attached to the world\'s database')
   } finally {
     await client.end()
   }
