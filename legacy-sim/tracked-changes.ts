@@ -131,8 +131,9 @@ export class ChangeTracker {
   }
 
   /**
-   * SaveChanges' statements, in EF's command order: by table name, modified rows before added ones,
-   * modified rows by key. Only columns whose value differs from the one read are written (a status
+   * SaveChanges' statements, in EF's command order as far as observed (daten before status: by table
+   * name), modified rows before added ones, modified rows by key; the order only decides where new row
+   * versions land. Only columns whose value differs from the one read are written (a status
    * already GELESEN with today's date is not written again).
    */
   pendingStatements(): Array<{ table: string; text: string; values: unknown[] }> {
