@@ -2,6 +2,9 @@
 import pg from 'pg'
 import type { TenantDatabase } from './npgsql-connection-string.ts'
 
+/** The startup options of every tenant connection (the fast path's own planner settings; why: below). */
+export const FAST_PATH_SESSION_OPTIONS = '-c DateStyle=ISO,MDY -c jit=off -c random_page_cost=1.1'
+
 export interface TenantPoolOptions {
   /** Connections per tenant pool (one pool per distinct tenant database). */
   readonly maxSize: number
@@ -77,7 +80,7 @@ export class TenantPools {
       // JIT compiles for ~80 ms on the deep-page plans of a 1M-row tenant to save nothing, and with the
       // default random_page_cost the planner hashes every billed status row instead of probing the
       // index a few thousand times (count 206 ms → 14 ms on E-Rezept; docs/fast-path.md).
-      ...(this.#options.sessionOptions ? { options: '-c DateStyle=ISO,MDY -c jit=off -c random_page_cost=1.1' } : {}),
+      ...(this.#options.sessionOptions ? { options: FAST_PATH_SESSION_OPTIONS } : {}),
       application_name: 'arzti-fastpath',
     })
     // An idle client losing its connection (database restarted) must not crash the process.

@@ -9,6 +9,8 @@ export interface TenantIndexReport {
   readonly tenant: string
   /** Per index: present and valid, missing, or invalid (a failed CONCURRENTLY build). */
   readonly indexes: ReadonlyArray<{ name: string; state: 'valid' | 'missing' | 'invalid' }>
+  /** fastpath_ indexes present that this version does not define (an older shape): `apply` and `drop` remove them. */
+  readonly stale: readonly string[]
   readonly error?: string
 }
 
@@ -36,11 +38,19 @@ export async function registeredTenants(arzswUrl: string): Promise<TenantDatabas
 async function indexStates(client: pg.Client): Promise<Map<string, boolean>> {
   const result = await client.query<{ name: string; valid: boolean }>(
     `SELECT c.relname AS name, i.indisvalid AS valid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
-      WHERE c.relname LIKE $1`, [`${INDEX_PREFIX}%`])
+      WHERE c.relname LIKE $1`, [`${INDEX_PREFIX.replaceAll('_', '\\_')}%`])
   return new Map(result.rows.map((r) => [r.name, r.valid]))
 }
 
-/** Runs one command on one tenant database. `apply` rebuilds an index a failed build left invalid. */
+const DEFINED = new Set(FAST_PATH_INDEXES.map((i) => i.name))
+
+/**
+ * Runs one command on one tenant database. `apply` first drops every fastpath_ index this version
+ * does not define: an older shape may be one the legacy's own statements use (the v1 set was,
+ * issue 26), so leaving it would keep changing what the legacy reads and writes. It rebuilds an
+ * index a failed build left invalid. It does not ANALYZE: the indexes have no expression to gather
+ * statistics for, and a fresh sample of the legacy's tables could change the legacy's plans itself.
+ */
 export async function runOnTenant(command: IndexCommand, database: TenantDatabase): Promise<TenantIndexReport> {
   const client = new pg.Client({
     host: database.host, port: database.port, database: database.database, user: database.user,
@@ -52,11 +62,13 @@ export async function runOnTenant(command: IndexCommand, database: TenantDatabas
     await client.connect()
     let states = await indexStates(client)
     if (command === 'apply') {
+      for (const name of states.keys()) {
+        if (!DEFINED.has(name)) await client.query(`DROP INDEX CONCURRENTLY IF EXISTS ${name}`)
+      }
       for (const index of FAST_PATH_INDEXES) {
         if (states.get(index.name) === false) await client.query(`DROP INDEX CONCURRENTLY IF EXISTS ${index.name}`)
         await client.query(index.createSql)
       }
-      await client.query(`ANALYZE ${[...new Set(FAST_PATH_INDEXES.map((i) => i.table))].join(', ')}`)
     } else if (command === 'drop') {
       // Every index with our prefix, also ones an older version created.
       for (const name of states.keys()) await client.query(`DROP INDEX CONCURRENTLY IF EXISTS ${name}`)
@@ -65,9 +77,10 @@ export async function runOnTenant(command: IndexCommand, database: TenantDatabas
     return {
       tenant: database.label,
       indexes: FAST_PATH_INDEXES.map((i) => ({ name: i.name, state: states.has(i.name) ? (states.get(i.name) ? 'valid' : 'invalid') : 'missing' })),
+      stale: [...states.keys()].filter((name) => !DEFINED.has(name)).sort(),
     }
   } catch (error) {
-    return { tenant: database.label, indexes: [], error: (error as Error).message }
+    return { tenant: database.label, indexes: [], stale: [], error: (error as Error).message }
   } finally {
     await client.end().catch(() => {})
   }
@@ -101,7 +114,8 @@ if (import.meta.main) {
         console.log(`${report.tenant}: ERROR ${report.error}`)
         continue
       }
-      console.log(`${report.tenant}: ${report.indexes.map((i) => `${i.name}=${i.state}`).join(' ')}`)
+      const stale = report.stale.length === 0 ? '' : ` stale, dropped by apply: ${report.stale.join(' ')}`
+      console.log(`${report.tenant}: ${report.indexes.map((i) => `${i.name}=${i.state}`).join(' ')}${stale}`)
     }
     process.exitCode = failed ? 1 : 0
   } catch (error) {

@@ -1,4 +1,5 @@
 // The SQL of API.md §4's "new prescriptions" per type: one page (only the columns the answer needs) and the count.
+import { fastPathMarker } from '../indexes/fastpath-indexes.ts'
 import type { PrescriptionType } from './prescription-types.ts'
 
 /**
@@ -19,18 +20,20 @@ export interface NewPrescriptionStatements {
 
 // "New" (API.md §4): a daten row with transfer_arz = false (NULL is not false) and no status row
 // ABGERECHNET. The candidates are read from the daten side: the daten rows still to be collected are
-// a few percent, and fastpath_<type>_daten_new (sql/indexes/) holds exactly them, in main-id order.
+// a few percent, and fastpath_<type>_daten_new_v2 (sql/indexes/) holds exactly them, in main-id order.
 // Reading main ids from daten instead of EXISTS over the main table is the same set: daten's main id
 // is a foreign key to the main table, and a NULL one belongs to no prescription.
+// `fastPathMarker` states `(main id + 0) IS NOT NULL`, true of every row these queries read anyway: the
+// fastpath_ indexes are partial on it so that only these queries can use them (sql/indexes/).
 function candidatesSql(t: PrescriptionType): string {
   return `SELECT DISTINCT dn.${t.mainId} AS id
           FROM ${t.daten} dn
-         WHERE dn.transfer_arz = false AND dn.${t.mainId} IS NOT NULL
+         WHERE dn.transfer_arz = false AND ${fastPathMarker(`dn.${t.mainId}`)}
          ORDER BY dn.${t.mainId} DESC`
 }
 
 function notBilled(t: PrescriptionType, id: string): string {
-  return `NOT EXISTS (SELECT 1 FROM ${t.status} ab WHERE ab.${t.mainId} = ${id} AND ab.rezept_status = 'ABGERECHNET')`
+  return `NOT EXISTS (SELECT 1 FROM ${t.status} ab WHERE ab.${t.mainId} = ${id} AND ab.rezept_status = 'ABGERECHNET' AND ${fastPathMarker(`ab.${t.mainId}`)})`
 }
 
 // The page is cut from the ids alone (OFFSET/LIMIT per type, id DESC) before anything wide is read,
@@ -50,13 +53,13 @@ function pageSql(t: PrescriptionType): string {
  CROSS JOIN LATERAL (
        SELECT dn.${t.datenId}, dn.rezept_uuid, dn.xml_request
          FROM ${t.daten} dn
-        WHERE dn.${t.mainId} = p.id AND dn.transfer_arz = false
+        WHERE dn.${t.mainId} = p.id AND dn.transfer_arz = false AND ${fastPathMarker(`dn.${t.mainId}`)}
         ORDER BY dn.${t.datenId}
         LIMIT 1) d
   LEFT JOIN LATERAL (
        SELECT st.abrechen_status, st.rezept_status, st.status_abfrage_datum, st.status_abfrage_zeit
          FROM ${t.status} st
-        WHERE st.${t.mainId} = p.id
+        WHERE st.${t.mainId} = p.id AND ${fastPathMarker(`st.${t.mainId}`)}
         ORDER BY st.${t.statusId}
         LIMIT 1) s ON true
  ORDER BY p.id DESC`
@@ -72,9 +75,9 @@ function countSql(t: PrescriptionType): string {
 
 export function newPrescriptionStatements(t: PrescriptionType): NewPrescriptionStatements {
   return Object.freeze({
-    pageName: `fastpath_new_${t.key}_page_v1`,
+    pageName: `fastpath_new_${t.key}_page_v2`,
     pageSql: pageSql(t),
-    countName: `fastpath_new_${t.key}_count_v3`,
+    countName: `fastpath_new_${t.key}_count_v4`,
     countSql: countSql(t),
   })
 }

@@ -1,12 +1,14 @@
 // The index CLI applies, reports and drops the fastpath_ indexes on every ArzSw tenant, and the fast path gives the legacy's bytes with them in place.
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
+import pg from 'pg'
 import t from 'tap'
 import { runIndexCommand, registeredTenants } from '../../sql/indexes/index-cli.ts'
 import { FAST_PATH_INDEXES } from '../../sql/indexes/fastpath-indexes.ts'
 import { addUser } from './arzsw-users.ts'
 import { authorizationFor, FAST_PATH_CASES } from './cases.ts'
 import { blankVolatile, startComparison, type ComparisonFixture } from './comparison-fixture.ts'
+import { urlForDatabase } from '../../sql/seed/database-setup.ts'
 import { npgsqlConnectionString, pgAdminUrl } from '../support/services.ts'
 
 let fixture: ComparisonFixture
@@ -22,6 +24,16 @@ t.before(async () => {
 t.teardown(async () => {
   await fixture?.close()
 })
+
+async function execute(url: string, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  try {
+    await client.query(sql)
+  } finally {
+    await client.end()
+  }
+}
 
 const states = (reports: Awaited<ReturnType<typeof runIndexCommand>>) => reports.map((r) => [r.tenant, r.error ?? r.indexes.map((i) => i.state).join(',')])
 
@@ -50,12 +62,27 @@ t.test('with the indexes in place the fast path still gives the legacy\'s bytes'
   }
 })
 
+t.test('apply drops the fastpath_ indexes of the old shape, which the legacy\'s own statements used', async (t) => {
+  const gross = urlForDatabase(pgAdminUrl(), fixture.report.databases.tenants.gross)
+  // The definitions `apply` created until 2026-12-03 (issue 26 point 7).
+  await execute(gross, 'CREATE INDEX fastpath_em16_daten_new ON er_senderezepte_emuster16_daten (id_senderezepte_emuster16, id_senderezepte_emuster16_daten) WHERE transfer_arz = false')
+  await execute(gross, 'CREATE INDEX fastpath_em16_status_first ON er_senderezepte_emuster16_status (id_senderezepte_emuster16, id_senderezepte_emuster16_status) INCLUDE (rezept_status)')
+  const stale = (reports: Awaited<ReturnType<typeof runIndexCommand>>) => reports.map((r) => r.stale.join(','))
+  t.same(stale(await runIndexCommand('status', fixture.arzswUrl)), ['fastpath_em16_daten_new,fastpath_em16_status_first', '', ''], 'status names them')
+  const { stdout } = await promisify(execFile)(process.execPath, ['sql/indexes/index-cli.ts', 'status', '--arzsw', fixture.arzswUrl])
+  t.match(stdout, /t_fast_idx_apoti_gross: .* stale, dropped by apply: fastpath_em16_daten_new fastpath_em16_status_first/)
+  const valid = FAST_PATH_INDEXES.map(() => 'valid').join(',')
+  const applied = await runIndexCommand('apply', fixture.arzswUrl)
+  t.same(stale(applied), ['', '', ''], 'apply dropped them')
+  t.same(states(applied).map((s) => s[1]), [valid, valid, valid], 'and kept the current ones')
+})
+
 t.test('drop removes them again, and the CLI reports as a process', async (t) => {
   const missing = FAST_PATH_INDEXES.map(() => 'missing').join(',')
   t.same(states(await runIndexCommand('drop', fixture.arzswUrl)).map((s) => s[1]), [missing, missing, missing])
   const run = promisify(execFile)
   const { stdout } = await run(process.execPath, ['sql/indexes/index-cli.ts', 'status', '--arzsw', fixture.arzswUrl])
-  t.match(stdout, /t_fast_idx_apoti_gross: fastpath_em16_daten_new=missing/)
+  t.match(stdout, /t_fast_idx_apoti_gross: fastpath_em16_daten_new_v2=missing/)
   await t.rejects(run(process.execPath, ['sql/indexes/index-cli.ts', 'rebuild']), 'an unknown command fails')
 })
 
