@@ -41,6 +41,7 @@ export interface Config {
     readonly headersTimeoutMs: number
     readonly bodyTimeoutMs: number
     readonly maxSockets: number
+    readonly idleSocketTimeoutMs: number
     readonly caFile: string | undefined
   }
   readonly limits: LimitsConfig
@@ -262,6 +263,7 @@ function assemble(envName: EnvironmentName, v: Record<string, unknown>): Config 
       headersTimeoutMs: num('upstream.headersTimeoutMs'),
       bodyTimeoutMs: num('upstream.bodyTimeoutMs'),
       maxSockets: num('upstream.maxSockets'),
+      idleSocketTimeoutMs: num('upstream.idleSocketTimeoutMs'),
       caFile: opt('upstream.caFile') || undefined,
     },
     limits: {

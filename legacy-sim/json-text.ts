@@ -1,25 +1,9 @@
-// Writes JSON text the way System.Text.Json's default encoder does (API.md §1): escaping, .NET date forms.
+// Writes JSON text the way the legacy's System.Text.Json does (API.md §1): strings, .NET date forms.
+// Strings go through the fast paths' writer (routes/fast-path/json-bytes.ts): one escaping, one table.
+import { jsonStringText } from '../routes/fast-path/json-bytes.ts'
 
-// Printable ASCII that the default JavaScriptEncoder leaves alone; everything else is escaped.
-// `"` `\` `<` `>` `&` `'` `+` and backtick are escaped although printable (API.md §1).
-const NEEDS_ESCAPE = /[^\x20\x21\x23-\x25\x28-\x2A\x2C-\x3B\x3D\x3F-\x5B\x5D-\x5F\x61-\x7E]/g
-
-const SHORT_ESCAPES: Record<string, string> = { '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\\': '\\\\' }
-
-function escapeOne(ch: string): string {
-  const short = SHORT_ESCAPES[ch]
-  if (short !== undefined) return short
-  // One UTF-16 code unit per match, so a character above U+FFFF comes out as its two surrogates.
-  return '\\u' + ch.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')
-}
-
-/** A JSON string literal, quotes included, escaped as System.Text.Json does by default. */
-export function jsonString(value: string): string {
-  NEEDS_ESCAPE.lastIndex = 0
-  if (!NEEDS_ESCAPE.test(value)) return '"' + value + '"'
-  NEEDS_ESCAPE.lastIndex = 0
-  return '"' + value.replace(NEEDS_ESCAPE, escapeOne) + '"'
-}
+/** A JSON string literal, quotes included, escaped as the legacy's relaxed encoder does (API.md §1). */
+export const jsonString: (value: string) => string = jsonStringText
 
 /** A nullable string as JSON: null is written, never omitted (API.md §1). */
 export function jsonNullableString(value: string | null): string {

@@ -115,6 +115,7 @@ export async function startProxy(initial: Config, deps: ProxyDeps = {}): Promise
     legacyUrl,
     ...(legacyCa === undefined ? {} : { ca: legacyCa }),
     maxSockets: config.upstream.maxSockets,
+    idleSocketTimeoutMs: config.upstream.idleSocketTimeoutMs,
     events,
     settings: () => upstreamSettings,
     ...(deps.writeAnswered ? { writeAnswered: deps.writeAnswered } : {}),

@@ -9,6 +9,7 @@ import type { Duplex } from 'node:stream'
 import type { SecureContextOptions } from 'node:tls'
 import type { FastAnswer, FastPath, FastPathRequest, RouteId } from '../routes/fast-path/contract.ts'
 import type { FlagStore } from '../routes/flag-store.ts'
+import { ambiguousCredentials } from '../routes/credential-lines.ts'
 import { matchRoute, type RouteSpec } from '../routes/route-table.ts'
 import type { EventBus, ServedBy } from './events.ts'
 import { PROXY_ERRORS, sendProxyError, wantsJson } from './errors.ts'
@@ -162,6 +163,12 @@ export class ClientServer {
 
     const decision = this.#options.flags.decide(route.id, req.headers.authorization)
     if (decision === 'legacy') return this.#options.upstream.forward(req, res, exchange)
+    // The legacy refuses these (it joins the lines); a fast path would see only the first line, and
+    // in shadow its answer would be compared with a refusal. Before the fast path: no work for it.
+    if (ambiguousCredentials(req.rawHeaders)) {
+      this.#options.events.emit({ type: 'fast.deferred', routeId: route.id, reason: 'ambiguous-credentials' })
+      return this.#options.upstream.forward(req, res, exchange)
+    }
     const request: FastPathRequest = { routeId: route.id, method: 'GET', rawUrl: req.url ?? '/', headers: req.headers }
     if (decision === 'shadow') {
       const pair = this.#options.comparator?.pair(fastPath, request, requestId)

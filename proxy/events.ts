@@ -35,7 +35,11 @@ export type SecurityKind = 'rate-limited' | 'auth-throttled' | 'auth-burst' | 's
 export type CacheLookupOutcome = 'hit-l1' | 'hit-l2' | 'revalidated' | 'miss' | 'stale'
 /** write: a write passed through this instance; peer: another instance's write (pub/sub); cdc: the tenant's change stream; gap: the stream broke; redis-lost: invalidations may have been missed. */
 export type CacheInvalidationCause = 'write' | 'peer' | 'cdc' | 'gap' | 'redis-lost'
-export type ShadowOutcome = 'match' | 'mismatch' | 'race' | 'skipped'
+/**
+ * legacy-error: the legacy failed the comparison, not the fast path — it answered 5xx, timed out or
+ * broke off, or refused (401) credentials the fast path had verified. Counted apart, never demotes.
+ */
+export type ShadowOutcome = 'match' | 'mismatch' | 'race' | 'legacy-error' | 'skipped'
 
 export type ProxyEventListener = (event: ProxyEvent) => void
 

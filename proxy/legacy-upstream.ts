@@ -1,7 +1,8 @@
-// The pass-through to the legacy: http-proxy-3 over a keep-alive node:http(s) agent, the request target
-// sent byte for byte, headers in order, bodies streamed both ways, per-phase timeouts (connect,
-// headers, body) answered as 502/504 in the legacy's plain-text style, and the upstream request
-// cancelled when the client goes away.
+// The pass-through to the legacy: http-proxy-3 over a keep-alive node:http(s) agent whose idle sockets
+// close before the legacy's do, the request target sent byte for byte, headers in order, bodies
+// streamed both ways, per-phase timeouts (connect, headers, body) answered as 502/504 in the legacy's
+// plain-text style, one retry of a body-less read on a reused socket the legacy had just closed, and
+// the upstream request cancelled when the client goes away.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http'
 import https from 'node:https'
 import type { TLSSocket } from 'node:tls'
@@ -22,6 +23,8 @@ export interface LegacyUpstreamOptions {
   /** For an `https:` legacy: the only CAs trusted (upstream.caFile); undefined: Node's built-in CAs. */
   readonly ca?: string
   readonly maxSockets: number
+  /** An idle kept-alive socket is closed after this (upstream.idleSocketTimeoutMs). */
+  readonly idleSocketTimeoutMs: number
   readonly events: EventBus
   /** Read per request so a reload applies to the next request. */
   readonly settings: () => { readonly timeouts: UpstreamTimeouts; readonly forwardedHeaders: boolean; readonly serverTiming: boolean }
@@ -34,6 +37,10 @@ export interface LegacyUpstreamOptions {
 }
 
 const READS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE'])
+/** Idempotent methods sent again once when a reused socket dies before any answer byte (RFC 9110 §9.2.2). */
+const RETRIED = new Set(['GET', 'HEAD', 'OPTIONS'])
+/** How a socket the legacy closed at that moment fails: reset, or closed without a word ("socket hang up"). */
+const CLOSED_UNDER_US = new Set(['ECONNRESET', 'EPIPE'])
 
 /** What the pass-through needs to know about one request; made once by the server. */
 export interface Exchange {
@@ -54,6 +61,8 @@ interface PassState {
   timeouts: UpstreamTimeouts
   /** The Authorization of a request that may write, kept for writeAnswered; undefined for reads. */
   writer: { authorization: string | undefined } | undefined
+  /** A GET, HEAD or OPTIONS without a body, not yet sent a second time: may be sent once more. */
+  retryable: boolean
 }
 
 const STATE = Symbol('legacyPass')
@@ -76,6 +85,8 @@ export function isUpstreamTlsFailure(code: string | undefined): boolean {
 
 export class LegacyUpstream {
   readonly agent: http.Agent
+  /** For a retry: a new connection every time (no keep-alive), bounded like the pool. */
+  readonly #freshAgent: http.Agent
   readonly #proxy: ProxyServer
   readonly #options: LegacyUpstreamOptions
   readonly #target: URL
@@ -83,11 +94,16 @@ export class LegacyUpstream {
   constructor(options: LegacyUpstreamOptions) {
     this.#options = options
     this.#target = new URL(options.legacyUrl)
-    const agentOptions = { keepAlive: true, maxSockets: options.maxSockets, scheduling: 'lifo' } as const
+    // `timeout` closes a free socket idle that long (Node's agent destroys timed-out free sockets);
+    // Kestrel's own idle close is 130 s, and a socket it closes just as we send on it costs a retry
+    // or, for a write, a 502. A request's own socket timeouts (#onProxyReq) replace it while it runs.
+    const agentOptions = { keepAlive: true, maxSockets: options.maxSockets, scheduling: 'lifo', timeout: options.idleSocketTimeoutMs } as const
+    const freshOptions = { keepAlive: false, maxSockets: options.maxSockets } as const
+    const ca = options.ca === undefined ? {} : { ca: options.ca }
     // http-proxy-3 sets rejectUnauthorized for an https: target; the agent's `ca` is the trust store.
-    this.agent = this.#target.protocol === 'https:'
-      ? new https.Agent({ ...agentOptions, ...(options.ca === undefined ? {} : { ca: options.ca }) })
-      : new http.Agent(agentOptions)
+    const secure = this.#target.protocol === 'https:'
+    this.agent = secure ? new https.Agent({ ...agentOptions, ...ca }) : new http.Agent(agentOptions)
+    this.#freshAgent = secure ? new https.Agent({ ...freshOptions, ...ca }) : new http.Agent(freshOptions)
     this.#proxy = new ProxyServer({
       target: this.#target,
       agent: this.agent,
@@ -112,7 +128,7 @@ export class LegacyUpstream {
     const settings = this.#options.settings()
     const writes = this.#options.writeAnswered !== undefined && !READS.has(req.method ?? 'GET')
     const writer = writes ? { authorization: req.headers.authorization } : undefined
-    const state: PassState = { exchange, res, phase: 'connect', timedOut: undefined, proxyReq: undefined, timeouts: settings.timeouts, writer }
+    const state: PassState = { exchange, res, phase: 'connect', timedOut: undefined, proxyReq: undefined, timeouts: settings.timeouts, writer, retryable: RETRIED.has(req.method ?? '') && !hasBody(req) }
     ;(req as WithState)[STATE] = state
     const forwarded = settings.forwardedHeaders
       ? { for: req.socket.remoteAddress ?? '', proto: (req.socket as TLSSocket).encrypted ? 'https' as const : 'http' as const, host: req.headers.host }
@@ -120,9 +136,23 @@ export class LegacyUpstream {
     // http-proxy-3 copies `req.headers`; giving it the ordered, duplicate-keeping set is what makes
     // the legacy see the client's header lines rather than Node's merged view of them.
     req.headers = upstreamRequestHeaders(req.rawHeaders, exchange.requestId, exchange.hasRequestId, forwarded) as IncomingMessage['headers']
-    this.#proxy.web(req, res, { connectTimeout: settings.timeouts.connectTimeoutMs }, (error, failedReq, failedRes) =>
+    this.#send(req, res, settings.timeouts.connectTimeoutMs, this.agent)
+  }
+
+  #send(req: IncomingMessage, res: ServerResponse, connectTimeout: number, agent: http.Agent): void {
+    this.#proxy.web(req, res, { connectTimeout, agent }, (error, failedReq, failedRes) =>
       this.#onError(error, failedReq as WithState, failedRes as ServerResponse),
     )
+  }
+
+  /**
+   * The legacy closed a kept-alive socket just as this request went out on it (its idle close, a
+   * restart): nothing was answered, and for an idempotent request without a body nothing can have
+   * happened that a second send could repeat harmfully. Once, on a new connection.
+   */
+  #retries(req: IncomingMessage, state: PassState, res: ServerResponse, code: string | undefined): boolean {
+    return state.retryable && code !== undefined && CLOSED_UNDER_US.has(code) && state.proxyReq?.reusedSocket === true &&
+      state.phase !== 'body' && state.timedOut === undefined && !res.headersSent && req.complete
   }
 
   #onProxyReq(proxyReq: http.ClientRequest, req: WithState): void {
@@ -176,6 +206,12 @@ export class LegacyUpstream {
     if (!state) return
     const code = (error as NodeJS.ErrnoException).code
     if (res.destroyed || req.socket.destroyed) return this.#fail(req, error, 'aborted')
+    if (this.#retries(req, state, res, code)) {
+      state.retryable = false
+      state.proxyReq = undefined
+      state.phase = 'connect'
+      return this.#send(req, res, state.timeouts.connectTimeoutMs, this.#freshAgent)
+    }
     if (state.timedOut === 'headers') return this.#fail(req, error, 'UPSTREAM_HEADERS_TIMEOUT', res)
     if (state.timedOut === 'body') return this.#fail(req, error, 'UPSTREAM_BODY_TIMEOUT', res)
     if (code === 'ECONNECT_TIMEOUT') return this.#fail(req, error, 'UPSTREAM_CONNECT_TIMEOUT', res)
@@ -212,6 +248,13 @@ export class LegacyUpstream {
 
   close(): void {
     this.agent.destroy()
+    this.#freshAgent.destroy()
     this.#proxy.close()
   }
+}
+
+/** A body announced (the client's framing): it has been streamed away and cannot be sent again. */
+function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length']
+  return (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined
 }

@@ -2,7 +2,7 @@
 // external file), so it can be mailed, archived or opened from a CI artefact as it is.
 import type { CompareResult } from './compare-run.ts'
 import { SERVING_PATHS, type ServingPath } from './replay.ts'
-import { formatMs, formatSpeedup, type PathStats, type RouteSummary } from './summary.ts'
+import { demotionLines, formatMs, formatSpeedup, type PathStats, type RouteSummary } from './summary.ts'
 
 const COLORS: Record<ServingPath, string> = { legacy: '#c2410c', fast: '#1d4ed8', cache: '#15803d' }
 
@@ -16,6 +16,7 @@ export function htmlReport(result: CompareResult, routes: readonly RouteSummary[
 <h1>Legacy vs fast path</h1>
 <p class="meta">${escape(result.proxyUrl)} · ${escape(result.startedAt)} · ${result.requests.length} requests × ${result.rounds} rounds per pass · ${result.mode === 'flags' ? 'passes: legacy (flag off), cold and warm cache (flag on)' : 'observed (paths from Server-Timing)'} · ${(result.durationMs / 1000).toFixed(1)} s</p>
 ${verdict}
+${demotionLines(result).map((line) => `<p class="${line.startsWith('DEMOTED') ? 'bad' : 'meta'}">${escape(line)}</p>`).join('\n')}
 ${legend()}
 ${routes.map((route) => routeSection(route, result)).join('\n')}
 ${mismatchSection(result)}

@@ -1,5 +1,6 @@
 // `npm run compare`: replays a request list through a proxy's legacy and fast paths and writes the
-// report to the terminal, report.html (self-contained) and report.json. Exit 1 when answers differ.
+// report to the terminal, report.html (self-contained) and report.json. Exit 1 when answers differ or
+// the proxy demoted a route during the run.
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { parseCompareArgs, USAGE, UsageError, type CompareArgs } from './cli-args.ts'
@@ -54,7 +55,7 @@ async function main(): Promise<number> {
     // Latencies and outcomes only: no bodies (patient data) and no passwords.
     writeFileSync(join(out, 'report.json'), `${JSON.stringify({ ...result, requests: result.requests.map(({ user: _user, ...rest }) => rest), routes: routes.map(({ paths, ...rest }) => ({ ...rest, paths: Object.fromEntries(Object.entries(paths).map(([k, v]) => [k, { count: v.count, p50: v.p50, p95: v.p95, p99: v.p99, max: v.max }])) })), samples: undefined }, null, 2)}\n`)
     console.log(`\nreport: ${join(out, 'report.html')}`)
-    return result.mismatches.length === 0 ? 0 : 1
+    return result.mismatches.length === 0 && (result.demotions ?? []).length === 0 ? 0 : 1
   } catch (error) {
     if (error instanceof UsageError) {
       console.error(`${error.message}\n\n${USAGE}`)

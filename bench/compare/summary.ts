@@ -1,5 +1,5 @@
 // Turns a compare run's samples into what the reports show: per route and serving path the count and
-// p50/p95/p99 (nearest rank), the speedup over the legacy, and the mismatches.
+// p50/p95/p99 (nearest rank), the speedup over the legacy, the mismatches, and the demotions.
 import type { CompareResult } from './compare-run.ts'
 import { SERVING_PATHS, type ServingPath } from './replay.ts'
 
@@ -53,4 +53,14 @@ export function formatMs(ms: number): string {
 
 export function formatSpeedup(x: number | undefined): string {
   return x === undefined ? '–' : `${x >= 10 ? x.toFixed(0) : x.toFixed(1)}×`
+}
+
+/** What happened to the flags during the run: a demoted route's later answers came from the legacy. */
+export function demotionLines(result: CompareResult): string[] {
+  if (result.demotions === undefined) return result.mode === 'observed' ? ['(no --admin: whether the proxy demoted a route during the run is not known)'] : []
+  return result.demotions.map((d) => {
+    const classes = Object.entries(d.classes).map(([name, count]) => `${name} ×${count}`).join(', ')
+    return `DEMOTED during the run: ${d.route} at ${d.at}: ${d.reason}; answers after it came from the legacy, the route is left off` +
+      (classes === '' ? '' : `; the proxy's mismatch records: ${classes}${d.member === null ? '' : ` (first at ${d.member})`}`)
+  })
 }

@@ -2,7 +2,7 @@
 // speedup over the legacy, and the mismatches with the first differing JSON paths.
 import type { CompareResult } from './compare-run.ts'
 import { SERVING_PATHS } from './replay.ts'
-import { formatMs, formatSpeedup, type RouteSummary } from './summary.ts'
+import { demotionLines, formatMs, formatSpeedup, type RouteSummary } from './summary.ts'
 
 export function terminalReport(result: CompareResult, routes: readonly RouteSummary[]): string {
   const rows: string[][] = [['route', 'path', 'count', 'p50 ms', 'p95 ms', 'p99 ms', 'speedup p50', 'speedup p99', 'mismatches']]
@@ -20,6 +20,7 @@ export function terminalReport(result: CompareResult, routes: readonly RouteSumm
   const out = [line(rows[0]!), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.slice(1).map(line)]
   out.push('', `${result.compared} fast answers compared with the legacy's: ${result.mismatches.length === 0 ? 'all equal' : `${result.mismatches.length} MISMATCHES`}` +
     (result.uncompared > 0 ? ` (${result.uncompared} without a legacy answer to compare with)` : ''))
+  out.push(...demotionLines(result))
   for (const m of result.mismatches) {
     if (m.differences.length === 0) continue
     out.push(`  ✗ ${m.pass} ${m.path} ${m.label}`)

@@ -35,7 +35,7 @@ export const METRICS = {
   cacheLookups: spec('fastpath_cache_lookups_total', 'counter', ['route', 'outcome'], 'Response cache lookups: hit-l1 (memory), hit-l2 (Redis), revalidated (memory, the database unchanged since the load), miss, stale.'),
   cacheInvalidations: spec('fastpath_cache_invalidations_total', 'counter', ['cause'], 'Response cache invalidations: write, peer, cdc, gap, redis-lost.'),
   cacheStoreSkips: spec('fastpath_cache_store_skips_total', 'counter', ['route', 'reason'], 'Answers not stored in the response cache: too-big, invalidated (during the load), shape.'),
-  shadowComparisons: spec('fastpath_shadow_comparisons_total', 'counter', ['route', 'outcome'], 'Shadow comparisons of fast against legacy answers: match, mismatch, race, skipped.'),
+  shadowComparisons: spec('fastpath_shadow_comparisons_total', 'counter', ['route', 'outcome'], 'Shadow comparisons of fast against legacy answers: match, mismatch, race, legacy-error (the legacy answered 5xx, failed, or refused verified credentials; never demotes), skipped.'),
   shadowSpeedup: spec('fastpath_shadow_speedup_ratio', 'histogram', ['route'], 'Legacy duration divided by fast duration for the same shadowed request (above 1: the fast path was faster).'),
   shadowRuns: spec('fastpath_shadow_runs_total', 'counter', ['outcome'], 'Shadow fast-path runs: started, shed (over the concurrency cap), answered, deferred, failed.'),
   routeDemotions: spec('fastpath_route_demotions_total', 'counter', ['route'], 'Routes switched off automatically (mismatch rate or p99 worse than the legacy).'),

@@ -15,7 +15,7 @@ const OTHER_ROUTE = 'other'
  * increase() cannot see).
  */
 const ZERO_SERIES = {
-  shadowOutcomes: ['match', 'mismatch', 'race', 'skipped'],
+  shadowOutcomes: ['match', 'mismatch', 'race', 'legacy-error', 'skipped'],
   upstreamKinds: ['connect', 'headers-timeout', 'body-timeout', 'reset'],
   fallbackReasons: ['db-error', 'db-timeout', 'circuit-open', 'pool-busy'],
 } as const
@@ -106,8 +106,9 @@ export class EventRecorder {
         return
       case 'shadow.compared':
         this.#shadowComparisons.add(1, this.#shadowLabels.get(event.routeId, event.outcome))
-        // A skipped comparison has no fast answer to time; a zero duration has no meaningful ratio.
-        if (event.outcome !== 'skipped' && event.fastMs > 0 && event.legacyMs > 0) {
+        // A skipped comparison has no fast answer to time, a failed legacy no meaningful duration; a
+        // zero duration has no meaningful ratio.
+        if (event.outcome !== 'skipped' && event.outcome !== 'legacy-error' && event.fastMs > 0 && event.legacyMs > 0) {
           this.#shadowSpeedup.record(event.legacyMs / event.fastMs, this.#routeLabels.get(event.routeId))
         }
         return

@@ -3,7 +3,7 @@
 // the pass-through needs, and nobody waits on it but the comparison.
 import http, { type IncomingHttpHeaders } from 'node:http'
 import https from 'node:https'
-import type { CapturedAnswer } from './legacy-capture.ts'
+import type { CaptureLoss, CapturedAnswer } from './legacy-capture.ts'
 
 const NOT_FORWARDED = new Set(['connection', 'keep-alive', 'content-length', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'proxy-connection', 'host', 'expect'])
 
@@ -14,20 +14,30 @@ export class LegacyReader {
   readonly #capBytes: number
   readonly #timeoutMs: number
 
-  /** `ca`: for an `https:` legacy, the only CAs trusted (upstream.caFile); the certificate is always verified. */
-  constructor(legacyUrl: string, options: { capBytes: number; timeoutMs: number; maxSockets: number; ca?: string | undefined }) {
+  /**
+   * `ca`: for an `https:` legacy, the only CAs trusted (upstream.caFile); the certificate is always
+   * verified. `idleSocketTimeoutMs`: idle sockets closed after it, before the legacy closes them.
+   */
+  constructor(legacyUrl: string, options: { capBytes: number; timeoutMs: number; maxSockets: number; ca?: string | undefined; idleSocketTimeoutMs?: number }) {
     this.#target = new URL(legacyUrl)
     const secure = this.#target.protocol === 'https:'
+    const pool = { keepAlive: true, maxSockets: options.maxSockets, ...(options.idleSocketTimeoutMs === undefined ? {} : { timeout: options.idleSocketTimeoutMs }) }
     this.#agent = secure
-      ? new https.Agent({ keepAlive: true, maxSockets: options.maxSockets, ...(options.ca === undefined ? {} : { ca: options.ca }) })
-      : new http.Agent({ keepAlive: true, maxSockets: options.maxSockets })
+      ? new https.Agent({ ...pool, ...(options.ca === undefined ? {} : { ca: options.ca }) })
+      : new http.Agent(pool)
     this.#request = secure ? https.request : http.request
     this.#capBytes = options.capBytes
     this.#timeoutMs = options.timeoutMs
   }
 
   /** The legacy's answer to the same GET, or undefined when it failed, timed out or went over the cap. */
-  read(rawUrl: string, headers: IncomingHttpHeaders, signal?: AbortSignal): Promise<CapturedAnswer | undefined> {
+  async read(rawUrl: string, headers: IncomingHttpHeaders, signal?: AbortSignal): Promise<CapturedAnswer | undefined> {
+    const answer = await this.readOrLoss(rawUrl, headers, signal)
+    return typeof answer === 'string' ? undefined : answer
+  }
+
+  /** The same, saying why there is no answer: over the cap, or failed (refused, reset, timed out). */
+  readOrLoss(rawUrl: string, headers: IncomingHttpHeaders, signal?: AbortSignal): Promise<CapturedAnswer | CaptureLoss> {
     const started = performance.now()
     const sent: Record<string, string | string[]> = {}
     for (const [name, value] of Object.entries(headers)) if (value !== undefined && !NOT_FORWARDED.has(name)) sent[name] = value
@@ -41,15 +51,15 @@ export class LegacyReader {
             size += chunk.length
             if (size > this.#capBytes) {
               res.destroy()
-              resolve(undefined)
+              resolve('over-cap')
             } else chunks.push(chunk)
           })
           res.on('end', () => resolve({ status: res.statusCode ?? 0, contentType: res.headers['content-type'], body: Buffer.concat(chunks, size), ms: performance.now() - started }))
-          res.on('error', () => resolve(undefined))
+          res.on('error', () => resolve('failed'))
         },
       )
       req.on('timeout', () => req.destroy())
-      req.on('error', () => resolve(undefined))
+      req.on('error', () => resolve('failed'))
       req.end()
     })
   }

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto'
 import type { IncomingHttpHeaders } from 'node:http'
 import type { RouteId } from '../../routes/fast-path/contract.ts'
 import type { Difference } from './answer-comparison.ts'
+import type { FirstDifference } from './first-difference.ts'
 
 export interface SideSummary {
   readonly status: number
@@ -27,6 +28,8 @@ export interface MismatchRecord {
   readonly curl: string
   readonly legacy: SideSummary
   readonly fast: SideSummary & { readonly servedBy: string }
+  /** Where the answers first differ, its class (`escaping`, `status-row`, …) and masked context. */
+  readonly firstDifference: FirstDifference
   readonly differences: readonly Difference[]
   readonly differencesTotal: number
   /** Only when an operator enabled full bodies; dropped after the retention limit. */

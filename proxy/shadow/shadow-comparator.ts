@@ -1,7 +1,8 @@
 // Puts a fast answer beside the legacy's, off the client's path: pairs the legacy answer captured
 // in shadow with the shadow run (or, for on/canary, a sampled fast answer with a background legacy
-// read), tells `race` from `mismatch` by reading both sides again, emits shadow.compared, keeps
-// mismatch records and feeds each route's demotion window.
+// read), sets the legacy's own failures apart (`legacy-error`), tells `race` from `mismatch` by
+// reading both sides again, emits shadow.compared, keeps mismatch records and feeds each route's
+// demotion window.
 import { randomUUID } from 'node:crypto'
 import type { FastAnswer, FastPath, FastPathRequest, RouteId } from '../../routes/fast-path/contract.ts'
 import { flagText } from '../../routes/flag-setting.ts'
@@ -9,6 +10,7 @@ import type { FlagStore } from '../../routes/flag-store.ts'
 import type { EventBus, ShadowOutcome } from '../events.ts'
 import type { ShadowResult, ShadowRunner } from '../shadow-runner.ts'
 import { differences, sameAnswer, sameBodies, type ComparedSide } from './answer-comparison.ts'
+import { firstDifference } from './first-difference.ts'
 import { DemotionWindow, type DemotionRules } from './demotion-window.ts'
 import type { CaptureLoss, CaptureSink, CapturedAnswer } from './legacy-capture.ts'
 import type { LegacyReader } from './legacy-reader.ts'
@@ -95,8 +97,9 @@ export class ShadowComparator {
     if (percent <= 0 || this.#random() * 100 >= percent || !this.#takeSampleToken()) return false
     const fast: Fast = { status: answer.status, contentType: answer.contentType, body: answer.body, ms: fastMs, servedBy: answer.servedBy }
     this.#track(
-      this.#options.reader.read(request.rawUrl, request.headers).then((legacy) => {
-        if (legacy === undefined) return this.#emit(request.routeId, 'skipped', 0, fastMs)
+      this.#options.reader.readOrLoss(request.rawUrl, request.headers).then((legacy) => {
+        if (legacy === 'over-cap') return this.#emit(request.routeId, 'skipped', 0, fastMs)
+        if (legacy === 'failed') return this.#emit(request.routeId, 'legacy-error', 0, fastMs)
         return this.#judge('sample', fastPath, request, requestId, legacy, fast)
       }),
     )
@@ -125,7 +128,10 @@ export class ShadowComparator {
   async #compareShadow(fastPath: FastPath, request: FastPathRequest, requestId: string, legacy: CapturedAnswer | CaptureLoss, run: ShadowResult | null): Promise<void> {
     const routeId = request.routeId
     const fastMs = run?.ms ?? 0
-    // Over the cap, a failed exchange, a shed/failed run or a deferral: nothing to compare.
+    // Over the cap, a shed/failed run or a deferral: nothing to compare. A failed exchange (reset,
+    // timed out) beside a fast answer is the legacy's failure, not the fast path's.
+    const answered = run !== null && run.outcome.kind === 'answer'
+    if (legacy === 'failed' && answered) return this.#emit(routeId, 'legacy-error', 0, fastMs)
     if (typeof legacy === 'string' || run === null || run.outcome.kind !== 'answer') return this.#emit(routeId, 'skipped', typeof legacy === 'string' ? 0 : legacy.ms, fastMs)
     const answer = run.outcome
     const fast: Fast = { status: answer.status, contentType: answer.contentType, body: answer.body, ms: run.ms, servedBy: answer.servedBy }
@@ -135,6 +141,7 @@ export class ShadowComparator {
   async #judge(kind: 'shadow' | 'sample', fastPath: FastPath, request: FastPathRequest, requestId: string, legacy: CapturedAnswer, fast: Fast): Promise<void> {
     const routeId = request.routeId
     if (sameAnswer(legacy, fast)) return this.#emit(routeId, 'match', legacy.ms, fast.ms)
+    if (legacyFailed(legacy, fast)) return this.#emit(routeId, 'legacy-error', legacy.ms, fast.ms)
     const outcome = await this.#raceOrMismatch(fastPath, request, legacy, fast)
     // Recorded first: the record shows the flag the comparison ran under, not the demotion's `off`.
     this.#record(kind, outcome, request, requestId, legacy, fast)
@@ -159,7 +166,8 @@ export class ShadowComparator {
 
   #emit(routeId: RouteId, outcome: ShadowOutcome, legacyMs: number, fastMs: number): void {
     this.#options.events.emit({ type: 'shadow.compared', routeId, outcome, legacyMs, fastMs })
-    if (outcome === 'skipped' || !this.#options.settings.demotion.enabled) return
+    // A failing legacy's latency says nothing about the fast path's either: out of the window.
+    if (outcome === 'skipped' || outcome === 'legacy-error' || !this.#options.settings.demotion.enabled) return
     let window = this.#windows.get(routeId)
     if (!window) this.#windows.set(routeId, (window = new DemotionWindow(this.#options.settings.demotion)))
     const reason = window.add(outcome === 'mismatch', legacyMs, fastMs)
@@ -185,10 +193,22 @@ export class ShadowComparator {
       curl: curlLine(this.#options.legacyUrl, request.rawUrl, request.headers),
       legacy: summarise(legacy),
       fast: { ...summarise(fast), servedBy: fast.servedBy },
+      firstDifference: firstDifference(legacy, fast),
       differences: diff.list,
       differencesTotal: diff.total,
     }
     if (settings.fullBodies) record.bodies = { legacy: legacy.body.toString('utf8'), fast: fast.body.toString('utf8') }
     this.#options.log.add(record)
   }
+}
+
+/**
+ * The legacy, not the fast path, failed this comparison: it answered 5xx (its 30 s command timeout,
+ * a database restart, overload), or 401 to credentials the fast path accepted — a fast path answers
+ * only after its verifier accepted them (within the verifier's TTL), so the legacy refused a known
+ * good login (after a database restart its first requests do). Demoting on these would send every
+ * request back to the legacy exactly while it is failing.
+ */
+function legacyFailed(legacy: ComparedSide, fast: ComparedSide): boolean {
+  return legacy.status >= 500 || (legacy.status === 401 && fast.status !== 401)
 }

@@ -40,7 +40,7 @@ export function startShadowComparison(config: Config, deps: ShadowComparisonDeps
     bodyRetentionMs: shadow.mismatches.bodyRetentionMinutes * 60_000,
     onError: (error) => deps.logger.warn({ err: error.message }, 'shadow: a mismatch record could not be written to its file'),
   })
-  const reader = new LegacyReader(deps.legacyUrl, { capBytes: shadow.bodyCapBytes, timeoutMs: config.upstream.headersTimeoutMs, maxSockets: Math.max(1, config.shadowConcurrency), ca: deps.legacyCa })
+  const reader = new LegacyReader(deps.legacyUrl, { capBytes: shadow.bodyCapBytes, timeoutMs: config.upstream.headersTimeoutMs, maxSockets: Math.max(1, config.shadowConcurrency), ca: deps.legacyCa, idleSocketTimeoutMs: config.upstream.idleSocketTimeoutMs })
   const comparator = new ShadowComparator({
     legacyUrl: deps.legacyUrl,
     events: deps.events,

@@ -14,6 +14,7 @@ export type DeferReason =
   | 'query'               // a parameter the fast path does not fully understand (repeated, non-canonical, out of bounds)
   | 'page-size-limit'     // pageSize above the fast path's configured limit
   | 'auth-unparsable'     // Authorization header missing or not the legacy's Basic form
+  | 'ambiguous-credentials' // two Authorization lines, or a comma list in one: the legacy joins and refuses them (issue 26)
   | 'auth-unknown-user'
   | 'auth-wrong-password'
   | 'auth-unavailable'    // ArzSw could not be asked

@@ -1,33 +1,32 @@
-// Writes JSON text straight into bytes, escaping strings exactly as System.Text.Json's default encoder does (API.md §1).
+// Writes JSON text straight into bytes, escaping strings exactly as the legacy's System.Text.Json does (API.md §1).
 
-// Escape for each ASCII code, or '' where the character is written as itself (API.md §1 table).
-const ASCII_ESCAPES: string[] = []
-for (let c = 0; c < 128; c++) {
-  let escape = ''
-  if (c < 0x20 || c === 0x7f) escape = '\\u00' + c.toString(16).toUpperCase().padStart(2, '0')
-  if (c === 0x08) escape = '\\b'
-  if (c === 0x0c) escape = '\\f'
-  if (c === 0x0a) escape = '\\n'
-  if (c === 0x0d) escape = '\\r'
-  if (c === 0x09) escape = '\\t'
-  if (c === 0x5c) escape = '\\\\'
-  // HTML-sensitive characters the default encoder refuses to write raw.
-  if (c === 0x22 || c === 0x3c || c === 0x3e || c === 0x26 || c === 0x27 || c === 0x2b || c === 0x60) {
-    escape = '\\u00' + c.toString(16).toUpperCase()
-  }
-  ASCII_ESCAPES.push(escape)
-}
-// The escapes as bytes, six per code (the longest is \u00XX), and their lengths (0: written as itself).
-// One table lookup per character beat copying unescaped runs: 1000 bench XMLs (3.6 MB) 18 ms → 11 ms
-// (bench/json-escape-micro.ts); XML escapes every few characters, so runs are short anyway.
-const ESCAPE_BYTES = new Uint8Array(128 * 6)
-const ESCAPE_LENGTH = new Uint8Array(128)
-for (let c = 0; c < 128; c++) {
-  const escape = ASCII_ESCAPES[c]!
-  ESCAPE_LENGTH[c] = escape.length
-  for (let k = 0; k < escape.length; k++) ESCAPE_BYTES[c * 6 + k] = escape.charCodeAt(k)
-}
+import { ESCAPE_KIND, RAW, SHORT, SHORT_ESCAPE_LETTER } from './json-escape-table.ts'
+
 const HEX_UPPER = Buffer.from('0123456789ABCDEF', 'latin1')
+// ASCII, most of every text, looked up in a table of its own first: measured a little faster than
+// taking every code unit to the 64 Ki table.
+const ASCII_KIND = ESCAPE_KIND.slice(0, 128)
+
+// The text's UTF-16 code units are read from a copy made by Buffer.write(text, 'utf16le'), not with
+// charCodeAt: once any `class … extends String` exists in the process — ioredis 6 declares one
+// (VerbatimString), and the proxy loads ioredis — V8 in Node 24.21 runs a charCodeAt loop 4-6×
+// slower (bench/json-escape-micro.ts, 2026-12-03, CPU time for 1000 XMLs: the charCodeAt writer
+// 6.7 ms in a bare process, 25 ms with ioredis loaded; this one 5.3 and 6.0 ms). The native copy
+// keeps every unit as it is, lone surrogates included. Bytes are read in pairs, so the order is little-endian on every platform.
+// Shared by all writers: string() runs synchronously from start to end.
+let unitBytes = Buffer.allocUnsafeSlow(64 * 1024)
+/** Texts longer than this get a copy of their own instead of growing the shared one for good. */
+const MAX_KEPT_UNIT_BYTES = 4 * 1024 * 1024
+
+function unitsOf(text: string): Buffer {
+  const needed = text.length * 2
+  if (needed <= unitBytes.length) return unitBytes
+  if (needed > MAX_KEPT_UNIT_BYTES) return Buffer.allocUnsafeSlow(needed)
+  let capacity = unitBytes.length * 2
+  while (capacity < needed) capacity *= 2
+  unitBytes = Buffer.allocUnsafeSlow(capacity)
+  return unitBytes
+}
 
 // Start at 1 MiB: a 100-item page of 8 KB XML fits without growing.
 const INITIAL_CAPACITY = 1 << 20
@@ -71,34 +70,59 @@ export class JsonBytes {
     this.#length += this.#buffer.write(text, this.#length, 'latin1')
   }
 
-  /** A JSON string with quotes, escaped as System.Text.Json's default encoder does. */
+  /**
+   * A JSON string with quotes, escaped as the legacy writes it (API.md §1, json-escape-table.ts):
+   * characters as themselves in UTF-8, the listed code units as \uXXXX (upper-case hex) or a short form.
+   *
+   * One pass, one table lookup and the bytes per character. Copying unescaped runs with Buffer.write
+   * was measured slower (bench/json-escape-micro.ts, 2026-12-03): the seeded XMLs have a `"` every 22
+   * characters, and a slice plus a native call per run cost more than the loop; even escape-free
+   * text was no faster through Buffer.write (utf8 from a two-byte string).
+   */
   string(text: string): void {
-    // Worst case: every UTF-16 unit becomes a six-byte \uXXXX escape, plus the quotes.
-    this.#reserve(text.length * 6 + 2)
+    // Worst case: every UTF-16 unit becomes a six-byte \uXXXX (a raw one is at most 3 bytes), plus the quotes.
+    const n = text.length
+    this.#reserve(n * 6 + 2)
     const buffer = this.#buffer
+    const units = unitsOf(text)
+    const end = units.write(text, 0, 'utf16le')
     let at = this.#length
     buffer[at++] = 0x22
-    const n = text.length
-    for (let i = 0; i < n; i++) {
-      const c = text.charCodeAt(i)
-      if (c < 128) {
-        const length = ESCAPE_LENGTH[c]!
-        if (length === 0) {
+    for (let u = 0; u < end; u += 2) {
+      const c = units[u]! | (units[u + 1]! << 8)
+      if (c < 0x80) {
+        const kind = ASCII_KIND[c]!
+        if (kind === RAW) {
           buffer[at++] = c
-        } else {
-          const from = c * 6
-          for (let k = 0; k < length; k++) buffer[at++] = ESCAPE_BYTES[from + k]!
+          continue
         }
-      } else {
-        // Outside ASCII: \uXXXX with upper-case hex, surrogates one by one (API.md §1).
-        buffer[at] = 0x5c
-        buffer[at + 1] = 0x75
-        buffer[at + 2] = HEX_UPPER[c >> 12]!
-        buffer[at + 3] = HEX_UPPER[(c >> 8) & 15]!
-        buffer[at + 4] = HEX_UPPER[(c >> 4) & 15]!
-        buffer[at + 5] = HEX_UPPER[c & 15]!
-        at += 6
+        if (kind === SHORT) {
+          buffer[at] = 0x5c
+          buffer[at + 1] = SHORT_ESCAPE_LETTER[c]!
+          at += 2
+          continue
+        }
+      } else if (ESCAPE_KIND[c] === RAW) {
+        // No surrogate is RAW, so c is a whole code point: two or three UTF-8 bytes.
+        if (c < 0x800) {
+          buffer[at] = 0xc0 | (c >> 6)
+          buffer[at + 1] = 0x80 | (c & 0x3f)
+          at += 2
+        } else {
+          buffer[at] = 0xe0 | (c >> 12)
+          buffer[at + 1] = 0x80 | ((c >> 6) & 0x3f)
+          buffer[at + 2] = 0x80 | (c & 0x3f)
+          at += 3
+        }
+        continue
       }
+      buffer[at] = 0x5c
+      buffer[at + 1] = 0x75
+      buffer[at + 2] = HEX_UPPER[c >> 12]!
+      buffer[at + 3] = HEX_UPPER[(c >> 8) & 15]!
+      buffer[at + 4] = HEX_UPPER[(c >> 4) & 15]!
+      buffer[at + 5] = HEX_UPPER[c & 15]!
+      at += 6
     }
     buffer[at++] = 0x22
     this.#length = at
@@ -117,6 +141,11 @@ export class JsonBytes {
     return out
   }
 
+  /** The bytes written since the last reset, as a JS string (the simulator builds its answers as text). */
+  toText(): string {
+    return this.#buffer.toString('utf8', 0, this.#length)
+  }
+
   /**
    * As toBuffer, in memory of its own: a small Buffer from toBuffer may be a slice of Node's shared
    * 8 KiB pool, which a long-kept copy would hold whole.
@@ -126,4 +155,18 @@ export class JsonBytes {
     this.#buffer.copy(out, 0, 0, this.#length)
     return out
   }
+}
+
+
+let textScratch: JsonBytes | undefined
+
+/**
+ * `text` as a JSON string literal in a JS string, quotes included: decoded from the very bytes
+ * JsonBytes.string writes, so the simulator and the fast paths cannot escape differently.
+ */
+export function jsonStringText(text: string): string {
+  const out = (textScratch ??= new JsonBytes())
+  out.reset()
+  out.string(text)
+  return out.toText()
 }

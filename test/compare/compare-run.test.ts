@@ -1,6 +1,7 @@
 // `npm run compare` against real proxy instances (wired as `npm start` wires them, cache on, shared
 // Redis) in front of the legacy simulator on seeded data: both paths measured, the seeded answers all
-// equal; a proxy configured with another `environment` than the legacy is reported as mismatching.
+// equal; a proxy configured with another `environment` than the legacy is reported as mismatching, and
+// a route the proxy demotes during the run is reported with its reason and left off.
 import t from 'tap'
 import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
@@ -34,7 +35,7 @@ async function run(): Promise<void> {
 
   await t.test('seeded data: the legacy, fast and cache paths measured for both routes, every fast answer equal to the legacy\'s', async (t) => {
     const instance = await startInstance(t, shared)
-    const result = await runCompare({ proxyUrl: instance.url, adminUrl: instance.proxy.adminUrl, requests: pollingMix(USERS), rounds: 2, cold: true })
+    const result = await runCompare({ proxyUrl: instance.url, adminUrl: instance.proxy.adminUrl, requests: pollingMix(USERS), rounds: 2, cold: true, settleMs: 0 })
     t.equal(result.mode, 'flags')
     t.same(result.mismatches, [], 'no mismatch')
     const passes = (pass: string, path: string) => result.samples.filter((s) => s.pass === pass && s.path === path).length
@@ -65,7 +66,7 @@ async function run(): Promise<void> {
   await t.test('a proxy configured with another `environment` than the legacy: every fast answer reported as a mismatch at $.environment', async (t) => {
     const wrong = await startInstance(t, { ...shared, environment: 'Live' })
     const requests = pollingMix(USERS.slice(0, 1))
-    const result = await runCompare({ proxyUrl: wrong.url, adminUrl: wrong.proxy.adminUrl, requests, rounds: 1, cold: false })
+    const result = await runCompare({ proxyUrl: wrong.url, adminUrl: wrong.proxy.adminUrl, requests, rounds: 1, cold: false, settleMs: 0 })
     t.equal(result.compared, 9)
     t.equal(result.mismatches.length, 9, 'each one counted')
     t.same(result.mismatches[0]!.differences, [{ path: '$.environment', legacy: '"Development"', fast: '"Live"' }])
@@ -75,6 +76,25 @@ async function run(): Promise<void> {
     const html = htmlReport(result, routes)
     t.match(html, /9 of 9 fast answers differ from the legacy's/)
     t.match(html, /<h2 class="bad">Mismatches<\/h2>[\s\S]*\$\.environment/)
+  })
+
+  await t.test('a route the proxy demotes during the run is reported with the reason and the records\' classes, and left off', async (t) => {
+    // Its own Redis prefix: the demotion is stored there and must not reach the other tests' instances.
+    const instance = await startInstance(t, { ...shared, redisKeyPrefix: `${prefix}demoted:`, environment: 'Live', 'shadow.samplePercent': 100 })
+    const lines: string[] = []
+    const result = await runCompare({ proxyUrl: instance.url, adminUrl: instance.proxy.adminUrl, requests: pollingMix(USERS.slice(0, 1)), rounds: 1, cold: false, settleMs: 20_000, log: (line) => lines.push(line) })
+    const list = result.demotions?.find((d) => d.route === 'v2.rezept.list')
+    t.ok(list, 'the list route was demoted during the run')
+    t.match(list, { reason: /^1 mismatch in the last 1 comparisons/, classes: { body: Number }, member: '$.environment' })
+    t.equal(instance.proxy.flags.get('v2.rezept.list').mode, 'off', 'left off, not put back to shadow')
+    const routes = summarize(result)
+    t.match(terminalReport(result, routes), /DEMOTED during the run: v2\.rezept\.list at \S+: 1 mismatch in the last 1 comparisons[^\n]*records: body ×\d+ \(first at \$\.environment\)/)
+    t.match(htmlReport(result, routes), /<p class="bad">DEMOTED during the run: v2\.rezept\.list/)
+    t.ok(lines.some((line) => /v2\.rezept\.list was demoted by the proxy during the run/.test(line)), 'said while running too')
+
+    const observed = await runCompare({ proxyUrl: instance.url, requests: pollingMix(USERS.slice(0, 1)).slice(0, 1), rounds: 1, cold: false })
+    t.equal(observed.demotions, undefined)
+    t.match(terminalReport(observed, summarize(observed)), /no --admin: whether the proxy demoted a route during the run is not known/)
   })
 
   await t.test('without an admin URL the flags are left alone and each answer is filed under its Server-Timing path', async (t) => {

@@ -79,7 +79,8 @@ const UTC_NOW = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{0,6}[1-9])?Z$/
 
 /**
  * The body with the volatile timestamps blanked. Safe by construction: the encoder writes every `"`
- * inside a string as \u0022, so `"deliveryTimestamp":"` can only be a key. Also returns the values
+ * inside a string as \", so inside a string `deliveryTimestamp` is followed by a backslash, never by
+ * the quote the pattern needs: `"deliveryTimestamp":"` can only be a key. Also returns the values
  * that were not in DateTime.UtcNow's form.
  */
 export function blankVolatile(body: Buffer): { text: string; malformed: string[] } {

@@ -1,12 +1,12 @@
 // A legacy that misbehaves on purpose: an HTTP front for the legacy simulator that passes requests
 // on, or answers after a delay longer than the proxy's timeouts, or closes the connection halfway
-// through the body. It counts the writes (non-GET/HEAD) it received, so a test can tell "sent once"
+// through the body, or answers reads 500 or 401 as the real one does when it is failing (issue 26). It counts the writes (non-GET/HEAD) it received, so a test can tell "sent once"
 // from "retried", and a write it received still reaches the simulator (and commits) whatever the mode.
 import http from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import { request } from 'undici'
 
-export type LegacyMisbehaviour = 'pass' | 'slow' | 'close-mid-body'
+export type LegacyMisbehaviour = 'pass' | 'slow' | 'close-mid-body' | 'fail-500' | 'refuse-401'
 
 export interface FaultyLegacy {
   readonly url: string
@@ -43,6 +43,13 @@ export async function startFaultyLegacy(simUrl: string): Promise<FaultyLegacy> {
     const mode = legacy.mode
     if (req.method !== 'GET' && req.method !== 'HEAD') legacy.writes.push(`${req.method} ${req.url}`)
     if (mode === 'slow') await new Promise((resolve) => setTimeout(resolve, legacy.delayMs))
+    // What ArzTi3Server answers under load (its 30 s command timeout) and to the first requests after
+    // a database restart, whatever the credentials: reads only, so a write still commits.
+    if ((mode === 'fail-500' || mode === 'refuse-401') && req.method === 'GET') {
+      const text = mode === 'fail-500' ? Buffer.from('An error occurred while processing your request.') : Buffer.alloc(0)
+      res.writeHead(mode === 'fail-500' ? 500 : 401, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': String(text.length) })
+      return void res.end(text)
+    }
     const headers: Record<string, string> = {}
     for (const [name, value] of Object.entries(req.headers)) {
       if (!NOT_FORWARDED.has(name) && typeof value === 'string') headers[name] = value

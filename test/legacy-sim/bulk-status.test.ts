@@ -163,12 +163,12 @@ t.test('a failing lookup is reported per update, aborts the transaction, and the
     { rezeptUuid: 'm-2', type: 'eMuster16', transferArz: true },
   ] })
   t.equal(pending.body.replace(NOW, '"responseTimestamp":"<now>"'), '{"success":false,"processedCount":3,"successCount":1,"errorCount":3,"errors":[' +
-    '"Error updating e-1: 42P01: relation \\u0022er_senderezepte_erezept_daten\\u0022 does not exist",' +
+    '"Error updating e-1: 42P01: relation \\"er_senderezepte_erezept_daten\\" does not exist",' +
     '"Error updating m-2: 25P02: current transaction is aborted, commands ignored until end of transaction block",' +
     '"Transaction failed: An error occurred while saving the entity changes. See the inner exception for details."],"responseTimestamp":"<now>"}')
   const nothingPending = await send({ updates: [{ rezeptUuid: 'e-1', type: 'e-rezept', transferArz: true }, { rezeptUuid: 'm-1', type: 'eMuster16' }] })
   t.equal(nothingPending.body.replace(NOW, '"responseTimestamp":"<now>"'), '{"success":false,"processedCount":2,"successCount":0,"errorCount":2,"errors":[' +
-    '"Error updating e-1: 42P01: relation \\u0022er_senderezepte_erezept_daten\\u0022 does not exist",' +
+    '"Error updating e-1: 42P01: relation \\"er_senderezepte_erezept_daten\\" does not exist",' +
     '"Error updating m-1: 25P02: current transaction is aborted, commands ignored until end of transaction block"],"responseTimestamp":"<now>"}',
   'nothing to save: the COMMIT of the aborted transaction rolls back without an error')
   t.same((await g.apoti.query('SELECT transfer_arz FROM er_senderezepte_emuster16_daten ORDER BY 1')).rows, [{ transfer_arz: false }, { transfer_arz: false }], 'nothing was written')

@@ -5,7 +5,7 @@ import { basic, call, createSimFixture, PLAIN_USER, type SimFixture } from './si
 const PLAIN = { authorization: basic(PLAIN_USER.login, PLAIN_USER.password) }
 const NOW = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{0,6}[1-9])?Z$/
 const TRICKY_XML = "<Ärzt \"A&B\" +'x'>\n\t`\\/ 😀\u0001\u001f"
-const TRICKY_JSON = '"\\u003C\\u00C4rzt \\u0022A\\u0026B\\u0022 \\u002B\\u0027x\\u0027\\u003E\\n\\t\\u0060\\\\/ \\uD83D\\uDE00\\u0001\\u001F"'
+const TRICKY_JSON = '"<Ärzt \\"A&B\\" +\'x\'>\\n\\t`\\\\/ \\uD83D\\uDE00\\u0001\\u001F"'
 const AVS = '"avsSystem":{"manufacturer":"GfAL","name":"ArzTi","version":"3.0"}'
 
 /** Checks every volatile timestamp's form and replaces it with <now>. */
@@ -35,13 +35,13 @@ async function seed(f: SimFixture): Promise<void> {
 }
 
 const ITEM: Record<number, string> = {
-  14: '{"type":"eMuster16","id":14,"rezeptUuid":"em-14","xmlRequest":"\\u003Cd/\\u003E","transferArz":false,"rzLieferId":"RZ-14","muster16Id":42,"transaktionsNummer":null,"erezeptId":null,"datenId":7,"regelTrefferCode":null,"checkLevel":"GELESEN","statusAbfrageDatum":"2024-02-29T00:00:00","statusAbfrageZeit":null,"deliveryTimestamp":"<now>",' + AVS + '}',
-  11: '{"type":"eMuster16","id":11,"rezeptUuid":"em-11b","xmlRequest":"\\u003Cb/\\u003E","transferArz":false,"rzLieferId":"RZ-11","muster16Id":null,"transaktionsNummer":null,"erezeptId":null,"datenId":3,"regelTrefferCode":null,"checkLevel":null,"statusAbfrageDatum":null,"statusAbfrageZeit":null,"deliveryTimestamp":"<now>",' + AVS + '}',
+  14: '{"type":"eMuster16","id":14,"rezeptUuid":"em-14","xmlRequest":"<d/>","transferArz":false,"rzLieferId":"RZ-14","muster16Id":42,"transaktionsNummer":null,"erezeptId":null,"datenId":7,"regelTrefferCode":null,"checkLevel":"GELESEN","statusAbfrageDatum":"2024-02-29T00:00:00","statusAbfrageZeit":null,"deliveryTimestamp":"<now>",' + AVS + '}',
+  11: '{"type":"eMuster16","id":11,"rezeptUuid":"em-11b","xmlRequest":"<b/>","transferArz":false,"rzLieferId":"RZ-11","muster16Id":null,"transaktionsNummer":null,"erezeptId":null,"datenId":3,"regelTrefferCode":null,"checkLevel":null,"statusAbfrageDatum":null,"statusAbfrageZeit":null,"deliveryTimestamp":"<now>",' + AVS + '}',
   10: '{"type":"eMuster16","id":10,"rezeptUuid":"em-10","xmlRequest":' + TRICKY_JSON + ',"transferArz":false,"rzLieferId":"RZ-10","muster16Id":9007199254740993,"transaktionsNummer":null,"erezeptId":null,"datenId":1,"regelTrefferCode":"HINWEIS","checkLevel":"VOR_PRUEFUNG","statusAbfrageDatum":"2025-01-15T00:00:00","statusAbfrageZeit":"2025-01-15T13:45:10.25","deliveryTimestamp":"<now>",' + AVS + '}',
-  21: '{"type":"P-Rezept","id":21,"rezeptUuid":"p-21","xmlRequest":"\\u003Cq/\\u003E","transferArz":false,"rzLieferId":null,"muster16Id":null,"transaktionsNummer":null,"erezeptId":null,"datenId":2,"regelTrefferCode":null,"checkLevel":null,"statusAbfrageDatum":null,"statusAbfrageZeit":null,"deliveryTimestamp":"<now>",' + AVS + '}',
-  20: '{"type":"P-Rezept","id":20,"rezeptUuid":"p-20","xmlRequest":"\\u003Cp/\\u003E","transferArz":false,"rzLieferId":null,"muster16Id":null,"transaktionsNummer":9223372036854775807,"erezeptId":null,"datenId":1,"regelTrefferCode":"ABRECHENBAR","checkLevel":"VOR_ABRECHNUNG","statusAbfrageDatum":null,"statusAbfrageZeit":null,"deliveryTimestamp":"<now>",' + AVS + '}',
-  31: '{"type":"E-Rezept","id":31,"rezeptUuid":"e-31","xmlRequest":"\\u003Cf/\\u003E","transferArz":false,"rzLieferId":null,"muster16Id":null,"transaktionsNummer":null,"erezeptId":null,"datenId":2,"regelTrefferCode":null,"checkLevel":null,"statusAbfrageDatum":null,"statusAbfrageZeit":null,"deliveryTimestamp":"<now>",' + AVS + '}',
-  30: '{"type":"E-Rezept","id":30,"rezeptUuid":"e-30","xmlRequest":"\\u003Ce/\\u003E","transferArz":false,"rzLieferId":null,"muster16Id":null,"transaktionsNummer":null,"erezeptId":"160.000.100.000.001.07","datenId":1,"regelTrefferCode":"RUECKWEISUNG","checkLevel":"STORNIERT","statusAbfrageDatum":"2025-10-19T00:00:00","statusAbfrageZeit":"2025-10-19T10:30:00","deliveryTimestamp":"<now>",' + AVS + '}',
+  21: '{"type":"P-Rezept","id":21,"rezeptUuid":"p-21","xmlRequest":"<q/>","transferArz":false,"rzLieferId":null,"muster16Id":null,"transaktionsNummer":null,"erezeptId":null,"datenId":2,"regelTrefferCode":null,"checkLevel":null,"statusAbfrageDatum":null,"statusAbfrageZeit":null,"deliveryTimestamp":"<now>",' + AVS + '}',
+  20: '{"type":"P-Rezept","id":20,"rezeptUuid":"p-20","xmlRequest":"<p/>","transferArz":false,"rzLieferId":null,"muster16Id":null,"transaktionsNummer":9223372036854775807,"erezeptId":null,"datenId":1,"regelTrefferCode":"ABRECHENBAR","checkLevel":"VOR_ABRECHNUNG","statusAbfrageDatum":null,"statusAbfrageZeit":null,"deliveryTimestamp":"<now>",' + AVS + '}',
+  31: '{"type":"E-Rezept","id":31,"rezeptUuid":"e-31","xmlRequest":"<f/>","transferArz":false,"rzLieferId":null,"muster16Id":null,"transaktionsNummer":null,"erezeptId":null,"datenId":2,"regelTrefferCode":null,"checkLevel":null,"statusAbfrageDatum":null,"statusAbfrageZeit":null,"deliveryTimestamp":"<now>",' + AVS + '}',
+  30: '{"type":"E-Rezept","id":30,"rezeptUuid":"e-30","xmlRequest":"<e/>","transferArz":false,"rzLieferId":null,"muster16Id":null,"transaktionsNummer":null,"erezeptId":"160.000.100.000.001.07","datenId":1,"regelTrefferCode":"RUECKWEISUNG","checkLevel":"STORNIERT","statusAbfrageDatum":"2025-10-19T00:00:00","statusAbfrageZeit":"2025-10-19T10:30:00","deliveryTimestamp":"<now>",' + AVS + '}',
 }
 
 function listBody(ids: number[], totalCount: number, page: number, pageSize: number, hasNextPage: boolean, environment = 'Development'): string {

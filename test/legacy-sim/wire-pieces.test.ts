@@ -8,12 +8,14 @@ import { bindInt, readQuery } from '../../legacy-sim/query-binding.ts'
 import { canonicalVersion, pathSegments } from '../../legacy-sim/route-table.ts'
 import { parseSimulatorConfig } from '../../legacy-sim/simulator-config.ts'
 
-t.test('strings are escaped the way System.Text.Json default encoder does', async (t) => {
-  t.equal(jsonString('<Ärzt "A&B">'), '"\\u003C\\u00C4rzt \\u0022A\\u0026B\\u0022\\u003E"', 'the API.md §1 example')
-  t.equal(jsonString("+'`\\/"), '"\\u002B\\u0027\\u0060\\\\/"', 'plus, apostrophe, backtick and backslash escaped; slash kept')
+// Every code point against the measured table: test/fast-path/json-escaping.test.ts.
+t.test('strings are escaped the way the legacy\'s relaxed System.Text.Json encoder does', async (t) => {
+  t.equal(jsonString('<Ärzt "A&B">'), '"<Ärzt \\"A&B\\">"', 'the API.md §1 example')
+  t.equal(jsonString('Prüf+<1>'), '"Prüf+<1>"', 'the other API.md §1 example')
+  t.equal(jsonString("+'`\\/"), '"+\'`\\\\/"', 'plus, apostrophe, backtick and slash kept; backslash escaped')
   t.equal(jsonString('\b\f\n\r\t'), '"\\b\\f\\n\\r\\t"', 'the five short escapes')
   t.equal(jsonString('\u0001\u001f\u007f'), '"\\u0001\\u001F\\u007F"', 'other control characters as \\u00XX, uppercase hex')
-  t.equal(jsonString('ß€😀'), '"\\u00DF\\u20AC\\uD83D\\uDE00"', 'non-ASCII as uppercase \\uXXXX, above U+FFFF as two surrogates')
+  t.equal(jsonString('ß€😀\u00a0\u2028'), '"ß€\\uD83D\\uDE00\\u00A0\\u2028"', 'letters and € in UTF-8; above U+FFFF as two surrogates; NBSP and U+2028 as uppercase \\uXXXX')
   t.equal(jsonString('plain ASCII 123 ~!#$%()*,-.:;=?@[]^_{|}'), '"plain ASCII 123 ~!#$%()*,-.:;=?@[]^_{|}"', 'other printable ASCII unchanged')
   t.equal(jsonString(''), '""')
 })

@@ -6,6 +6,7 @@ import http from 'node:http'
 import { readdir, readFile, stat, utimes } from 'node:fs/promises'
 import { blankBody, differences, sameAnswer, sameBlanked, sameBodies } from '../../proxy/shadow/answer-comparison.ts'
 import { DemotionWindow, p99 } from '../../proxy/shadow/demotion-window.ts'
+import { firstDifference, mask, memberAt } from '../../proxy/shadow/first-difference.ts'
 import { LegacyReader } from '../../proxy/shadow/legacy-reader.ts'
 import { MismatchLog } from '../../proxy/shadow/mismatch-log.ts'
 import { curlLine, loginOf, type MismatchRecord } from '../../proxy/shadow/mismatch-record.ts'
@@ -75,6 +76,32 @@ t.test('differences name JSON paths with both values, truncated', async (t) => {
   t.equal(big.list[0]!.legacy.slice(0, 1), '7')
 })
 
+t.test('the first difference is classed (escaping, status row, timestamp, …), located, and its context masked', async (t) => {
+  const stamp = '2026-12-03T10:00:00.1234567Z'
+  const item = (xml: string, level: string, itemStamp = stamp) =>
+    `{"prescriptions":[{"type":"eMuster16","id":1,"xmlRequest":"${xml}","checkLevel":"${level}","deliveryTimestamp":"${itemStamp}"}],"totalCount":1,"environment":"Test","responseTimestamp":"${stamp}"}`
+  const xml = firstDifference(side(item('<?xml version=\\"1.0\\"?><Name>Müller</Name>', 'NEU')), side(item('\\u003C?xml version=\\"1.0\\"?><Name>Müller</Name>', 'NEU')))
+  t.match(xml, { class: 'escaping', member: '$.prescriptions[0].xmlRequest' }, 'the legacy writes < raw, the fast path escapes it')
+  t.equal(xml.offset, item('', 'NEU').indexOf('"xmlRequest":"') + 14, 'the offset of the first differing byte')
+  t.match(xml.legacy, /"<\?aaa aaaaaaa=\\"0\.0\\"\?><Aaaa>Aaaaaa/, 'context with letters and digits masked, punctuation kept')
+  t.match(xml.fast, /"\\u003C\?aaa/, 'an escape stays readable')
+  t.notOk(/Müller|Name|version/.test(xml.legacy + xml.fast), 'no text of the answer survives the mask')
+  t.match(firstDifference(side(item('a\\"b', 'NEU')), side(item('a\\u0022b', 'NEU'))), { class: 'escaping', fast: /a\\u0022a/ }, '\\" against \\u0022 is escaping too')
+  t.match(firstDifference(side(item('M\u00FCller', 'NEU')), side(item('M\\u00FCller', 'NEU'))), { class: 'escaping' }, 'a raw ü against \\u00FC')
+  t.match(firstDifference(side(item('\u{1F600}', 'NEU')), side(item('\\uD83D\\uDE00', 'NEU'))), { class: 'escaping' }, 'a surrogate pair is one character')
+  t.match(firstDifference(side(item('x', 'GELESEN')), side(item('x', 'NEU'))), { class: 'status-row', member: '$.prescriptions[0].checkLevel' }, 'another status row read')
+  t.match(firstDifference(side(item('x', 'NEU')), side(item('x', 'NEU', '2026-12-03T11:11:11.11Z'))), { class: 'body', offset: null }, 'the volatile timestamps alone are not a difference')
+  t.match(firstDifference(side('{"lastSeen":"2026-12-03T10:00:00.5Z"}'), side('{"lastSeen":"2026-12-03T10:00:00.50Z"}')), { class: 'timestamp', member: '$.lastSeen' }, 'another date-time text')
+  t.match(firstDifference(side('{"lastSeen":"2026-12-03T10:00:00Z"}'), side('{"lastSeen":"2026-12-03T11:00:00+01:00"}')), { class: 'timestamp' })
+  t.match(firstDifference(side('{"a":[1]}'), side('{"a":[1,2]}')), { class: 'body', member: '$.a[0]' })
+  t.match(firstDifference(side('abc'), side('abcdef')), { class: 'length', offset: 3, legacy: '(end)', fast: 'aaaaaa' })
+  t.match(firstDifference(side('', 401, 'text/plain'), side(item('x', 'NEU'))), { class: 'status', offset: 0 })
+  t.match(firstDifference(side('{}', 200, 'text/json'), side('{}')), { class: 'content-type', offset: null })
+  t.equal(memberAt(Buffer.from('{"a":{"b":[1,{"c":"xyz"}]},"d":2}'), 20), '$.a.b[1].c')
+  t.equal(memberAt(Buffer.from('{"a":{"b":1},"d":2}'), 17), '$.d')
+  t.equal(mask('Ab9 ü\\u00FC\\n-'), 'Aa0 a\\u00FC\\n-')
+})
+
 t.test('the record knows the login, never the password, and replays as curl without credentials', async (t) => {
   const basic = (text: string) => `Basic ${Buffer.from(text).toString('base64')}`
   t.equal(loginOf(basic('arz-klein:pw:with:colons')), 'arz-klein')
@@ -117,7 +144,7 @@ function record(i: number, at = new Date().toISOString(), bodies = false): Misma
   const summary = { status: 200, contentType: JSON_TYPE, ms: 1, length: 10, sha256: 'x' }
   return {
     id: `r${i}`, at, routeId: 'v2.rezept.list', outcome: 'mismatch', kind: 'shadow', user: 'u', flag: 'shadow', requestId: null, curl: 'curl',
-    legacy: summary, fast: { ...summary, servedBy: 'fast' }, differences: [], differencesTotal: 0, ...(bodies ? { bodies: { legacy: 'L'.repeat(100), fast: 'F' } } : {}),
+    legacy: summary, fast: { ...summary, servedBy: 'fast' }, firstDifference: { class: 'body', offset: 3, fastOffset: 3, member: null, legacy: 'a', fast: 'b' }, differences: [], differencesTotal: 0, ...(bodies ? { bodies: { legacy: 'L'.repeat(100), fast: 'F' } } : {}),
   }
 }
 
@@ -183,12 +210,15 @@ t.test('the legacy reader gives undefined for a failure, a timeout and an answer
   t.equal(ok?.contentType, 'text/plain')
   t.equal(await reader.read('/big', {}), undefined)
   t.equal(await reader.read('/slow', {}), undefined)
+  t.equal(await reader.readOrLoss('/big', {}), 'over-cap', 'over the cap: nothing to compare')
+  t.equal(await reader.readOrLoss('/slow', {}), 'failed', 'a timeout is the legacy failing')
   const gone = new LegacyReader('http://127.0.0.1:1', { capBytes: 10, timeoutMs: 100, maxSockets: 1 })
   t.equal(await gone.read('/', {}), undefined)
+  t.equal(await gone.readOrLoss('/', {}), 'failed')
   gone.close()
 })
 
-t.test('a legacy answer that breaks off mid-body is skipped, and a shadow run that fails too', async (t) => {
+t.test('a legacy answer that breaks off mid-body is a legacy-error; a shadow run that fails is skipped', async (t) => {
   const server = http.createServer((req, res) => {
     res.writeHead(200, { 'content-type': JSON_TYPE, 'content-length': 1000 })
     res.write('{"prescriptions":[')
@@ -204,6 +234,7 @@ t.test('a legacy answer that breaks off mid-body is skipped, and a shadow run th
   await rawExchange(proxy.url, { method: 'GET', target: '/v2/rezept' }).catch(() => undefined)
   await rawExchange(proxy.url, { method: 'GET', target: '/v2/rezept/status' }).catch(() => undefined)
   await waitFor('two comparisons', () => events.length === 2)
-  t.same(events.map((e) => e.type === 'shadow.compared' && e.outcome), ['skipped', 'skipped'])
+  t.same(events.map((e) => e.type === 'shadow.compared' && `${e.routeId} ${e.outcome}`).sort(), ['v2.rezept.list legacy-error', 'v2.rezept.pharmacy skipped'])
   t.equal(proxy.flags.get('v2.rezept.list').mode, 'shadow', 'nothing to demote')
+  t.same(proxy.shadowComparison.log.list(), [], 'no mismatch record')
 })

@@ -1,6 +1,7 @@
 // Shadow mode end to end with the legacy simulator as the legacy: the client gets the legacy's
 // bytes, the seeded data compares 100 % `match`, another `environment` is a `mismatch` with a usable
-// record, a row changed between the two reads is a `race`, on/canary answers are sampled, and a
+// record, a row changed between the two reads is a `race`, a failing legacy (500, 401 to verified
+// credentials) is a `legacy-error` that never demotes, on/canary answers are sampled, and a
 // mismatch switches the route off on two instances sharing Redis.
 import t from 'tap'
 import { createHash } from 'node:crypto'
@@ -9,6 +10,7 @@ import { request } from 'undici'
 import { basic, comparable, get, itemsOf, setTransferDirectly, toggleCandidates } from '../cache/cache-instances.ts'
 import { send as toSim } from '../fast-path/comparison-fixture.ts'
 import { authorizationFor, FAST_PATH_CASES } from '../fast-path/cases.ts'
+import { startFaultyLegacy } from '../faults/faulty-legacy.ts'
 import { needsRedis } from '../support/services.ts'
 import type { MismatchRecord } from '../../proxy/shadow/mismatch-record.ts'
 import { compared, startInstallation, startShadowInstance, waitFor, type Installation } from './shadow-fixture.ts'
@@ -84,6 +86,8 @@ async function run(): Promise<void> {
     const record = listed[0]!
     t.match(record, { routeId: 'v2.rezept.list', outcome: 'mismatch', kind: 'shadow', user: 'arz-klein', flag: 'shadow' })
     t.same(record.differences, [{ path: '$.environment', legacy: '"Test"', fast: '"Staging"' }], 'the differing path with both values')
+    t.match(record.firstDifference, { class: 'body', member: '$.environment', offset: res.body.indexOf('"environment":"') + 15 }, 'the first differing byte, located')
+    t.match(record.firstDifference.legacy, /"aaaaaaaaaaa":"Aaaa","aaaaaaaa/, 'with a masked context')
     t.equal(record.differencesTotal, 1)
     t.equal(record.legacy.sha256, createHash('sha256').update(res.body).digest('hex'), 'the captured legacy answer is the client\'s bytes')
     t.equal(record.legacy.length, res.body.length)
@@ -150,6 +154,50 @@ async function run(): Promise<void> {
     t.match(record, { outcome: 'race', user: 'arz-klein' })
     t.ok(record!.differences.some((d) => d.path.startsWith('$.prescriptions') || d.path === '$.totalCount'), 'the record names what moved')
     t.equal(proxy.flags.get('v2.rezept.list').mode, 'shadow', 'a race does not demote')
+  })
+
+  t.test('a legacy answering 500 is a legacy-error: counted apart, not listed, and out of the demotion window', async (t) => {
+    const faulty = await startFaultyLegacy(installation.sim.url.replace(/\/$/, ''))
+    t.teardown(() => faulty.close())
+    const { proxy, events } = await startShadowInstance(t, installation, { ...SHADOW, legacyUrl: faulty.url, environment: 'Staging' })
+    faulty.mode = 'fail-500'
+    for (let i = 1; i <= 3; i++) {
+      const res = await get(proxy.url, `/v2/rezept?pageSize=2&page=${i}`, KLEIN)
+      t.equal(res.status, 500, 'the client gets the legacy\'s 500')
+    }
+    await waitFor('three comparisons', () => compared(events).length === 3)
+    t.same(compared(events).map((e) => e.outcome), ['legacy-error', 'legacy-error', 'legacy-error'], 'the fast answer differs, but the legacy failed')
+    t.same(proxy.shadowComparison.log.list(), [], '/shadow/mismatches does not list them')
+    t.equal(proxy.flags.get('v2.rezept.list').mode, 'shadow', 'no demotion')
+    const metrics = await (await fetch(`${proxy.adminUrl}/metrics`)).text()
+    t.match(metrics, /fastpath_shadow_comparisons_total\{[^}]*outcome="legacy-error"[^}]*\} 3/, 'counted under their own outcome')
+
+    // The window holds only the fast path's own comparisons: one real mismatch is "1 in 1".
+    faulty.mode = 'pass'
+    await get(proxy.url, '/v2/rezept?pageSize=2', KLEIN)
+    await waitFor('the demotion', () => proxy.flags.get('v2.rezept.list').mode === 'off')
+    const demoted = events.find((e) => e.type === 'route.demoted')
+    t.match(demoted, { reason: /^1 mismatch in the last 1 comparisons/ }, 'the legacy-errors were not in the window')
+  })
+
+  t.test('a legacy refusing credentials the fast path verified (401) is a legacy-error, in shadow and sampled', async (t) => {
+    const faulty = await startFaultyLegacy(installation.sim.url.replace(/\/$/, ''))
+    t.teardown(() => faulty.close())
+    const shadowed = await startShadowInstance(t, installation, { ...SHADOW, legacyUrl: faulty.url })
+    faulty.mode = 'refuse-401'
+    const res = await get(shadowed.proxy.url, '/v2/rezept/status?pageSize=2', KLEIN)
+    t.equal(res.status, 401, 'the client gets the legacy\'s refusal')
+    await waitFor('the comparison', () => compared(shadowed.events).length === 1)
+    t.equal(compared(shadowed.events)[0]!.outcome, 'legacy-error')
+    t.equal(shadowed.proxy.flags.get('v2.rezept.pharmacy').mode, 'shadow', 'no demotion')
+
+    const sampled = await startShadowInstance(t, installation, { flags: 'v2.rezept.list=on', 'shadow.samplePercent': 100, legacyUrl: faulty.url })
+    const fast = await get(sampled.proxy.url, '/v2/rezept?pageSize=2', KLEIN)
+    t.equal(fast.servedBy, 'fast', 'on: the fast answer went to the client')
+    await waitFor('the sampled comparison', () => compared(sampled.events).length === 1)
+    t.equal(compared(sampled.events)[0]!.outcome, 'legacy-error')
+    t.equal(sampled.proxy.flags.get('v2.rezept.list').mode, 'on', 'the route stays on')
+    t.same(sampled.proxy.shadowComparison.log.list(), [])
   })
 
   t.test('fast answers of an on route are sampled against the legacy in the background', async (t) => {

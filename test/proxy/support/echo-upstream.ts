@@ -8,6 +8,8 @@ export interface EchoUpstream {
   readonly port: number
   mode: 'answer' | 'hang-headers' | 'hang-body' | 'slow'
   delayMs: number
+  /** Every request as the upstream saw it, in order. */
+  readonly seen: { method: string; url: string; rawHeaders: string[] }[]
   readonly openSockets: () => number
   close(): Promise<void>
 }
@@ -19,6 +21,7 @@ export async function startEchoUpstream(port = 0): Promise<EchoUpstream> {
     port: 0,
     mode: 'answer',
     delayMs: 0,
+    seen: [],
     openSockets: () => sockets.size,
     close: async () => {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()))
@@ -27,6 +30,7 @@ export async function startEchoUpstream(port = 0): Promise<EchoUpstream> {
     },
   }
   const server = http.createServer((req, res) => {
+    upstream.seen.push({ method: req.method ?? '', url: req.url ?? '', rawHeaders: req.rawHeaders })
     let received = 0
     req.on('data', (chunk: Buffer) => (received += chunk.length))
     req.on('end', () => {
