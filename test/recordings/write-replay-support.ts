@@ -80,16 +80,6 @@ export function blankVolatile(body: string): string {
   return body.replace(VOLATILE, '"$1":""')
 }
 
-const JSON_STRING = /"(?:[^"\\]|\\.)*"/g
-
-/**
- * The body with every JSON string literal rewritten in one escaping (numbers, order and layout kept):
- * for comparing while the simulator's escaping still differs from the legacy's (branch json-writer).
- */
-export function withOneEscaping(body: string): string {
-  return body.replace(JSON_STRING, (literal) => JSON.stringify(JSON.parse(literal)))
-}
-
 /** Where two texts first differ, with some context on both sides; null when they are equal. */
 export function firstDifference(expected: string, actual: string, context = 60): string | null {
   if (expected === actual) return null

@@ -8,15 +8,12 @@ import { seed, seedDatabaseNames } from '../../sql/seed/seed.ts'
 import { dropSeeded } from '../seed/seeded-databases.ts'
 import { databaseUrl, pgAdminUrl } from '../support/services.ts'
 import {
-  blankVolatile, currentTables, firstDifference, recordedTablesAfterWrites, recordedWrites, sendRecorded, tableDifferences, withOneEscaping,
+  blankVolatile, currentTables, firstDifference, recordedTablesAfterWrites, recordedWrites, sendRecorded, tableDifferences,
 } from './write-replay-support.ts'
 
 // recordings/README.md: recorded on 2026-12-03 by a legacy running with TZ=Europe/Berlin.
 const RECORDED_TODAY = '2026-12-03'
 const RECORDED_TIME_ZONE = 'Europe/Berlin'
-// Until branch json-writer gives the simulator the legacy's relaxed escaping, string literals are
-// compared in one escaping (everything else byte for byte); then this becomes true: exact bytes.
-const EXACT_BYTES = false
 
 const PREFIX = 't_wreplay_'
 const names = seedDatabaseNames(PREFIX)
@@ -65,11 +62,6 @@ async function freshGoldWorld(t: Test): Promise<void> {
   }
 }
 
-function comparable(body: string): string {
-  const blanked = blankVolatile(body)
-  return EXACT_BYTES ? blanked : withOneEscaping(blanked)
-}
-
 for (const kind of UPSTREAMS) {
   t.test(`the recorded write sequence through ${kind.name}: answers, reads after each write and the final tables equal the legacy's`, async (t) => {
     const [writes, tablesAfter] = await Promise.all([recordedWrites(), recordedTablesAfterWrites()])
@@ -85,12 +77,12 @@ for (const kind of UPSTREAMS) {
       const problems: string[] = []
       if (answer.status !== exchange.status) problems.push(`status ${answer.status}, recorded ${exchange.status}`)
       if (answer.contentType !== exchange.content_type) problems.push(`content type ${JSON.stringify(answer.contentType)}, recorded ${JSON.stringify(exchange.content_type)}`)
-      const difference = firstDifference(comparable(exchange.body), comparable(answer.body))
+      const difference = firstDifference(blankVolatile(exchange.body), blankVolatile(answer.body))
       if (difference !== null) problems.push(`body: ${difference}`)
       if (problems.length === 0) equalAnswers++
       else t.fail(`${label}: ${problems.join('; ')}`)
     }
-    t.equal(equalAnswers, writes.length, `${equalAnswers} of ${writes.length} answers equal the recording${EXACT_BYTES ? '' : ' (string literals in one escaping)'}`)
+    t.equal(equalAnswers, writes.length, `${equalAnswers} of ${writes.length} answers equal the recording`)
 
     const tables = [...new Set(tablesAfter.map((r) => r.table))]
     const runToday = serverToday(upstream.timeZone)
