@@ -5,7 +5,7 @@ import { conversionError, isObject, property, readJsonBody } from './json-reques
 import { jsonBigintText, jsonNullableString, jsonString } from './json-text.ts'
 import { bindPaging } from './query-binding.ts'
 import type { RouteRequest } from './request-context.ts'
-import { serverToday } from './server-date.ts'
+import { serverTimeOfDay, serverToday } from './server-date.ts'
 
 const FAILURE = 'Internal server error'
 
@@ -127,11 +127,6 @@ function bindApotheke(body: unknown): { values: Map<string, unknown> } | { error
   return errors.length > 0 ? { errors } : { values }
 }
 
-function localTimeNow(): string {
-  const now = new Date()
-  return [now.getHours(), now.getMinutes(), now.getSeconds()].map((n) => String(n).padStart(2, '0')).join(':') + '.' + String(now.getMilliseconds()).padStart(3, '0')
-}
-
 export async function answerApothekeCreate(request: RouteRequest): Promise<void> {
   const { req, res, db } = request
   const body = await readJsonBody(req, res)
@@ -145,7 +140,7 @@ export async function answerApothekeCreate(request: RouteRequest): Promise<void>
       return sendText(req, res, 409, `Apotheke with IK-Nr ${ik} already exists`)
     }
     const columns = [...v.keys(), 'aen_datum', 'aen_zeit']
-    const params = [...v.values(), serverToday(), localTimeNow()]
+    const params = [...v.values(), serverToday(request.settings.timeZone), serverTimeOfDay(request.settings.timeZone)]
     const inserted = await db.query<ApothekeRow>(`INSERT INTO er_apotheke (${columns.join(', ')}) VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')}) RETURNING ${SELECT_COLUMNS}`, params)
     const row = inserted.rows[0]!
     res.setHeader('Location', `http://${req.headers.host ?? 'localhost'}/api/Apotheken/${row.id_apotheke}`)
@@ -170,7 +165,7 @@ export async function answerApothekeUpdate(request: RouteRequest): Promise<void>
       return sendText(req, res, 409, `Another apotheke with IK-Nr ${ik} already exists`)
     }
     const columns = [...v.keys(), 'aen_datum', 'aen_zeit']
-    const params = [...v.values(), serverToday(), localTimeNow(), id]
+    const params = [...v.values(), serverToday(request.settings.timeZone), serverTimeOfDay(request.settings.timeZone), id]
     const updated = await db.query<ApothekeRow>(`UPDATE er_apotheke SET ${columns.map((c, i) => `${c} = $${i + 1}`).join(', ')} WHERE id_apotheke = $${columns.length + 1} RETURNING ${SELECT_COLUMNS}`, params)
     sendJson(res, 200, apothekeJson(updated.rows[0]!))
   } catch {

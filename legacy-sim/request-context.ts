@@ -7,6 +7,8 @@ export interface SimulatorSettings {
   maxPageSize: number
   /** API.md §4: the service's Environment setting, echoed in v2 list answers. */
   environment: string
+  /** The legacy host's time zone (IANA): "today" in status_abfrage_datum and aen_datum is its date. */
+  timeZone: string
 }
 
 export interface RouteRequest {

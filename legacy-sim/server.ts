@@ -11,6 +11,7 @@ import { readQuery } from './query-binding.ts'
 import type { SimulatorSettings } from './request-context.ts'
 import { LEGACY_ROUTES } from './legacy-routes.ts'
 import { matchRoute, type RouteTemplate } from './route-table.ts'
+import { DEFAULT_TIME_ZONE, zoneFormatter } from './server-date.ts'
 import { answerSwagger } from './swagger-pages.ts'
 
 export interface LegacySimOptions {
@@ -19,6 +20,8 @@ export interface LegacySimOptions {
   host?: string
   maxPageSize?: number
   environment?: string
+  /** The legacy host's time zone (IANA name); default Europe/Berlin, as the legacy runs. */
+  timeZone?: string
   /** PEM certificate and key: the simulator speaks HTTPS, as IIS does in production. */
   tls?: { cert: string; key: string }
 }
@@ -36,7 +39,9 @@ export async function startLegacySim(options: LegacySimOptions): Promise<LegacyS
   const settings: SimulatorSettings = Object.freeze({
     maxPageSize: options.maxPageSize ?? DEFAULT_MAX_PAGE_SIZE,
     environment: options.environment ?? DEFAULT_ENVIRONMENT,
+    timeZone: options.timeZone ?? DEFAULT_TIME_ZONE,
   })
+  zoneFormatter(settings.timeZone) // an unknown zone fails here, at start-up, as a RangeError
   const arzsw = createArzswPool(options.arzswUrl)
   const tenants = new TenantPools()
   const bcrypt = new BcryptVerifier()

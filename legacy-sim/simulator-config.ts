@@ -1,5 +1,6 @@
 // The simulator's options from argv and environment, validated once at start-up and frozen.
 import { readFileSync } from 'node:fs'
+import { DEFAULT_TIME_ZONE, zoneFormatter } from './server-date.ts'
 import { DEFAULT_ENVIRONMENT, DEFAULT_MAX_PAGE_SIZE, type LegacySimOptions } from './server.ts'
 
 export interface SimulatorConfig extends LegacySimOptions {
@@ -7,6 +8,7 @@ export interface SimulatorConfig extends LegacySimOptions {
   host: string
   maxPageSize: number
   environment: string
+  timeZone: string
 }
 
 export const DEFAULT_PORT = 5100
@@ -20,7 +22,7 @@ function positiveInteger(name: string, text: string, allowZero: boolean): number
   return n
 }
 
-/** Options: `--port N` / PORT, `--host H` / HOST, ARZSW_URL, LEGACY_MAX_PAGE_SIZE, LEGACY_ENVIRONMENT, TLS_CERT_FILE with TLS_KEY_FILE (HTTPS). */
+/** Options: `--port N` / PORT, `--host H` / HOST, ARZSW_URL, LEGACY_MAX_PAGE_SIZE, LEGACY_ENVIRONMENT, LEGACY_TIME_ZONE, TLS_CERT_FILE with TLS_KEY_FILE (HTTPS). */
 export function parseSimulatorConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Readonly<SimulatorConfig> {
   let portText = env.PORT
   let host = env.HOST ?? '127.0.0.1'
@@ -44,9 +46,15 @@ export function parseSimulatorConfig(argv: readonly string[], env: NodeJS.Proces
   const maxPageSize = env.LEGACY_MAX_PAGE_SIZE ? positiveInteger('LEGACY_MAX_PAGE_SIZE', env.LEGACY_MAX_PAGE_SIZE, false) : DEFAULT_MAX_PAGE_SIZE
   if (maxPageSize > 2147483647) throw new Error('LEGACY_MAX_PAGE_SIZE must fit a 32-bit integer')
   const environment = env.LEGACY_ENVIRONMENT || DEFAULT_ENVIRONMENT
+  const timeZone = env.LEGACY_TIME_ZONE || DEFAULT_TIME_ZONE
+  try {
+    zoneFormatter(timeZone)
+  } catch {
+    throw new Error(`LEGACY_TIME_ZONE must be an IANA time zone such as Europe/Berlin, got '${timeZone}'`)
+  }
   if (!env.TLS_CERT_FILE !== !env.TLS_KEY_FILE) throw new Error('TLS_CERT_FILE and TLS_KEY_FILE: set both for HTTPS, or neither')
   const tls = env.TLS_CERT_FILE && env.TLS_KEY_FILE ? { cert: readPem('TLS_CERT_FILE', env.TLS_CERT_FILE), key: readPem('TLS_KEY_FILE', env.TLS_KEY_FILE) } : undefined
-  return Object.freeze({ port, host, arzswUrl, maxPageSize, environment, ...(tls ? { tls } : {}) })
+  return Object.freeze({ port, host, arzswUrl, maxPageSize, environment, timeZone, ...(tls ? { tls } : {}) })
 }
 
 function readPem(name: string, path: string): string {

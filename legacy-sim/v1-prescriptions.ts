@@ -8,6 +8,7 @@ import { equalsOrdinalIgnoreCase, PRESCRIPTION_TABLES, type PrescriptionTable } 
 import { bindPaging } from './query-binding.ts'
 import type { RouteRequest } from './request-context.ts'
 import { serverToday } from './server-date.ts'
+import { ChangeTracker } from './tracked-changes.ts'
 
 interface V1Row { id: number; rz_liefer_id: string; number_value: string | null; daten_id: number; rezept_uuid: string; xml_request: string }
 
@@ -98,18 +99,6 @@ function bindIdentifiers(body: unknown): Identifier[] | Array<[string, string]> 
   return errors.length > 0 ? errors : identifiers
 }
 
-/** Status row of each prescription (lowest id) set to `status` + today, created when missing; per id one query (N+1). */
-async function setStatusRows(client: pg.PoolClient, t: PrescriptionTable, mainIds: readonly number[], status: string, writes: Array<() => Promise<unknown>>): Promise<void> {
-  const today = serverToday()
-  for (const id of mainIds) {
-    const found = await client.query<{ status_id: number }>(`SELECT ${t.statusId} AS status_id FROM ${t.status} WHERE ${t.mainId} = $1 ORDER BY ${t.statusId} LIMIT 1`, [id])
-    const row = found.rows[0]
-    writes.push(row === undefined
-      ? () => client.query(`INSERT INTO ${t.status} (${t.mainId}, rezept_status, status_abfrage_datum) VALUES ($1, $2, $3)`, [id, status, today])
-      : () => client.query(`UPDATE ${t.status} SET rezept_status = $2, status_abfrage_datum = $3 WHERE ${t.statusId} = $1`, [row.status_id, status, today]))
-  }
-}
-
 function v1Write(kind: 'mark-as-read' | 'set-abgerechnet') {
   return async function answerV1Write(request: RouteRequest): Promise<void> {
     const { req, res } = request
@@ -119,34 +108,38 @@ function v1Write(kind: 'mark-as-read' | 'set-abgerechnet') {
     if (bound.length > 0 && Array.isArray(bound[0])) return sendValidationProblem(res, bound as Array<[string, string]>)
     const identifiers = bound as Identifier[]
     const failure = '{"success":false,"processedCount":0,"errors":["Internal server error"]}'
+    const today = serverToday(request.settings.timeZone)
     let client: pg.PoolClient | undefined
     try {
       client = await request.db.connect()
-      const writes: Array<() => Promise<unknown>> = []
+      // The lookups run outside a transaction; SaveChanges opens its own for the writes (API.md §8).
+      const tracker = new ChangeTracker(client)
       for (const t of PRESCRIPTION_TABLES) {
         // The type is compared case-sensitively here; other values are ignored (API.md §8).
         const uuids = identifiers.filter((p) => p.type === t.name).map((p) => p.rezeptUuid)
         if (uuids.length === 0) continue
+        let prescriptionIds: number[]
         if (kind === 'mark-as-read') {
-          const daten = await client.query<{ daten_id: number; main_id: number | null }>(
-            `SELECT ${t.datenId} AS daten_id, ${t.mainId} AS main_id FROM ${t.daten} WHERE rezept_uuid = ANY($1) AND transfer_arz = false`, [uuids])
-          for (const d of daten.rows) writes.push(() => client!.query(`UPDATE ${t.daten} SET transfer_arz = true WHERE ${t.datenId} = $1`, [d.daten_id]))
-          const ids = [...new Set(daten.rows.filter((d) => d.main_id !== null).map((d) => d.main_id!))]
-          await setStatusRows(client, t, ids, 'GELESEN', writes)
+          const daten = await tracker.untransferredDaten(t, uuids)
+          for (const d of daten) d.transferArz = true
+          // Distinct, in the order of the rows PostgreSQL returned.
+          prescriptionIds = [...new Set(daten.filter((d) => d.mainId !== null).map((d) => d.mainId!))]
         } else {
-          const daten = await client.query<{ main_id: number }>(
-            `SELECT DISTINCT ${t.mainId} AS main_id FROM ${t.daten} WHERE rezept_uuid = ANY($1) AND ${t.mainId} IS NOT NULL`, [uuids])
-          await setStatusRows(client, t, daten.rows.map((d) => d.main_id), 'ABGERECHNET', writes)
+          prescriptionIds = await tracker.prescriptionsOfUuids(t, uuids)
         }
+        // Per prescription the first status row the plan yields (no ORDER BY), as in PATCH status.
+        for (const id of prescriptionIds) await tracker.setStatus(t, id, kind === 'mark-as-read' ? 'GELESEN' : 'ABGERECHNET', today)
       }
-      // SaveChanges: every change in one transaction.
-      await client.query('BEGIN')
-      try {
-        for (const write of writes) await write()
-        await client.query('COMMIT')
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => {})
-        throw error
+      const statements = tracker.pendingStatements()
+      if (statements.length > 0) {
+        await client.query('BEGIN TRANSACTION ISOLATION LEVEL READ COMMITTED')
+        try {
+          for (const statement of statements) await client.query(statement.text, statement.values)
+          await client.query('COMMIT')
+        } catch (error) {
+          await client.query('ROLLBACK').catch(() => {})
+          throw error
+        }
       }
     } catch {
       return sendJson(res, 500, failure)

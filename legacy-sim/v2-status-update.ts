@@ -1,4 +1,4 @@
-// PATCH /v2/rezept/status (API.md §7): one transaction, per-update lookups (N+1), per-item errors, HTTP 200 even on failure.
+// PATCH /v2/rezept/status (API.md §7): one READ COMMITTED transaction, per-update lookups (N+1), per-item errors, HTTP 200 even on failure.
 import type pg from 'pg'
 import { sendJson, sendText, sendValidationProblem } from './http-responses.ts'
 import { conversionError, isObject, property, readJsonBody } from './json-request-body.ts'
@@ -6,6 +6,7 @@ import { jsonString, jsonUtcNow } from './json-text.ts'
 import { PRESCRIPTION_TABLES, type PrescriptionTable } from './prescription-tables.ts'
 import type { RouteRequest } from './request-context.ts'
 import { serverToday } from './server-date.ts'
+import { ChangeTracker } from './tracked-changes.ts'
 
 const MAX_BULK_SIZE = 1000
 const TABLE_BY_LOWER_TYPE = new Map(PRESCRIPTION_TABLES.map((t) => [t.name.toLowerCase(), t]))
@@ -13,11 +14,6 @@ const TABLE_BY_LOWER_TYPE = new Map(PRESCRIPTION_TABLES.map((t) => [t.name.toLow
 const SAVE_FAILED = 'An error occurred while saving the entity changes. See the inner exception for details.'
 
 interface StatusUpdate { rezeptUuid: string; type: string; transferArz: boolean | null; status: string | null }
-
-type PendingChange =
-  | { kind: 'transfer'; table: PrescriptionTable; datenId: number; value: boolean }
-  | { kind: 'status-update'; table: PrescriptionTable; statusId: number; status: string; today: string }
-  | { kind: 'status-insert'; table: PrescriptionTable; mainId: number | null; status: string; today: string }
 
 /** The body bound to the DTO, or the validation errors MVC would report. */
 function bindUpdates(body: unknown): { updates: StatusUpdate[] } | { errors: Array<[string, string]> } {
@@ -54,17 +50,13 @@ function pgFailureText(error: unknown): string {
   return e.code ? `${e.code}: ${e.message}` : String(e.message ?? error)
 }
 
-async function saveChanges(client: pg.PoolClient, changes: readonly PendingChange[]): Promise<void> {
-  for (const c of changes) {
-    const t = c.table
-    if (c.kind === 'transfer') {
-      await client.query(`UPDATE ${t.daten} SET transfer_arz = $2 WHERE ${t.datenId} = $1`, [c.datenId, c.value])
-    } else if (c.kind === 'status-update') {
-      await client.query(`UPDATE ${t.status} SET rezept_status = $2, status_abfrage_datum = $3 WHERE ${t.statusId} = $1`, [c.statusId, c.status, c.today])
-    } else {
-      await client.query(`INSERT INTO ${t.status} (${t.mainId}, rezept_status, status_abfrage_datum) VALUES ($1, $2, $3)`, [c.mainId, c.status, c.today])
-    }
-  }
+/** SaveChanges inside the request's transaction: EF wraps its statements in a savepoint there. */
+async function saveChanges(client: pg.PoolClient, tracker: ChangeTracker): Promise<void> {
+  const statements = tracker.pendingStatements()
+  if (statements.length === 0) return
+  await client.query('SAVEPOINT "__EFSavePoint"')
+  for (const statement of statements) await client.query(statement.text, statement.values)
+  await client.query('RELEASE SAVEPOINT "__EFSavePoint"')
 }
 
 export async function answerStatusUpdate(request: RouteRequest): Promise<void> {
@@ -87,8 +79,9 @@ export async function answerStatusUpdate(request: RouteRequest): Promise<void> {
   let successCount = 0
   let failed = false
   try {
-    await client.query('BEGIN')
-    const changes: PendingChange[] = []
+    await client.query('BEGIN TRANSACTION ISOLATION LEVEL READ COMMITTED')
+    const tracker = new ChangeTracker(client)
+    const today = serverToday(request.settings.timeZone)
     for (const update of updates) {
       const table = TABLE_BY_LOWER_TYPE.get(update.type.toLowerCase())
       if (table === undefined) {
@@ -96,7 +89,7 @@ export async function answerStatusUpdate(request: RouteRequest): Promise<void> {
         continue
       }
       try {
-        if (await applyOne(client, table, update, changes)) successCount++
+        if (await applyOne(tracker, table, update, today)) successCount++
         else errors.push(`${table.name} prescription not found: ${update.rezeptUuid}`)
       } catch (error) {
         // The legacy catches a failing lookup per update and goes on, on a transaction PostgreSQL has
@@ -105,7 +98,7 @@ export async function answerStatusUpdate(request: RouteRequest): Promise<void> {
       }
     }
     try {
-      await saveChanges(client, changes)
+      await saveChanges(client, tracker)
     } catch (error) {
       throw Object.assign(new Error(SAVE_FAILED), { cause: error })
     }
@@ -123,21 +116,14 @@ export async function answerStatusUpdate(request: RouteRequest): Promise<void> {
     ',"errorCount":' + errorCount + ',"errors":[' + errors.map(jsonString).join(',') + '],"responseTimestamp":' + jsonUtcNow() + '}')
 }
 
-/** One update's lookups (N+1: the daten row, then the status row); false when the daten row is missing. */
-async function applyOne(client: pg.PoolClient, table: PrescriptionTable, update: StatusUpdate, changes: PendingChange[]): Promise<boolean> {
-  const daten = await client.query<{ daten_id: number; main_id: number | null }>(
-    `SELECT ${table.datenId} AS daten_id, ${table.mainId} AS main_id FROM ${table.daten} WHERE rezept_uuid = $1 LIMIT 1`, [update.rezeptUuid])
-  const row = daten.rows[0]
-  if (row === undefined) return false
-  if (update.transferArz !== null) changes.push({ kind: 'transfer', table, datenId: row.daten_id, value: update.transferArz })
-  if (update.status !== null && update.status !== '') {
-    const status = await client.query<{ status_id: number }>(
-      `SELECT ${table.statusId} AS status_id FROM ${table.status} WHERE ${table.mainId} = $1 ORDER BY ${table.statusId} LIMIT 1`, [row.main_id])
-    const today = serverToday()
-    const existing = status.rows[0]
-    changes.push(existing === undefined
-      ? { kind: 'status-insert', table, mainId: row.main_id, status: update.status, today }
-      : { kind: 'status-update', table, statusId: existing.status_id, status: update.status, today })
-  }
+/**
+ * One update's lookups (N+1: the daten row by uuid, then the prescription's status row), applied to the
+ * tracked rows; false when the daten row is missing. Which status row: the first the plan yields (API.md §7).
+ */
+async function applyOne(tracker: ChangeTracker, table: PrescriptionTable, update: StatusUpdate, today: string): Promise<boolean> {
+  const daten = await tracker.datenByUuid(table, update.rezeptUuid)
+  if (daten === undefined) return false
+  if (update.transferArz !== null) daten.transferArz = update.transferArz
+  if (update.status !== null && update.status !== '') await tracker.setStatus(table, daten.mainId, update.status, today)
   return true
 }

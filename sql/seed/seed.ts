@@ -106,7 +106,7 @@ async function seedTenant(adminUrl: string, plan: TenantPlan, report: Reporter):
     await Promise.all(clients.map(prepareLoadingSession))
     const taskDone = (phase: SeedProgress['phase']) => (task: LoadTask) => report(phase, plan.tenant, task.label, task.weight)
     await runChains(clients.slice(0, 1), [[plan.createTables]], taskDone('load'))
-    await runChains(clients, plan.loadChains, taskDone('load'))
+    await runChains(clients, plan.loadChains, taskDone('load'), { oneTransactionPerChain: true })
     await runChains(clients, plan.indexTasks.map((task) => [task]), taskDone('indexes'))
     await runChains(clients, plan.finishTasks.map((task) => [task]), taskDone('analyze'))
     report('analyze', plan.tenant, 'counting new prescriptions')

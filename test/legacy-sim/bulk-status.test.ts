@@ -1,5 +1,6 @@
 // API.md §6 (PATCH statusuuid, a read over the §4 window) and §7 (PATCH status, one transaction with per-item errors) over HTTP.
 import t from 'tap'
+import { DEFAULT_TIME_ZONE, serverToday } from '../../legacy-sim/server-date.ts'
 import { basic, call, createSimFixture, PLAIN_USER } from './sim-fixture.ts'
 
 const JSON_AUTH = { authorization: basic(PLAIN_USER.login, PLAIN_USER.password), 'content-type': 'application/json' }
@@ -89,9 +90,9 @@ async function statusOf(table: string, fk: string, id: number) {
   return (await f.apoti.query(`SELECT rezept_status, status_abfrage_datum::text AS datum, status_abfrage_zeit::text AS zeit FROM ${table} WHERE ${fk} = $1 ORDER BY 1`, [id])).rows
 }
 
+/** The simulator's "today": the date in its time zone (Europe/Berlin by default), not this process's. */
 function today(): string {
-  const d = new Date()
-  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`
+  return serverToday(DEFAULT_TIME_ZONE)
 }
 
 t.test('PATCH status applies each update on its own and reports per-item errors with HTTP 200', async (t) => {

@@ -1,5 +1,6 @@
 // API.md §8 (deprecated v1 routes: in-memory paging, mark-as-read, set-abgerechnet) and §9 (Apotheken CRUD) over HTTP.
 import t from 'tap'
+import { DEFAULT_TIME_ZONE, serverToday } from '../../legacy-sim/server-date.ts'
 import { basic, call, createSimFixture, PLAIN_USER } from './sim-fixture.ts'
 
 const AUTH = { authorization: basic(PLAIN_USER.login, PLAIN_USER.password) }
@@ -40,8 +41,9 @@ t.test('mark-as-read sets transfer_arz and GELESEN + today; set-abgerechnet sets
     body: '{"prescriptions":[{"type":"eMuster16","rezeptUuid":"m-1"},{"type":"emuster16","rezeptUuid":"m-2"},{"type":"E-Rezept","rezeptUuid":"nope"},{"type":"Other","rezeptUuid":"p-3"}]}' })
   t.equal(read.status, 200)
   t.equal(read.body, '{"success":true,"processedCount":4,"errors":[]}', 'unknown uuids and other types are counted and ignored')
-  const m1 = await f.apoti.query(`SELECT d.transfer_arz, s.rezept_status, s.status_abfrage_datum = CURRENT_DATE AS today
-    FROM er_senderezepte_emuster16_daten d LEFT JOIN er_senderezepte_emuster16_status s USING (id_senderezepte_emuster16) WHERE d.rezept_uuid = 'm-1'`)
+  const m1 = await f.apoti.query(`SELECT d.transfer_arz, s.rezept_status, s.status_abfrage_datum = $1::date AS today
+    FROM er_senderezepte_emuster16_daten d LEFT JOIN er_senderezepte_emuster16_status s USING (id_senderezepte_emuster16) WHERE d.rezept_uuid = 'm-1'`,
+  [serverToday(DEFAULT_TIME_ZONE)])
   t.same(m1.rows, [{ transfer_arz: true, rezept_status: 'GELESEN', today: true }], 'marked, status row created')
   const m2 = await f.apoti.query(`SELECT transfer_arz FROM er_senderezepte_emuster16_daten WHERE rezept_uuid = 'm-2'`)
   t.same(m2.rows, [{ transfer_arz: false }], 'the type is case-sensitive in v1: emuster16 is ignored')

@@ -88,9 +88,10 @@ t.test('route pieces: versions and path segments', async (t) => {
 })
 
 t.test('options are validated once, naming the option', async (t) => {
-  t.same(parseSimulatorConfig([], {}), { port: 5100, host: '127.0.0.1', arzswUrl: 'postgres://postgres@127.0.0.1:5432/fastpath_arzsw', maxPageSize: 500, environment: 'Development' })
-  t.same(parseSimulatorConfig(['--port', '0', '--host=::1'], { ARZSW_URL: 'postgres://x@h/db', LEGACY_MAX_PAGE_SIZE: '1000', LEGACY_ENVIRONMENT: 'Live' }),
-    { port: 0, host: '::1', arzswUrl: 'postgres://x@h/db', maxPageSize: 1000, environment: 'Live' })
+  t.same(parseSimulatorConfig([], {}), { port: 5100, host: '127.0.0.1', arzswUrl: 'postgres://postgres@127.0.0.1:5432/fastpath_arzsw', maxPageSize: 500, environment: 'Development', timeZone: 'Europe/Berlin' })
+  t.same(parseSimulatorConfig(['--port', '0', '--host=::1'], { ARZSW_URL: 'postgres://x@h/db', LEGACY_MAX_PAGE_SIZE: '1000', LEGACY_ENVIRONMENT: 'Live', LEGACY_TIME_ZONE: 'UTC' }),
+    { port: 0, host: '::1', arzswUrl: 'postgres://x@h/db', maxPageSize: 1000, environment: 'Live', timeZone: 'UTC' })
+  t.throws(() => parseSimulatorConfig([], { LEGACY_TIME_ZONE: 'Mars/Olympus' }), /LEGACY_TIME_ZONE must be an IANA time zone/)
   t.equal(parseSimulatorConfig([], { PORT: '6000' }).port, 6000)
   t.throws(() => parseSimulatorConfig(['--port', 'x'], {}), /--port\/PORT must be a non-negative integer/)
   t.throws(() => parseSimulatorConfig(['--port', '70000'], {}), /at most 65535/)

@@ -33,6 +33,33 @@ export async function databaseChecksums(database: string): Promise<Record<string
   }
 }
 
+/**
+ * Where every row lies and what the planner knows, per table: md5 over the rows in ctid order with
+ * their ctids, the table's relpages and reltuples, and its pg_stats. Equal exactly when the same rows
+ * sit in the same physical places and the planner's estimates are the same.
+ */
+export async function physicalLayout(database: string): Promise<Record<string, string>> {
+  const client = await openDatabase(database)
+  try {
+    const tables = await client.query<{ name: string; pages: number; tuples: number }>(
+      `SELECT c.relname AS name, c.relpages AS pages, c.reltuples AS tuples FROM pg_class c
+        WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r' ORDER BY c.relname`)
+    const layout: Record<string, string> = {}
+    for (const { name, pages, tuples } of tables.rows) {
+      const rows = await client.query<{ sum: string | null }>(
+        `SELECT md5(string_agg(ctid::text || ' ' || t::text, E'\\n' ORDER BY ctid)) AS sum FROM ${name} t`)
+      const stats = await client.query<{ sum: string | null }>(
+        `SELECT md5(string_agg(concat_ws(' ', attname, null_frac, avg_width, n_distinct, most_common_vals, most_common_freqs,
+                histogram_bounds, correlation), E'\\n' ORDER BY attname)) AS sum
+           FROM pg_stats WHERE schemaname = 'public' AND tablename = $1`, [name])
+      layout[name] = `rows ${rows.rows[0]!.sum ?? 'empty'}, ${pages} pages, ${tuples} tuples, stats ${stats.rows[0]!.sum ?? 'none'}`
+    }
+    return layout
+  } finally {
+    await client.end()
+  }
+}
+
 /** Drops the databases of a prefix (tests clean up after themselves). */
 export async function dropSeeded(prefix: string): Promise<void> {
   const names = seedDatabaseNames(prefix)
