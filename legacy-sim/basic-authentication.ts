@@ -25,6 +25,20 @@ interface UserRow {
 // Convert.FromBase64String's alphabet: whole groups of four, padding only at the end.
 const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
 
+/**
+ * The Authorization header as ASP.NET Core reads it: every occurrence joined with `, ` (API.md §2;
+ * two credentials then never parse, a 401 even when both are valid). From the raw header lines,
+ * because Node keeps only the first Authorization in `req.headers`.
+ */
+export function authorizationHeader(rawHeaders: readonly string[]): string | undefined {
+  let value: string | undefined
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    if (rawHeaders[i]!.toLowerCase() !== 'authorization') continue
+    value = value === undefined ? rawHeaders[i + 1]! : `${value}, ${rawHeaders[i + 1]!}`
+  }
+  return value
+}
+
 /** user name and password from an Authorization header, or null when §2 step 1 fails. */
 export function parseBasicCredentials(header: string | undefined): { user: string; password: string } | null {
   if (header === undefined) return null

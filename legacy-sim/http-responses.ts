@@ -87,14 +87,3 @@ export function sendUnsupportedMediaType(res: ServerResponse): void {
     '{"type":"https://tools.ietf.org/html/rfc9110#section-15.5.16","title":"Unsupported Media Type","status":415,"traceId":' +
     jsonString(newTraceId()) + '}')
 }
-
-/** Asp.Versioning's 400 problem for a version the matched route does not offer, or two versions at once. */
-export function sendApiVersionProblem(req: IncomingMessage, res: ServerResponse, kind: 'unsupported' | 'ambiguous' | 'invalid', detailVersion: string): void {
-  const uri = `http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`
-  const title = kind === 'unsupported' ? 'Unsupported API version' : kind === 'ambiguous' ? 'Ambiguous API version' : 'Invalid API version'
-  const detail = kind === 'ambiguous'
-    ? `The following API versions were requested: ${detailVersion}. At most, only a single API version may be specified. Please update the intended API version and try again.`
-    : `The HTTP resource that matches the request URI '${uri}' does not support the API version '${detailVersion}'.`
-  writeChunked(res, 400, PROBLEM_TYPE,
-    `{"type":"https://docs.api-versioning.org/problems#${kind}","title":${jsonString(title)},"status":400,"detail":${jsonString(detail)},"traceId":${jsonString(newTraceId())}}`)
-}

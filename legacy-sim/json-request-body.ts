@@ -18,6 +18,35 @@ export function conversionError(path: string, dotnetType: string): [string, stri
   return [path, `The JSON value could not be converted to ${dotnetType}. Path: ${path} | LineNumber: 0 | BytePositionInLine: 0.`]
 }
 
+const LITERALS: Record<string, string> = { n: 'null', t: 'true', f: 'false' }
+
+/**
+ * System.Text.Json's reader message for a body that does not parse, where its first value is the
+ * problem (measured for `not json`: `'not json' is an invalid JSON literal. Expected the literal
+ * 'null'. Path: $ | LineNumber: 0 | BytePositionInLine: 1.`): a misspelt literal, or a character
+ * that starts no value. Errors deeper in a document keep a generic text (see docs/legacy-sim.md).
+ */
+export function unparsableJsonMessage(text: string): string {
+  let line = 0
+  let lineStart = 0
+  let i = 0
+  for (; i < text.length && /[ \t\r\n]/.test(text[i]!); i++) {
+    if (text[i] === '\n') {
+      line++
+      lineStart = i + 1
+    }
+  }
+  const where = (at: number) => `Path: $ | LineNumber: ${line} | BytePositionInLine: ${Buffer.byteLength(text.slice(lineStart, at))}.`
+  const literal = LITERALS[text[i]!]
+  if (literal !== undefined) {
+    let mismatch = 1
+    while (mismatch < literal.length && text[i + mismatch] === literal[mismatch]) mismatch++
+    return `'${text.slice(i)}' is an invalid JSON literal. Expected the literal '${literal}'. ${where(i + mismatch)}`
+  }
+  if (!/[{["\-0-9]/.test(text[i]!)) return `'${text[i]}' is an invalid start of a value. ${where(i)}`
+  return `The JSON value is not valid. ${where(i)}`
+}
+
 /**
  * The parsed body, or undefined after answering 415/400 itself. A JSON `null` body is the
  * validation error "The request field is required." like a missing object.
@@ -38,7 +67,7 @@ export async function readJsonBody(req: IncomingMessage, res: ServerResponse): P
   try {
     value = JSON.parse(text)
   } catch {
-    sendValidationProblem(res, [['$', `The JSON value is not valid. Path: $ | LineNumber: 0 | BytePositionInLine: 0.`], ['request', 'The request field is required.']])
+    sendValidationProblem(res, [['$', unparsableJsonMessage(text)], ['request', 'The request field is required.']])
     return undefined
   }
   if (value === null) {

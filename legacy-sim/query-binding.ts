@@ -1,9 +1,14 @@
 // Binds query parameters as MVC's [FromQuery] does (API.md §3): names case-insensitive, first value wins, int32 via Int32Converter.
 
-/** The query string as MVC sees it: lower-cased names, the first value of each, `+` as space. */
+/**
+ * The query string as MVC sees it: lower-cased names, the first value of each, `+` as space.
+ * `search` is what follows the target's first `?`; a second `?` belongs to the first name
+ * (`??pageSize=2` has the name `?pageSize`, measured on the legacy: API.md §3). URLSearchParams
+ * would drop a leading `?` itself, so it is given a leading `&` (an empty pair, skipped).
+ */
 export function readQuery(search: string): Map<string, string> {
   const query = new Map<string, string>()
-  for (const [name, value] of new URLSearchParams(search)) {
+  for (const [name, value] of new URLSearchParams('&' + search)) {
     const key = name.toLowerCase()
     if (!query.has(key)) query.set(key, value)
   }
@@ -20,13 +25,14 @@ const INT32_MAX = 2147483647
 /**
  * An int parameter: absent → its default; empty → "The value '' is invalid."; otherwise
  * Int32Converter's rules: decimal with sign and surrounding white space, or hex after `#`, `0x` or
- * `&h` (TypeConverter's own quirk), out of the int32 range → "The value 'x' is not valid for name.".
+ * `&h` (TypeConverter's own quirk), out of the int32 range → "The value 'x' is not valid.".
  */
 export function bindInt(query: Map<string, string>, name: string, fallback: number): IntBinding {
   const raw = query.get(name.toLowerCase())
   if (raw === undefined) return { ok: true, value: fallback }
   if (raw.trim() === '') return { ok: false, message: `The value '${raw}' is invalid.` }
-  const invalid: IntBinding = { ok: false, message: `The value '${raw}' is not valid for ${name}.` }
+  // The recorded legacy names no parameter here (API.md §3): `The value 'abc' is not valid.`
+  const invalid: IntBinding = { ok: false, message: `The value '${raw}' is not valid.` }
   const text = raw.trim()
   let hex: string | undefined
   if (text.startsWith('#')) hex = text.slice(1)

@@ -20,7 +20,8 @@ export type RouteMatch =
   | { kind: 'endpoint'; method: EndpointMethod; pathParameters: string[] }
   | { kind: 'not-found' }
   | { kind: 'method-not-allowed'; allow: string }
-  | { kind: 'version-problem'; problem: 'unsupported' | 'ambiguous' | 'invalid'; version: string }
+  /** All three answer the same empty 400 (API.md §3); the kind says which rule refused. */
+  | { kind: 'version-problem'; problem: 'unsupported' | 'ambiguous' | 'invalid' }
 
 /** `"api/v{version}/prescriptions/new"` → segments; `{int}` / `{long}` are constrained parameters. */
 export function template(path: string, versions: readonly string[] | null, methods: Record<string, EndpointMethod>): RouteTemplate {
@@ -63,10 +64,9 @@ export function pathSegments(rawPath: string): string[] | null {
   return path.split('/')
 }
 
-function matchTemplate(route: RouteTemplate, segments: string[]): { urlVersion: string | null; urlVersionText: string; parameters: string[] } | null {
+function matchTemplate(route: RouteTemplate, segments: string[]): { urlVersion: string | null; parameters: string[] } | null {
   if (route.segments.length !== segments.length) return null
   let urlVersion: string | null = null
-  let urlVersionText = ''
   const parameters: string[] = []
   for (let i = 0; i < segments.length; i++) {
     const want = route.segments[i]!
@@ -76,15 +76,14 @@ function matchTemplate(route: RouteTemplate, segments: string[]): { urlVersion: 
     } else if ('version' in want) {
       // The apiVersion route constraint: "v" then something that parses as a version.
       if (got[0] !== 'v' && got[0] !== 'V') return null
-      urlVersionText = got.slice(1)
-      urlVersion = canonicalVersion(urlVersionText)
+      urlVersion = canonicalVersion(got.slice(1))
       if (urlVersion === null) return null
     } else {
       if (!fitsInteger(got, 'int32' in want ? 32 : 64)) return null
       parameters.push(got)
     }
   }
-  return { urlVersion, urlVersionText, parameters }
+  return { urlVersion, parameters }
 }
 
 const DEFAULT_VERSION = '2.0'
@@ -97,22 +96,13 @@ export function matchRoute(routes: readonly RouteTemplate[], method: string, raw
     if (m === null) continue
     if (route.versions !== null) {
       let requested = m.urlVersion
-      // Asp.Versioning quotes the version as the client wrote it; the default when none was given.
-      let requestedText = m.urlVersionText
       if (versionHeader !== undefined && versionHeader !== '') {
         const fromHeader = canonicalVersion(versionHeader)
-        if (fromHeader === null) return { kind: 'version-problem', problem: 'invalid', version: versionHeader }
-        if (requested !== null && requested !== fromHeader) {
-          return { kind: 'version-problem', problem: 'ambiguous', version: `${m.urlVersionText}, ${versionHeader}` }
-        }
+        if (fromHeader === null) return { kind: 'version-problem', problem: 'invalid' }
+        if (requested !== null && requested !== fromHeader) return { kind: 'version-problem', problem: 'ambiguous' }
         requested = fromHeader
-        requestedText = versionHeader
       }
-      if (requested === null) {
-        requested = DEFAULT_VERSION
-        requestedText = DEFAULT_VERSION
-      }
-      if (!route.versions.includes(requested)) return { kind: 'version-problem', problem: 'unsupported', version: requestedText }
+      if (!route.versions.includes(requested ?? DEFAULT_VERSION)) return { kind: 'version-problem', problem: 'unsupported' }
     }
     const endpoint = route.methods.get(method)
     if (endpoint === undefined) return { kind: 'method-not-allowed', allow: [...route.methods.keys()].join(', ') }

@@ -3,10 +3,10 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo, Socket } from 'node:net'
 import type pg from 'pg'
-import { authenticate } from './basic-authentication.ts'
+import { authenticate, authorizationHeader } from './basic-authentication.ts'
 import { BcryptVerifier } from './bcrypt-verifier.ts'
 import { createArzswPool, TenantPools } from './database-pools.ts'
-import { sendApiVersionProblem, sendEmpty, sendUnauthorized } from './http-responses.ts'
+import { sendEmpty, sendUnauthorized } from './http-responses.ts'
 import { readQuery } from './query-binding.ts'
 import type { SimulatorSettings } from './request-context.ts'
 import { LEGACY_ROUTES } from './legacy-routes.ts'
@@ -83,6 +83,11 @@ export async function startLegacySim(options: LegacySimOptions): Promise<LegacyS
 
 async function handle(req: IncomingMessage, res: ServerResponse, routes: readonly RouteTemplate[], settings: SimulatorSettings, arzsw: pg.Pool, bcrypt: BcryptVerifier, tenants: TenantPools): Promise<void> {
   const rawUrl = req.url ?? '/'
+  // Kestrel itself rejects a `#` in the request target: 400 with no body, before any middleware (API.md §3).
+  if (rawUrl.includes('#')) {
+    sendEmpty(res, 400)
+    return
+  }
   const q = rawUrl.indexOf('?')
   const path = q < 0 ? rawUrl : rawUrl.slice(0, q)
   // UseSwagger sits first in the legacy's pipeline, in Development only.
@@ -92,7 +97,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, routes: readonl
 
   let db = arzsw
   if (match.kind === 'endpoint' && match.method.requiresAuth) {
-    const tenant = await authenticate(arzsw, bcrypt, req.headers.authorization)
+    const tenant = await authenticate(arzsw, bcrypt, authorizationHeader(req.rawHeaders))
     if (tenant === null) {
       sendUnauthorized(res)
       return
@@ -113,7 +118,9 @@ async function handle(req: IncomingMessage, res: ServerResponse, routes: readonl
       sendEmpty(res, 405, { Allow: match.allow })
       return
     case 'version-problem':
-      sendApiVersionProblem(req, res, match.problem, match.version)
+      // Measured on the legacy: an unsupported version is a 400 with an EMPTY body (API.md §3) — its
+      // Asp.Versioning has no problem-details writer registered, so no kind of version error has a body.
+      sendEmpty(res, 400)
       return
     case 'endpoint':
       await match.method.handler({ req, res, db, settings, query: readQuery(q < 0 ? '' : rawUrl.slice(q + 1)), pathParameters: match.pathParameters })

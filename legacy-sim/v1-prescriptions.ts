@@ -12,17 +12,31 @@ import { ChangeTracker } from './tracked-changes.ts'
 
 interface V1Row { id: number; rz_liefer_id: string; number_value: string | null; daten_id: number; rezept_uuid: string; xml_request: string }
 
-// Every new row of a type, no ORDER BY: the legacy materialises them all and pages the list afterwards.
+/**
+ * Every new row of a type, in the legacy's own statement shape (observed-sql.md): no ORDER BY, and
+ * each daten column from its own correlated `LIMIT 1` subquery. Row order and the daten row picked
+ * are the plan's, so the statement is kept as the legacy sends it and run with PostgreSQL's default
+ * planner settings (the simulator's pools set none): the same plan gives the same order.
+ */
 function allNewSql(t: PrescriptionTable): string {
-  return `SELECT m.${t.mainId} AS id, m.rz_liefer_id, m.${t.numberColumn}::text AS number_value,
-       d.${t.datenId} AS daten_id, d.rezept_uuid, d.xml_request
-  FROM ${t.main} m
-  JOIN LATERAL (SELECT dd.${t.datenId}, dd.rezept_uuid, dd.xml_request FROM ${t.daten} dd
-                 WHERE dd.${t.mainId} = m.${t.mainId} AND dd.transfer_arz = false
-                 ORDER BY dd.${t.datenId} LIMIT 1) d ON true
- WHERE NOT EXISTS (SELECT 1 FROM ${t.status} s0 WHERE s0.${t.mainId} = m.${t.mainId} AND s0.rezept_status = 'ABGERECHNET')`
+  const firstDaten = (alias: string, column: string) => `(
+        SELECT ${alias}.${column}
+        FROM ${t.daten} AS ${alias}
+        WHERE e.${t.mainId} = ${alias}.${t.mainId} AND ${alias}.transfer_arz = FALSE
+        LIMIT 1)`
+  const numberAs = (name: PrescriptionTable['name'], label: string) => t.name === name ? `e.${t.numberColumn} AS "${label}"` : `NULL AS "${label}"`
+  return `SELECT '${t.name}' AS "Type", e.${t.mainId} AS id, e.rz_liefer_id, ${numberAs('eMuster16', 'Muster16Id')}, ${firstDaten('e2', 'rezept_uuid')} AS rezept_uuid, ${firstDaten('e3', 'xml_request')} AS xml_request, COALESCE(${firstDaten('e4', 'transfer_arz')}, FALSE) AS "TransferArz", ${firstDaten('e5', t.datenId)} AS daten_id, ${numberAs('P-Rezept', 'TransaktionsNummer')}, ${numberAs('E-Rezept', 'ErezeptId')}
+    FROM ${t.main} AS e
+    WHERE EXISTS (
+        SELECT 1
+        FROM ${t.daten} AS e0
+        WHERE e.${t.mainId} = e0.${t.mainId} AND e0.transfer_arz = FALSE) AND NOT EXISTS (
+        SELECT 1
+        FROM ${t.status} AS e1
+        WHERE e.${t.mainId} = e1.${t.mainId} AND e1.rezept_status = 'ABGERECHNET')`
 }
 const ALL_NEW_SQL = new Map(PRESCRIPTION_TABLES.map((t) => [t.name, allNewSql(t)]))
+const NUMBER_LABEL: Record<PrescriptionTable['name'], string> = { 'eMuster16': 'Muster16Id', 'P-Rezept': 'TransaktionsNummer', 'E-Rezept': 'ErezeptId' }
 
 function v1ItemJson(t: PrescriptionTable, r: V1Row): string {
   return '{"type":"' + t.name + '","id":' + r.id + ',"rezeptUuid":' + jsonString(r.rezept_uuid) + ',"xmlRequest":' + jsonString(r.xml_request) +
@@ -47,8 +61,8 @@ export async function answerV1NewPrescriptions(request: RouteRequest): Promise<v
   try {
     everything = []
     for (const t of tables) {
-      const result = await request.db.query<V1Row>(ALL_NEW_SQL.get(t.name)!)
-      for (const row of result.rows) everything.push(v1ItemJson(t, row))
+      const result = await request.db.query<V1Row & Record<string, string | null>>(ALL_NEW_SQL.get(t.name)!)
+      for (const row of result.rows) everything.push(v1ItemJson(t, { ...row, number_value: row[NUMBER_LABEL[t.name]] ?? null }))
     }
     for (const t of tables) totalCount = (totalCount + (await newPrescriptionsCount(request.db, t))) | 0
   } catch {

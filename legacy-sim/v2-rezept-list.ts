@@ -23,16 +23,22 @@ export function tablesForType(type: string | undefined): PrescriptionTable[] {
   return PRESCRIPTION_TABLES.filter((t) => equalsOrdinalIgnoreCase(type, t.name))
 }
 
-/**
- * The legacy's list computation: every selected type's page (OFFSET/LIMIT in int32 arithmetic),
- * concatenated in type order, then every selected type's count. Throws on any database error.
- */
-export async function computeNewPrescriptions(db: pg.Pool, tables: readonly PrescriptionTable[], page: number, pageSize: number): Promise<{ items: NewPrescriptionItem[]; totalCount: number }> {
+/** Every selected type's page (OFFSET/LIMIT in int32 arithmetic), concatenated in type order; no counts. */
+export async function newPrescriptionPages(db: pg.Pool, tables: readonly PrescriptionTable[], page: number, pageSize: number): Promise<NewPrescriptionItem[]> {
   const offset = Math.imul((page - 1) | 0, pageSize)
   const items: NewPrescriptionItem[] = []
   for (const table of tables) {
     for (const row of await newPrescriptionsPage(db, table, offset, pageSize)) items.push({ table, row })
   }
+  return items
+}
+
+/**
+ * The legacy's list computation: every selected type's page (OFFSET/LIMIT in int32 arithmetic),
+ * concatenated in type order, then every selected type's count. Throws on any database error.
+ */
+export async function computeNewPrescriptions(db: pg.Pool, tables: readonly PrescriptionTable[], page: number, pageSize: number): Promise<{ items: NewPrescriptionItem[]; totalCount: number }> {
+  const items = await newPrescriptionPages(db, tables, page, pageSize)
   let totalCount = 0
   for (const table of tables) totalCount = (totalCount + (await newPrescriptionsCount(db, table))) | 0
   return { items, totalCount }

@@ -4,7 +4,7 @@ import { conversionError, isObject, property, readJsonBody } from './json-reques
 import { jsonDateAtMidnight, jsonNullableString, jsonString, jsonUtcNow } from './json-text.ts'
 import { PRESCRIPTION_TABLES } from './prescription-tables.ts'
 import type { RouteRequest } from './request-context.ts'
-import { computeNewPrescriptions } from './v2-rezept-list.ts'
+import { newPrescriptionPages } from './v2-rezept-list.ts'
 
 // The legacy's Performance:MaxBulkSize and the fixed window it looks in.
 const MAX_BULK_SIZE = 1000
@@ -36,7 +36,8 @@ export async function answerStatusByUuid(request: RouteRequest): Promise<void> {
 
   let window
   try {
-    window = await computeNewPrescriptions(request.db, PRESCRIPTION_TABLES, 1, WINDOW_PAGE_SIZE)
+    // The pages only: the legacy counts nothing here (observed-sql.md).
+    window = await newPrescriptionPages(request.db, PRESCRIPTION_TABLES, 1, WINDOW_PAGE_SIZE)
   } catch {
     return sendText(req, res, 500, 'Internal server error occurred during bulk status retrieval')
   }
@@ -44,7 +45,7 @@ export async function answerStatusByUuid(request: RouteRequest): Promise<void> {
   const foundUuids = new Set<string>()
   let prescriptions = ''
   let successCount = 0
-  for (const { table, row } of window.items) { // the window's order, not the request's
+  for (const { table, row } of window) { // the window's order, not the request's
     if (!asked.has(row.rezept_uuid)) continue
     foundUuids.add(row.rezept_uuid)
     successCount++

@@ -91,6 +91,8 @@ function buildCases(): FastPathCase[] {
     ['unknown parameters ignored', '?foo=bar&page=2&pageSize=4&x=%ZZ'], ['empty pieces ignored', '?&&page=2&&pageSize=6&'],
     ['pharmacyId on the list route is just unknown', '?pharmacyId=1&pharmacyId=2&pageSize=3'],
     ['a bare question mark', '?'], ['unknown repeated parameter', '?a=1&a=2&pageSize=2'],
+    // Recorded on the real legacy: only one ? opens the query, the first name is ?pageSize (API.md §3).
+    ['a second question mark starts the first name', '??pageSize=2'],
     ['an unknown name with a plus', '?a+b=1&pageSize=2'], ['an unknown value with percent escapes', '?note=%C3%84rzt&pageSize=2'],
   ]
   for (const [name, query] of nameForms) cases.push(same(name, LIST, query, 'klein'))

@@ -69,6 +69,15 @@ t.test('bodies that are not JSON, empty or malformed are MVC problems', async (t
   const broken = await patch('/v2/rezept/statusuuid', '{"rezeptUuids":[')
   t.equal(broken.status, 400)
   t.match(broken.body, /"errors":\{"\$":\[.*\],"request":\["The request field is required."\]\}/)
+  // The real legacy's text for this body (recordings): System.Text.Json's reader message with its position.
+  const notJson = await patch('/v2/rezept/statusuuid', 'not json')
+  t.equal(notJson.status, 400)
+  t.same(JSON.parse(notJson.body).errors, {
+    $: ["'not json' is an invalid JSON literal. Expected the literal 'null'. Path: $ | LineNumber: 0 | BytePositionInLine: 1."],
+    request: ['The request field is required.'],
+  })
+  const notAValue = JSON.parse((await patch('/v2/rezept/statusuuid', 'x')).body).errors.$
+  t.same(notAValue, ["'x' is an invalid start of a value. Path: $ | LineNumber: 0 | BytePositionInLine: 0."], 'a character that starts no value')
   const wrongType = await patch('/v2/rezept/statusuuid', '{"rezeptUuids":"m-1"}')
   t.equal(wrongType.status, 400)
   t.match(wrongType.body, /"\$.rezeptUuids":\["The JSON value could not be converted to/)

@@ -50,6 +50,10 @@ t.test('query names are case-insensitive and the first value wins', async (t) =>
   t.equal(q.get('page'), '2')
   t.equal(q.get('type'), 'e Rezept', '+ decodes to a space')
   t.equal(q.get('pagesize'), '5')
+  // Only the target's first `?` opens the query (API.md §3, measured): a second one starts the first name.
+  const doubled = readQuery('?pageSize=2')
+  t.equal(doubled.get('pagesize'), undefined, '??pageSize=2 sets no pageSize')
+  t.equal(doubled.get('?pagesize'), '2', 'its first name is ?pageSize')
 })
 
 t.test('integers bind like MVC Int32Converter', async (t) => {
@@ -59,10 +63,10 @@ t.test('integers bind like MVC Int32Converter', async (t) => {
   t.same(bind('-2147483648'), { ok: true, value: -2147483648 })
   t.same(bind('0x10'), { ok: true, value: 16 }, 'hex after 0x (TypeConverter quirk)')
   t.same(bind('#FFFFFFFF'), { ok: true, value: -1 }, 'hex wraps like Convert.ToInt32(s, 16)')
-  t.same(bind('abc'), { ok: false, message: "The value 'abc' is not valid for page." })
-  t.same(bind('1.5'), { ok: false, message: "The value '1.5' is not valid for page." })
-  t.same(bind('2147483648'), { ok: false, message: "The value '2147483648' is not valid for page." }, 'out of int32 range')
-  t.same(bind('0xZZ'), { ok: false, message: "The value '0xZZ' is not valid for page." })
+  t.same(bind('abc'), { ok: false, message: "The value 'abc' is not valid." })
+  t.same(bind('1.5'), { ok: false, message: "The value '1.5' is not valid." })
+  t.same(bind('2147483648'), { ok: false, message: "The value '2147483648' is not valid." }, 'out of int32 range')
+  t.same(bind('0xZZ'), { ok: false, message: "The value '0xZZ' is not valid." })
   t.same(bind(''), { ok: false, message: "The value '' is invalid." }, 'empty value')
 })
 
