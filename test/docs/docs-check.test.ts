@@ -178,7 +178,8 @@ t.test('the systemd unit passes systemd-analyze verify and runs what npm start r
   const scripts = JSON.parse(await read('package.json')).scripts as Record<string, string>
   const execStart = /^ExecStart=(\S+) (.*)$/m.exec(unit)
   t.ok(execStart, 'an ExecStart line')
-  t.equal(`${execStart![1]!.split('/').pop()} ${execStart![2]}`, scripts.start, 'ExecStart is the start script\'s command')
+  // The script `exec`s node so that signals sent to npm reach it; the command is what follows.
+  t.equal(`${execStart![1]!.split('/').pop()} ${execStart![2]}`, scripts.start!.replace(/^exec /, ''), 'ExecStart is the start script\'s command')
   const envFile = /^EnvironmentFile=(.*)$/m.exec(unit)![1]!
   const docs = await read('docs/deployment.md')
   t.ok(docs.includes(`deploy/systemd/arzti-fastpath.env ${envFile}`), `deployment.md installs the environment file where the unit reads it (${envFile})`)
@@ -203,7 +204,7 @@ t.test('the Dockerfile: Node 24, non-root, the install of the docs, the command 
   const user = /^USER (\S+)$/m.exec(dockerfile)?.[1]
   t.ok(user !== undefined && user !== 'root' && user !== '0', `runs as ${user}, not root`)
   const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(dockerfile)![1]!) as string[]
-  t.equal(cmd.join(' '), scripts.start, 'CMD is the command of `npm start`')
+  t.equal(cmd.join(' '), scripts.start!.replace(/^exec /, ''), 'CMD is the command of `npm start`')
   const install = /^RUN (npm ci[^&\n]*?)\s*(&&|$)/m.exec(dockerfile)?.[1]
   t.ok(install, 'installs with npm ci')
   t.ok((await read('docs/deployment.md')).includes(`sudo ${install}`), `deployment.md installs the same way (${install})`)
