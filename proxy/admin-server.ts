@@ -13,6 +13,8 @@ export interface AdminServerOptions {
   readonly port: number
   readonly token: () => string | undefined
   readonly flags: FlagStore
+  /** Why a flag may not be set now (on/canary while the legacy's settings are unknown); undefined: it may. */
+  readonly refuse?: (flag: FlagSetting) => string | undefined
   /** Persists and propagates an admin change (Redis); resolves false when it could not. */
   readonly propagate: (routeId: (typeof ROUTE_IDS)[number], flag: FlagSetting) => Promise<boolean>
   readonly readiness: () => Promise<Record<string, boolean>>
@@ -90,6 +92,8 @@ export class AdminServer {
     }
     const flag = parseFlagSetting(body)
     if (!flag.ok) return sendJson(res, 400, { error: flag.message })
+    const refusal = this.#options.refuse?.(flag.value)
+    if (refusal !== undefined) return sendJson(res, 409, { error: refusal })
     const by = who(req, this.#options.token() !== undefined)
     // The change itself is logged (who, old, new, when) by the event-log consumer of flag.changed.
     const change = this.#options.flags.set(routeId, flag.value, by, 'admin')

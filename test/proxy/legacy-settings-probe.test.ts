@@ -1,8 +1,13 @@
 // With a probe user configured, the proxy reads the legacy's MaxPageSize, Environment and avsSystem
-// once at start-up (the real simulator here) and refuses to start when its own differ.
+// (the real simulator here) and answers with them; values set in its configuration are assertions,
+// refused at start when they differ. Without a probe user and without all of them set, on and canary
+// are refused (issue 17).
 import t, { type Test } from 'tap'
 import { ConfigError, loadConfig } from '../../config/load.ts'
 import { startProxy } from '../../proxy/app.ts'
+import { EventBus } from '../../proxy/events.ts'
+import { proxyDepsOf, wireFastPaths } from '../../proxy/fast-path-wiring.ts'
+import { learnLegacySettings } from '../../proxy/legacy-settings-probe.ts'
 import { startLegacySim } from '../../legacy-sim/server.ts'
 import { seed } from '../../sql/seed/seed.ts'
 import { databaseUrl, pgAdminUrl } from '../support/services.ts'
@@ -14,6 +19,10 @@ const sim = await startLegacySim({ arzswUrl, port: 0, maxPageSize: 700, environm
 t.teardown(() => sim.close())
 const PROBE = { 'legacyProbe.login': 'arz-klein', 'legacyProbe.password': 'klein-Geheim2' }
 const MATCHING = { legacyUrl: sim.url, maxPageSize: 700, environment: 'Staging', ...PROBE }
+/** The answer-shaping settings left unset (config/test.json sets them to the simulator's defaults). */
+const UNSET = { maxPageSize: null, environment: null, 'avsSystem.manufacturer': null, 'avsSystem.name': null, 'avsSystem.version': null }
+const KLEIN = `Basic ${Buffer.from('arz-klein:klein-Geheim2').toString('base64')}`
+const stamps = (text: string) => text.replace(/"\d{4}-[^"]*Z"/g, '"<now>"')
 
 /** Starts a proxy with the test config plus overrides; what it logged at info and warn level. */
 async function start(t: Test, overrides: Record<string, unknown>): Promise<{ logged: string[] }> {
@@ -25,17 +34,58 @@ async function start(t: Test, overrides: Record<string, unknown>): Promise<{ log
   return { logged }
 }
 
-t.test('settings equal to the legacy\'s: the proxy starts and says what it checked', async (t) => {
+t.test('settings equal to the legacy\'s: the proxy starts and says what it learnt', async (t) => {
   const { logged } = await start(t, MATCHING)
-  t.ok(logged.some((line) => line.includes('legacy settings match') && line.includes('avsSystem') && line.includes('maxPageSize') && line.includes('environment')), logged.join('\n'))
+  t.ok(logged.some((line) => line.includes('legacy settings learnt') && line.includes('avsSystem') && line.includes('maxPageSize') && line.includes('environment')), logged.join('\n'))
+})
+
+t.test('NODE_ENV=production with a probe user in front of a legacy with other settings: every fast answer equals the legacy\'s', async (t) => {
+  const config = loadConfig({
+    env: { FASTPATH_ENV: 'production' },
+    overrides: { ...PROBE, legacyUrl: sim.url, arzswUrl, host: '127.0.0.1', port: 0, 'admin.host': '127.0.0.1', 'admin.port': 0, logLevel: 'silent', 'audit.destination': 'off', 'limits.enabled': false, 'shadow.samplePercent': 0, flags: 'v2.rezept.list=on,v2.rezept.pharmacy=on' },
+  })
+  t.same(config.answerSettingsSet, [], 'config/production.json sets none of them: nothing invented')
+  const learnt = await learnLegacySettings(config, undefined)
+  t.same([learnt.source.kind, learnt.config.maxPageSize, learnt.config.environment], ['learnt', 700, 'Staging'], 'the legacy\'s values are learnt')
+  const events = new EventBus()
+  const fast = await wireFastPaths(learnt.config, events)
+  const proxy = await startProxy(learnt.config, { ...proxyDepsOf(fast), events, legacySettings: learnt.source })
+  t.teardown(async () => {
+    await proxy.shutdown()
+    await fast.close()
+  })
+  for (const target of ['/v2/rezept?pageSize=5000', '/v2/rezept?pageSize=3', '/v2/rezept?type=unknown-type&pageSize=900', '/v2/rezept/status?pageSize=2000']) {
+    const answer = await fetch(proxy.url + target, { headers: { authorization: KLEIN } })
+    t.match(answer.headers.get('server-timing'), /^(fast|cache);dur=/, `${target}: a fast answer`)
+    const legacy = await fetch(sim.url + target, { headers: { authorization: KLEIN } })
+    t.equal(stamps(await answer.text()), stamps(await legacy.text()), `${target}: the legacy's bytes`)
+  }
+})
+
+t.test('without a probe user and without the settings set: on and canary are refused, saying why; off and shadow are not', async (t) => {
+  const overrides = { ...UNSET, legacyUrl: sim.url, 'legacyProbe.login': undefined }
+  const proxy = await startProxy(loadConfig({ env: { FASTPATH_ENV: 'test' }, overrides }))
+  t.teardown(() => proxy.shutdown())
+  t.equal(proxy.legacySettings().kind, 'unknown')
+  for (const body of ['{"mode":"on"}', '{"mode":"canary","percent":10}']) {
+    const put = await fetch(`${proxy.adminUrl}/flags/v2.rezept.list`, { method: 'PUT', body })
+    t.equal(put.status, 409, `${body}: refused`)
+    t.match((await put.json() as { error: string }).error, /refused: the proxy does not know the legacy's maxPageSize, environment, avsSystem.*no probe user.*LEGACY_PROBE_LOGIN.*set maxPageSize, environment and avsSystem\.\* explicitly/, 'the message names the missing probe and the way out')
+  }
+  t.equal(proxy.flags.get('v2.rezept.list').mode, 'off', 'the flag did not change')
+  const shadow = await fetch(`${proxy.adminUrl}/flags/v2.rezept.list`, { method: 'PUT', body: '{"mode":"shadow"}' })
+  t.equal(shadow.status, 200, 'shadow is accepted')
+  const atStart = await startProxy(loadConfig({ env: { FASTPATH_ENV: 'test' }, overrides: { ...overrides, flags: 'v2.rezept.list=on' } })).then((p) => p.shutdown(), (e: unknown) => e)
+  t.ok(atStart instanceof ConfigError, 'FASTPATH_FLAGS/config asking for on: the start is refused (exit 2)')
+  t.match((atStart as Error).message, /v2\.rezept\.list: mode "on" refused.*LEGACY_PROBE_LOGIN/)
 })
 
 t.test('a difference stops the start with a ConfigError naming the setting and both values', async (t) => {
   const cases: Array<[string, Record<string, unknown>, RegExp]> = [
-    ['environment', { environment: 'Live' }, /environment: the legacy says "Staging", this proxy "Live"/],
-    ['maxPageSize above', { maxPageSize: 1000 }, /maxPageSize: the legacy clamps pageSize 1001 to 700, this proxy to 1000/],
-    ['maxPageSize below', { maxPageSize: 500 }, /maxPageSize: the legacy clamps pageSize 501 to 501, this proxy to 500/],
-    ['avsSystem', { 'avsSystem.version': '3.1' }, /avsSystem: the legacy says \{"manufacturer":"GfAL","name":"ArzTi","version":"3.0"\}/],
+    ['environment', { environment: 'Live' }, /environment: the legacy says "Staging", this proxy's configuration "Live"/],
+    ['maxPageSize above', { maxPageSize: 1000 }, /maxPageSize: the legacy says 700, this proxy's configuration 1000/],
+    ['maxPageSize below', { maxPageSize: 500 }, /maxPageSize: the legacy says 700, this proxy's configuration 500/],
+    ['avsSystem', { 'avsSystem.version': '3.1' }, /avsSystem\.version: the legacy says "3\.0", this proxy's configuration "3\.1"/],
   ]
   for (const [name, change, message] of cases) {
     const error = await startProxy(loadConfig({ env: { FASTPATH_ENV: 'test' }, overrides: { ...MATCHING, ...change } })).then(
@@ -52,9 +102,11 @@ t.test('a difference stops the start with a ConfigError naming the setting and b
 
 t.test('a legacy that cannot be asked does not stop the start; it is logged', async (t) => {
   const wrong = await start(t, { ...MATCHING, 'legacyProbe.password': 'falsch' })
-  t.ok(wrong.logged.some((line) => line.includes('not checked') && line.includes('401')), 'a refused probe user: warned with the status')
+  t.ok(wrong.logged.some((line) => line.includes('not read from the legacy') && line.includes('401')), 'a refused probe user: said, with the status')
   const down = await start(t, { ...MATCHING, legacyUrl: 'http://127.0.0.1:9', 'upstream.headersTimeoutMs': 2000 })
-  t.ok(down.logged.some((line) => line.includes('not checked') && line.includes('did not answer')), 'a legacy that is down: warned')
+  t.ok(down.logged.some((line) => line.includes('not read from the legacy') && line.includes('did not answer')), 'a legacy that is down: said')
+  const unknown = await start(t, { ...MATCHING, ...UNSET, 'legacyProbe.password': 'falsch' })
+  t.ok(unknown.logged.some((line) => line.includes('legacy settings unknown') && line.includes('401')), 'nothing set and nothing learnt: warned that fast paths stay off or shadow')
   const noProbe = await start(t, { ...MATCHING, 'legacyProbe.login': undefined, environment: 'Live' })
-  t.notOk(noProbe.logged.some((line) => line.includes('legacy settings')), 'without a probe user nothing is asked')
+  t.ok(noProbe.logged.some((line) => line.includes('not read from the legacy') && line.includes('no probe user')), 'without a probe user nothing is asked, and it says so')
 })
