@@ -7,6 +7,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join, relative, resolve } from 'node:path'
 import t from 'tap'
+import { parseFlagSetting } from '../../routes/flag-setting.ts'
 import { parseAllDocuments } from 'yaml'
 import { OTHER_ENV } from '../../config/docs.ts'
 import { loadConfig } from '../../config/load.ts'
@@ -328,8 +329,11 @@ t.test('the rollout and rollback lines of operations.md work against a running p
     const put = /-d '(\{[^']*\})' "\$ADMIN\/flags\/([\w.]+)"/.exec(block.text)
     if (put) {
       const answer = JSON.parse(stdout) as { flag: unknown }
-      t.same(answer.flag, JSON.parse(put[1]!), `operations.md:${block.line} set ${put[2]} to ${put[1]}`)
-      t.same(proxy.flags.get(put[2] as 'v2.rezept.list'), JSON.parse(put[1]!), 'and the proxy now has that flag')
+      // {"mode":"canary:50"} is stored as {"mode":"canary","percent":50}.
+      const parsed = parseFlagSetting(JSON.parse(put[1]!))
+      const expected = parsed.ok ? parsed.value : undefined
+      t.same(answer.flag, expected, `operations.md:${block.line} set ${put[2]} to ${put[1]}`)
+      t.same(proxy.flags.get(put[2] as 'v2.rezept.list'), expected, 'and the proxy now has that flag')
     }
     if (block.marker === 'run rollback') t.ok(ms < 30_000, `the way back took ${ms.toFixed(0)} ms (under 30 s)`)
   }
