@@ -59,6 +59,8 @@ export interface Config {
   /** ArzSw logins that may read the performance endpoints (GET /v2/performance/metrics, /v2/health/performance). */
   readonly adminUsers: readonly string[]
   readonly performanceTargetP99Ms: number
+  /** GET /v2/health/performance judges a route's p99 after this many fast answers or seconds since start. */
+  readonly performanceMinSample: { readonly answers: number; readonly seconds: number }
   readonly fastPath: Readonly<Record<string, unknown>>
 }
 
@@ -304,6 +306,7 @@ function assemble(envName: EnvironmentName, v: Record<string, unknown>): Omit<Co
     demo: { prefix: str('demo.prefix'), rows: num('demo.rows') },
     adminUsers: v.adminUsers as string[],
     performanceTargetP99Ms: num('performanceTargetP99Ms'),
+    performanceMinSample: { answers: num('performanceMinAnswers'), seconds: num('performanceMinSeconds') },
     fastPath: v.fastPath as Record<string, unknown>,
   }
 }
