@@ -93,7 +93,7 @@ export async function startProxy(initial: Config, deps: ProxyDeps = {}): Promise
   const readinessDispatcher = legacyCa === undefined ? undefined : new UndiciAgent({ connect: { ca: legacyCa } })
   const events = deps.events ?? new EventBus()
   const logger = deps.logger ?? createLogger(config.logLevel)
-  const stopLogging = logEvents(events, logger)
+  const stopLogging = logEvents(events, logger, { flagChanges: config.audit.destination === 'off' })
   const answerSettings = { maxPageSize: config.maxPageSize, environment: config.environment, avsSystem: config.avsSystem }
   if (legacySettings.kind === 'learnt') logger.info({ learnt: legacySettings.learnt, ...answerSettings }, 'legacy settings learnt from the legacy')
   else if (legacySettings.kind === 'explicit') logger.info({ reason: legacySettings.reason, ...answerSettings }, 'legacy settings as set in the configuration, not read from the legacy')
