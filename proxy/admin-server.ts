@@ -15,6 +15,8 @@ export interface AdminServerOptions {
   readonly flags: FlagStore
   /** Why a flag may not be set now (on/canary while the legacy's settings are unknown); undefined: it may. */
   readonly refuse?: (flag: FlagSetting) => string | undefined
+  /** Whether flags are shared through Redis; without, a change applies to this instance only. */
+  readonly sharedFlags: boolean
   /** Persists and propagates an admin change (Redis); resolves false when it could not. */
   readonly propagate: (routeId: (typeof ROUTE_IDS)[number], flag: FlagSetting) => Promise<boolean>
   readonly readiness: () => Promise<Record<string, boolean>>
@@ -96,9 +98,12 @@ export class AdminServer {
     if (refusal !== undefined) return sendJson(res, 409, { error: refusal })
     const by = who(req, this.#options.token() !== undefined)
     // The change itself is logged (who, old, new, when) by the event-log consumer of flag.changed.
+    const from = this.#options.flags.get(routeId)
     const change = this.#options.flags.set(routeId, flag.value, by, 'admin')
     const propagated = await this.#options.propagate(routeId, flag.value)
-    return sendJson(res, 200, { routeId, flag: flag.value, changed: change !== null, propagated })
+    // `instances`: whether every instance takes it (stored in Redis and published), or this one only.
+    const instances = !this.#options.sharedFlags ? 'this instance only: no Redis is configured' : propagated ? 'every instance (stored in Redis)' : 'this instance only: Redis did not take it'
+    return sendJson(res, 200, { routeId, from, flag: flag.value, changed: change !== null, propagated, instances })
   }
 
   #authorized(req: IncomingMessage): boolean {

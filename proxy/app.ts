@@ -251,6 +251,7 @@ export async function startProxy(initial: Config, deps: ProxyDeps = {}): Promise
     token: () => config.admin.token,
     flags,
     refuse: (flag: FlagSetting) => fastModeRefusal(legacySettings, flag),
+    sharedFlags: sync !== undefined,
     propagate: async (routeId, flag) => {
       if (!sync) return false
       try {
