@@ -276,6 +276,39 @@ t.test('every environment variable named in the operator docs and deploy files i
   }
 })
 
+/**
+ * The values the docs give an env variable of the proxy — `` `NAME` (default VALUE`` and `NAME=VALUE` —
+ * that its schema rejects, as loading them would: "`ADMIN_PORT` (default 127.0.0.1:9091)" was one.
+ * Values that are placeholders (`$VAR`, `<…>`, `…`) are not checked.
+ */
+function rejectedEnvValues(text: string): string[] {
+  const byEnv = new Map(OPTIONS.filter((o) => o.env !== undefined).map((o) => [o.env!, o]))
+  const found: Array<[string, string]> = []
+  for (const m of text.matchAll(/`([A-Z][A-Z0-9_]+)` \(default `?([^`;,)\s]+)/g)) found.push([m[1]!, m[2]!])
+  for (const m of text.matchAll(/(?<![A-Za-z0-9_$])([A-Z][A-Z0-9_]+)=([^\s`'"|)]+)/g)) found.push([m[1]!, m[2]!])
+  const problems: string[] = []
+  for (const [name, value] of found) {
+    if (!byEnv.has(name) || /[$<…{]/.test(value)) continue
+    try {
+      loadConfig({ env: { FASTPATH_ENV: 'test', [name]: value } })
+    } catch (error) {
+      const own = ((error as { problems?: string[] }).problems ?? []).filter((p) => p.startsWith(`${name} `))
+      if (own.length > 0) problems.push(`${name}=${value}: ${own.join('; ')}`)
+    }
+  }
+  return problems
+}
+
+t.test('an env variable documented with a value its schema rejects is caught (the ADMIN_PORT kind)', async (t) => {
+  t.match(rejectedEnvValues('| `ADMIN_PORT` (default 127.0.0.1:9091) | the admin listener |'), [/^ADMIN_PORT=127\.0\.0\.1:9091: ADMIN_PORT \(option admin\.port\): must be an integer/], 'the old README line is caught')
+  t.match(rejectedEnvValues('LOG_LEVEL=loud npm start'), [/LOG_LEVEL=loud/], 'a value in a command line too')
+  t.same(rejectedEnvValues('`ADMIN_PORT` (default 9091; its address is `ADMIN_HOST`) and PORT=$PORT, LEGACY_URL=<url>'), [], 'valid values and placeholders pass')
+  const texts: Array<[string, string]> = []
+  for (const file of [...OPERATOR_DOCS, 'docs/proxy.md']) texts.push([file, await read(file)])
+  for (const file of await deployFiles()) texts.push([file, await read(file)])
+  for (const [file, text] of texts) t.same(rejectedEnvValues(text), [], `${file}: every documented env value loads`)
+})
+
 t.test('every config option named in the operator docs exists', async (t) => {
   for (const file of OPERATOR_DOCS) {
     for (const m of (await read(file)).matchAll(/`([a-zA-Z]+(?:\.[a-zA-Z0-9]+)+)`/g)) {
