@@ -2,6 +2,8 @@
 // (the real simulator here) and answers with them; values set in its configuration are assertions,
 // refused at start when they differ. Without a probe user and without all of them set, on and canary
 // are refused (issue 17).
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
 import t, { type Test } from 'tap'
 import { ConfigError, loadConfig } from '../../config/load.ts'
 import { startProxy } from '../../proxy/app.ts'
@@ -109,4 +111,38 @@ t.test('a legacy that cannot be asked does not stop the start; it is logged', as
   t.ok(unknown.logged.some((line) => line.includes('legacy settings unknown') && line.includes('401')), 'nothing set and nothing learnt: warned that fast paths stay off or shadow')
   const noProbe = await start(t, { ...MATCHING, 'legacyProbe.login': undefined, environment: 'Live' })
   t.ok(noProbe.logged.some((line) => line.includes('not read from the legacy') && line.includes('no probe user')), 'without a probe user nothing is asked, and it says so')
+})
+
+t.test('on every reload the settings are read again: a legacy answering now unlocks on; changed settings send on/canary to shadow until a restart', async (t) => {
+  const defaults = await startLegacySim({ arzswUrl, port: 0 })
+  t.teardown(() => defaults.close())
+  // The legacy as the proxy sees it: down, then a legacy with the code's defaults, then one with others.
+  let current: string | undefined
+  const front = http.createServer((req, res) => {
+    if (current === undefined) return void res.writeHead(503).end()
+    fetch(current + req.url, { headers: { authorization: req.headers.authorization ?? '' } }).then(async (answer) => {
+      res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'text/plain' }).end(Buffer.from(await answer.arrayBuffer()))
+    }, () => res.writeHead(502).end())
+  })
+  await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => new Promise<void>((resolve) => front.close(() => resolve())))
+  const read = () => loadConfig({ env: { FASTPATH_ENV: 'test' }, overrides: { ...UNSET, ...PROBE, legacyUrl: `http://127.0.0.1:${(front.address() as AddressInfo).port}` } })
+  const proxy = await startProxy(read(), { reloadConfig: read })
+  t.teardown(() => proxy.shutdown())
+  const put = (mode: string) => fetch(`${proxy.adminUrl}/flags/v2.rezept.list`, { method: 'PUT', body: JSON.stringify({ mode }) })
+
+  t.equal(proxy.legacySettings().kind, 'unknown', 'the legacy could not be asked at start')
+  t.equal((await put('on')).status, 409, 'so on is refused')
+
+  current = defaults.url
+  await proxy.reload('test')
+  t.equal(proxy.legacySettings().kind, 'learnt', 'the reload read them: the values in use are the legacy\'s')
+  t.equal((await put('on')).status, 200, 'on is accepted now')
+
+  current = sim.url
+  await proxy.reload('test')
+  t.equal(proxy.flags.get('v2.rezept.list').mode, 'shadow', 'the legacy\'s settings changed: the route went to shadow')
+  const refused = await put('canary:10')
+  t.equal(refused.status, 409)
+  t.match((await refused.json() as { error: string }).error, /maxPageSize 700, environment "Staging".*restart the proxy/, 'and says what changed and what to do')
 })
