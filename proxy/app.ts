@@ -107,6 +107,8 @@ export async function startProxy(initial: Config, deps: ProxyDeps = {}): Promise
     ...(config.arzswUrl === undefined ? {} : { arzswUrl: config.arzswUrl }),
   })
   const flags = new FlagStore(config.flags, events)
+  // A peer's on/canary is taken as shadow while this instance does not know the legacy's settings.
+  flags.peerGate = (flag) => fastModeRefusal(legacySettings, flag) === undefined
   const shadow = new ShadowRunner(config.shadowConcurrency, config.upstream.headersTimeoutMs, (request, outcome) => {
     if (outcome.kind === 'defer') events.emit({ type: 'fast.deferred', routeId: request.routeId, reason: outcome.reason, ...(outcome.error ? { error: outcome.error } : {}) })
   })

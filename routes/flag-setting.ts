@@ -10,6 +10,7 @@ export type FlagSetting =
 
 export const FLAG_MODES = ['off', 'shadow', 'on', 'canary'] as const
 export const FLAG_OFF: FlagSetting = Object.freeze({ mode: 'off' })
+export const FLAG_SHADOW: FlagSetting = Object.freeze({ mode: 'shadow' })
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string }
 

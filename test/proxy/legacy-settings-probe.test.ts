@@ -12,7 +12,8 @@ import { proxyDepsOf, wireFastPaths } from '../../proxy/fast-path-wiring.ts'
 import { learnLegacySettings } from '../../proxy/legacy-settings-probe.ts'
 import { startLegacySim } from '../../legacy-sim/server.ts'
 import { seed } from '../../sql/seed/seed.ts'
-import { databaseUrl, pgAdminUrl } from '../support/services.ts'
+import { randomUUID } from 'node:crypto'
+import { databaseUrl, deleteRedisKeys, needsRedis, pgAdminUrl, redisUrl } from '../support/services.ts'
 import type { Logger } from 'pino'
 
 const report = await seed({ adminUrl: pgAdminUrl(), prefix: 't_probe_', rows: 300, kleinRows: 300 })
@@ -145,4 +146,19 @@ t.test('on every reload the settings are read again: a legacy answering now unlo
   const refused = await put('canary:10')
   t.equal(refused.status, 409)
   t.match((await refused.json() as { error: string }).error, /maxPageSize 700, environment "Staging".*restart the proxy/, 'and says what changed and what to do')
+})
+
+t.test('a peer\'s on (through Redis) is taken as shadow by an instance that does not know the legacy\'s settings', needsRedis(), async (t) => {
+  const prefix = `t_probe_peer:${randomUUID()}:`
+  t.teardown(() => deleteRedisKeys(prefix))
+  const shared = { legacyUrl: sim.url, redisUrl: redisUrl(), redisKeyPrefix: prefix, flagRefreshMs: 200 }
+  const knows = await startProxy(loadConfig({ env: { FASTPATH_ENV: 'test' }, overrides: { ...shared, ...MATCHING } }))
+  t.teardown(() => knows.shutdown())
+  const guesses = await startProxy(loadConfig({ env: { FASTPATH_ENV: 'test' }, overrides: { ...shared, ...UNSET, 'legacyProbe.login': undefined } }))
+  t.teardown(() => guesses.shutdown())
+  t.equal((await fetch(`${knows.adminUrl}/flags/v2.rezept.list`, { method: 'PUT', body: '{"mode":"on"}' })).status, 200)
+  const started = performance.now()
+  while (guesses.flags.get('v2.rezept.list').mode === 'off' && performance.now() - started < 3000) await new Promise((r) => setTimeout(r, 20))
+  t.equal(knows.flags.get('v2.rezept.list').mode, 'on', 'the instance that learnt the settings answers fast')
+  t.equal(guesses.flags.get('v2.rezept.list').mode, 'shadow', 'the one that does not runs the fast path in shadow only')
 })
