@@ -40,7 +40,10 @@ export async function runFlagsCli(args: readonly string[], io: CliIo): Promise<n
       if (value === undefined) return usage(io, '--admin needs a URL')
       admin = value
     } else if (arg.startsWith('--admin=')) admin = arg.slice('--admin='.length)
-    else if (arg === '--help' || arg === '-h') return io.out(USAGE), 0
+    else if (arg === '--help' || arg === '-h') {
+      io.out(USAGE)
+      return 0
+    }
     else if (arg.startsWith('-')) return usage(io, `unknown option ${arg}`)
     else positional.push(arg)
   }
@@ -58,8 +61,8 @@ export async function runFlagsCli(args: readonly string[], io: CliIo): Promise<n
     const answer = await call(io, `${admin}/flags`, { headers })
     if (answer === undefined) return 1
     if (answer.status !== 200) return refused(io, json, answer)
-    if (json) return io.out(JSON.stringify(answer.body)), 0
-    for (const [routeId, flag] of Object.entries(answer.body as Record<string, FlagSetting>)) io.out(`${routeId.padEnd(20)} ${flagText(flag)}`)
+    if (json) io.out(JSON.stringify(answer.body))
+    else for (const [routeId, flag] of Object.entries(answer.body as Record<string, FlagSetting>)) io.out(`${routeId.padEnd(20)} ${flagText(flag)}`)
     return 0
   }
   if (command === 'set' && rest.length === 2) {
