@@ -194,7 +194,8 @@ export async function startProxy(initial: Config, deps: ProxyDeps = {}): Promise
     let nextSource: AnswerSettingsSource
     try {
       const learnt = await learnLegacySettings(next, legacyCa)
-      if (!sameAnswerSettings(learnt.config, config)) {
+      // Only what was read this time counts: a legacy that is down says nothing about a change.
+      if (!sameAnswerSettings(learnt.config, config, learnt.read)) {
         nextSource = { kind: 'unknown', reason: `the legacy's settings are now maxPageSize ${learnt.config.maxPageSize}, environment ${JSON.stringify(learnt.config.environment)}, avsSystem ${JSON.stringify(learnt.config.avsSystem)}, the fast paths answer with those read at start; restart the proxy to take them`, missing: ['maxPageSize', 'environment', 'avsSystem'] }
       } else nextSource = learnt.source.kind === 'unknown' && legacySettings.kind !== 'unknown' ? legacySettings : learnt.source
       for (const [routeId, flag] of Object.entries(next.flags)) {

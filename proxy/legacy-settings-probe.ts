@@ -19,6 +19,8 @@ export interface LearntSettings {
   /** The config with the legacy's values in maxPageSize, environment and avsSystem. */
   readonly config: Config
   readonly source: AnswerSettingsSource
+  /** The ANSWER_SETTINGS actually read from the legacy this time (none when it could not be asked). */
+  readonly read: readonly string[]
 }
 
 interface ListAnswer {
@@ -41,7 +43,7 @@ export async function learnLegacySettings(config: Config, ca: string | undefined
   const set = new Set(config.answerSettingsSet)
   const notLearnt = (reason: string): LearntSettings => {
     const missing = ANSWER_SETTINGS.filter((name) => !set.has(name))
-    return { config, source: missing.length === 0 ? { kind: 'explicit', reason } : { kind: 'unknown', reason, missing } }
+    return { config, read: [], source: missing.length === 0 ? { kind: 'explicit', reason } : { kind: 'unknown', reason, missing } }
   }
   if (config.legacyUrl === undefined) return notLearnt('no legacyUrl')
   if (probe.login === undefined) return notLearnt('no probe user (legacyProbe.login / LEGACY_PROBE_LOGIN) is configured')
@@ -73,17 +75,17 @@ export async function learnLegacySettings(config: Config, ca: string | undefined
     const learntConfig = Object.freeze({ ...config, maxPageSize: empty.pageSize, environment: empty.environment, avsSystem: Object.freeze(avsSystem) })
     const missing = ANSWER_SETTINGS.filter((name) => !(name in learnt) && !set.has(name))
     if (missing.length > 0) {
-      return { config: learntConfig, source: { kind: 'unknown', reason: `the probe user sees no prescription, so avsSystem could not be read (${typeof one === 'string' ? one : 'empty list'}); give a probe user who has one, or set avsSystem.* explicitly`, missing } }
+      return { config: learntConfig, read: Object.keys(learnt), source: { kind: 'unknown', reason: `the probe user sees no prescription, so avsSystem could not be read (${typeof one === 'string' ? one : 'empty list'}); give a probe user who has one, or set avsSystem.* explicitly`, missing } }
     }
-    return { config: learntConfig, source: { kind: 'learnt', learnt: Object.keys(learnt) } }
+    return { config: learntConfig, read: Object.keys(learnt), source: { kind: 'learnt', learnt: Object.keys(learnt) } }
   } finally {
     reader.close()
   }
 }
 
-/** The settings a proxy that already serves with `inUse` can take over from `learnt` without a restart: only equal ones. */
-export function sameAnswerSettings(a: Config, b: Config): boolean {
-  return ANSWER_SETTINGS.every((name) => valueOf(a, name) === valueOf(b, name))
+/** Whether two configs shape answers alike (`names`: only those settings). */
+export function sameAnswerSettings(a: Config, b: Config, names: readonly string[] = ANSWER_SETTINGS): boolean {
+  return names.every((name) => valueOf(a, name) === valueOf(b, name))
 }
 
 /** Why `on`/`canary` may not be set while the settings are unknown; undefined when it may. */

@@ -140,6 +140,10 @@ t.test('on every reload the settings are read again: a legacy answering now unlo
   t.equal(proxy.legacySettings().kind, 'learnt', 'the reload read them: the values in use are the legacy\'s')
   t.equal((await put('on')).status, 200, 'on is accepted now')
 
+  current = undefined
+  await proxy.reload('test')
+  t.same([proxy.legacySettings().kind, proxy.flags.get('v2.rezept.list').mode], ['learnt', 'on'], 'a legacy down at a reload says nothing about a change: on stays')
+
   current = sim.url
   await proxy.reload('test')
   t.equal(proxy.flags.get('v2.rezept.list').mode, 'shadow', 'the legacy\'s settings changed: the route went to shadow')
@@ -161,4 +165,25 @@ t.test('a peer\'s on (through Redis) is taken as shadow by an instance that does
   while (guesses.flags.get('v2.rezept.list').mode === 'off' && performance.now() - started < 3000) await new Promise((r) => setTimeout(r, 20))
   t.equal(knows.flags.get('v2.rezept.list').mode, 'on', 'the instance that learnt the settings answers fast')
   t.equal(guesses.flags.get('v2.rezept.list').mode, 'shadow', 'the one that does not runs the fast path in shadow only')
+})
+
+t.test('settings learnt at start stay in use when the legacy is down at a reload: no false "changed"', async (t) => {
+  let up = true
+  const front = http.createServer((req, res) => {
+    if (!up) return void res.writeHead(503).end()
+    fetch(sim.url + req.url, { headers: { authorization: req.headers.authorization ?? '' } }).then(async (answer) => {
+      res.writeHead(answer.status, { 'content-type': 'application/json' }).end(Buffer.from(await answer.arrayBuffer()))
+    }, () => res.writeHead(502).end())
+  })
+  await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => new Promise<void>((resolve) => front.close(() => resolve())))
+  const read = () => loadConfig({ env: { FASTPATH_ENV: 'test' }, overrides: { ...UNSET, ...PROBE, legacyUrl: `http://127.0.0.1:${(front.address() as AddressInfo).port}`, flags: 'v2.rezept.list=on' } })
+  const learnt = await learnLegacySettings(read(), undefined)
+  t.equal(learnt.config.maxPageSize, 700, 'learnt at start: 700, not the default 500')
+  const proxy = await startProxy(learnt.config, { reloadConfig: read, legacySettings: learnt.source })
+  t.teardown(() => proxy.shutdown())
+  up = false
+  await proxy.reload('test')
+  t.same([proxy.legacySettings().kind, proxy.flags.get('v2.rezept.list').mode], ['learnt', 'on'], 'nothing was read, so nothing changed: on stays')
+  t.equal(proxy.config().maxPageSize, 700, 'and the learnt values stay in use')
 })
