@@ -111,6 +111,8 @@ export async function startContenders(options: ContenderOptions): Promise<Conten
     const proxyBase = {
       legacyUrl: simUrl, arzswUrl: options.arzswUrl, host: '127.0.0.1', port: 0, 'admin.host': '127.0.0.1', 'admin.port': 0,
       logLevel: 'warn', maxPageSize: options.maxPageSize, environment: 'Development',
+      // The simulator's settings, set explicitly (no probe user here): on/canary need them known.
+      'avsSystem.manufacturer': 'GfAL', 'avsSystem.name': 'ArzTi', 'avsSystem.version': '3.0',
       'upstream.headersTimeoutMs': 120_000, 'upstream.bodyTimeoutMs': 60_000,
       // Rate limits (issue 9) would refuse a benchmark's few users at loopback rates by design, and their
       // per-tenant cap would shed fast-path requests to the simulator: the bench measures the serving path.

@@ -54,12 +54,19 @@ export interface Config {
   readonly environment: string
   readonly avsSystem: { readonly manufacturer: string; readonly name: string; readonly version: string }
   readonly legacyProbe: { readonly login: string | undefined; readonly password: string | undefined }
+  /** Which of ANSWER_SETTINGS the file, env or overrides set; the others hold the legacy code's defaults. */
+  readonly answerSettingsSet: readonly string[]
   readonly demo: { readonly prefix: string; readonly rows: number }
   /** ArzSw logins that may read the performance endpoints (GET /v2/performance/metrics, /v2/health/performance). */
   readonly adminUsers: readonly string[]
   readonly performanceTargetP99Ms: number
+  /** GET /v2/health/performance judges a route's p99 after this many fast answers or seconds since start. */
+  readonly performanceMinSample: { readonly answers: number; readonly seconds: number }
   readonly fastPath: Readonly<Record<string, unknown>>
 }
+
+/** The legacy's settings its answers are shaped by (API.md §4): learnt from it, or set explicitly. */
+export const ANSWER_SETTINGS = ['maxPageSize', 'environment', 'avsSystem.manufacturer', 'avsSystem.name', 'avsSystem.version'] as const
 
 export interface TlsConfig {
   readonly certFile: string
@@ -135,6 +142,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
     if (!known.has(name) && !name.startsWith('fastPath.')) problems.push(`${name} (in ${file}): unknown option; known: ${[...known].join(', ')}`)
   }
   const values: Record<string, unknown> = {}
+  const given = new Set<string>()
   for (const spec of OPTIONS) {
     let raw: unknown = readPath(fileValues, spec.name)
     let source = `${spec.name} (in ${envName}.json)`
@@ -147,12 +155,13 @@ export function loadConfig(options: LoadOptions = {}): Config {
     const checked = raw === undefined || raw === null ? { ok: true as const, value: spec.default } : validate(spec, raw)
     if (!checked.ok) problems.push(`${source}: ${checked.message}`)
     else values[spec.name] = checked.value
+    if (raw !== undefined && raw !== null) given.add(spec.name)
   }
   if (!values['tls.certFile'] !== !values['tls.keyFile']) {
     problems.push('tls.certFile and tls.keyFile (TLS_CERT_FILE, TLS_KEY_FILE): set both for HTTPS on the client listener, or neither for plain HTTP')
   }
   if (problems.length > 0) throw new ConfigError(problems)
-  return deepFreeze(assemble(envName, values))
+  return deepFreeze({ ...assemble(envName, values), answerSettingsSet: ANSWER_SETTINGS.filter((name) => given.has(name)) })
 }
 
 /**
@@ -221,7 +230,7 @@ function validate(spec: OptionSpec, raw: unknown): { ok: true; value: unknown } 
   }
 }
 
-function assemble(envName: EnvironmentName, v: Record<string, unknown>): Config {
+function assemble(envName: EnvironmentName, v: Record<string, unknown>): Omit<Config, 'answerSettingsSet'> {
   const str = (name: string) => v[name] as string
   const num = (name: string) => v[name] as number
   const opt = (name: string) => v[name] as string | undefined
@@ -299,6 +308,7 @@ function assemble(envName: EnvironmentName, v: Record<string, unknown>): Config 
     demo: { prefix: str('demo.prefix'), rows: num('demo.rows') },
     adminUsers: v.adminUsers as string[],
     performanceTargetP99Ms: num('performanceTargetP99Ms'),
+    performanceMinSample: { answers: num('performanceMinAnswers'), seconds: num('performanceMinSeconds') },
     fastPath: v.fastPath as Record<string, unknown>,
   }
 }

@@ -13,6 +13,10 @@ export interface AdminServerOptions {
   readonly port: number
   readonly token: () => string | undefined
   readonly flags: FlagStore
+  /** Why a flag may not be set now (on/canary while the legacy's settings are unknown); undefined: it may. */
+  readonly refuse?: (flag: FlagSetting) => string | undefined
+  /** Whether flags are shared through Redis; without, a change applies to this instance only. */
+  readonly sharedFlags: boolean
   /** Persists and propagates an admin change (Redis); resolves false when it could not. */
   readonly propagate: (routeId: (typeof ROUTE_IDS)[number], flag: FlagSetting) => Promise<boolean>
   readonly readiness: () => Promise<Record<string, boolean>>
@@ -90,11 +94,16 @@ export class AdminServer {
     }
     const flag = parseFlagSetting(body)
     if (!flag.ok) return sendJson(res, 400, { error: flag.message })
+    const refusal = this.#options.refuse?.(flag.value)
+    if (refusal !== undefined) return sendJson(res, 409, { error: refusal })
     const by = who(req, this.#options.token() !== undefined)
     // The change itself is logged (who, old, new, when) by the event-log consumer of flag.changed.
+    const from = this.#options.flags.get(routeId)
     const change = this.#options.flags.set(routeId, flag.value, by, 'admin')
     const propagated = await this.#options.propagate(routeId, flag.value)
-    return sendJson(res, 200, { routeId, flag: flag.value, changed: change !== null, propagated })
+    // `instances`: whether every instance takes it (stored in Redis and published), or this one only.
+    const instances = !this.#options.sharedFlags ? 'this instance only: no Redis is configured' : propagated ? 'every instance (stored in Redis)' : 'this instance only: Redis did not take it'
+    return sendJson(res, 200, { routeId, from, flag: flag.value, changed: change !== null, propagated, instances })
   }
 
   #authorized(req: IncomingMessage): boolean {

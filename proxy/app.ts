@@ -3,11 +3,11 @@
 // takes it apart again (reload of what may change at run time, graceful shutdown).
 import type { Logger } from 'pino'
 import { Agent as UndiciAgent } from 'undici'
-import { reloadableChanges, type Config } from '../config/load.ts'
+import { ConfigError, reloadableChanges, type Config } from '../config/load.ts'
 import type { BasicCredentials } from '../routes/fast-path/basic-credentials.ts'
 import type { FastPath } from '../routes/fast-path/contract.ts'
 import type { VerifyOutcome } from '../routes/fast-path/credential-verifier.ts'
-import { flagText } from '../routes/flag-setting.ts'
+import { flagText, type FlagSetting } from '../routes/flag-setting.ts'
 import { FlagStore } from '../routes/flag-store.ts'
 import { FlagSync } from '../routes/flag-sync.ts'
 import { AdminServer } from './admin-server.ts'
@@ -26,7 +26,7 @@ import { readServerCertificate, type ServerCertificate } from './server-certific
 import { ShadowRunner } from './shadow-runner.ts'
 import { startShadowComparison, type ShadowComparison } from './shadow/shadow-wiring.ts'
 import { readUpstreamCa } from './upstream-trust.ts'
-import { probeLegacySettings } from './legacy-settings-probe.ts'
+import { fastModeRefusal, learnLegacySettings, sameAnswerSettings, type AnswerSettingsSource } from './legacy-settings-probe.ts'
 
 export interface ProxyDeps {
   readonly fastPaths?: readonly FastPath[]
@@ -43,6 +43,12 @@ export interface ProxyDeps {
   readonly metricSources?: MetricSources
   /** Reads the config again for a reload (SIGHUP, POST /reload); throws a ConfigError when invalid. */
   readonly reloadConfig?: () => Config
+  /**
+   * Where the config's answer-shaping settings came from, when the caller already learnt them
+   * (learnLegacySettings, as `npm start` does before building the fast paths). Without it the proxy
+   * asks the legacy itself and refuses to start if the legacy's differ from the config's.
+   */
+  readonly legacySettings?: AnswerSettingsSource
 }
 
 export interface RunningProxy {
@@ -55,6 +61,8 @@ export interface RunningProxy {
   readonly shadowComparison: ShadowComparison
   readonly logger: Logger
   config(): Config
+  /** Where the answer-shaping settings in use came from; `unknown` refuses on/canary. */
+  legacySettings(): AnswerSettingsSource
   /** Re-reads the config and applies what may change at run time; returns the options that changed. */
   reload(by?: string): Promise<string[]>
   /** SIGTERM: stop accepting, finish in-flight (bounded by shutdownGraceMs), release everything. */
@@ -69,13 +77,27 @@ export async function startProxy(initial: Config, deps: ProxyDeps = {}): Promise
   let certificate: ServerCertificate | undefined = initial.tls ? readServerCertificate(initial.tls) : undefined
   const legacyCa = readUpstreamCa(initial.upstream.caFile)
   // Before anything listens: settings that differ from the legacy's stop the start (a ConfigError).
-  const probed = await probeLegacySettings(initial, legacyCa)
+  let legacySettings: AnswerSettingsSource
+  if (deps.legacySettings !== undefined) legacySettings = deps.legacySettings
+  else {
+    const learnt = await learnLegacySettings(initial, legacyCa)
+    if (!sameAnswerSettings(learnt.config, initial)) {
+      throw new ConfigError([`legacyProbe: the legacy's settings (maxPageSize ${learnt.config.maxPageSize}, environment ${JSON.stringify(learnt.config.environment)}, avsSystem ${JSON.stringify(learnt.config.avsSystem)}) differ from those the fast paths were built with (${initial.maxPageSize}, ${JSON.stringify(initial.environment)}, ${JSON.stringify(initial.avsSystem)}); build them from learnLegacySettings' config`])
+    }
+    legacySettings = learnt.source
+  }
+  for (const [routeId, flag] of Object.entries(initial.flags)) {
+    const refusal = flag && fastModeRefusal(legacySettings, flag)
+    if (refusal) throw new ConfigError([`flags (FASTPATH_FLAGS or the config file), ${routeId}: ${refusal}`])
+  }
   const readinessDispatcher = legacyCa === undefined ? undefined : new UndiciAgent({ connect: { ca: legacyCa } })
   const events = deps.events ?? new EventBus()
   const logger = deps.logger ?? createLogger(config.logLevel)
-  const stopLogging = logEvents(events, logger)
-  if (probed.kind === 'matches') logger.info({ checked: probed.checked }, 'legacy settings match this proxy\'s')
-  else if (initial.legacyProbe.login !== undefined) logger.warn({ reason: probed.reason }, 'legacy settings not checked at start-up')
+  const stopLogging = logEvents(events, logger, { flagChanges: config.audit.destination === 'off' })
+  const answerSettings = { maxPageSize: config.maxPageSize, environment: config.environment, avsSystem: config.avsSystem }
+  if (legacySettings.kind === 'learnt') logger.info({ learnt: legacySettings.learnt, ...answerSettings }, 'legacy settings learnt from the legacy')
+  else if (legacySettings.kind === 'explicit') logger.info({ reason: legacySettings.reason, ...answerSettings }, 'legacy settings as set in the configuration, not read from the legacy')
+  else logger.warn({ reason: legacySettings.reason, missing: legacySettings.missing }, 'legacy settings unknown: fast paths only off or shadow')
   const audit = createAuditLogger(config.audit.destination)
   const stopAuditing = audit ? auditEvents(events, audit) : () => {}
   const limits = new RequestLimits({
@@ -85,6 +107,8 @@ export async function startProxy(initial: Config, deps: ProxyDeps = {}): Promise
     ...(config.arzswUrl === undefined ? {} : { arzswUrl: config.arzswUrl }),
   })
   const flags = new FlagStore(config.flags, events)
+  // A peer's on/canary is taken as shadow while this instance does not know the legacy's settings.
+  flags.peerGate = (flag) => fastModeRefusal(legacySettings, flag) === undefined
   const shadow = new ShadowRunner(config.shadowConcurrency, config.upstream.headersTimeoutMs, (request, outcome) => {
     if (outcome.kind === 'defer') events.emit({ type: 'fast.deferred', routeId: request.routeId, reason: outcome.reason, ...(outcome.error ? { error: outcome.error } : {}) })
   })
@@ -166,6 +190,33 @@ export async function startProxy(initial: Config, deps: ProxyDeps = {}): Promise
       events.emit({ type: 'config.reloaded', by, ok: false, changed: [], error: (error as Error).message })
       throw error
     }
+    // The legacy's settings, read again: the fast paths keep the values they were built with, so a
+    // change is taken by a restart; until then on/canary would answer otherwise and are refused.
+    let nextSource: AnswerSettingsSource
+    try {
+      const learnt = await learnLegacySettings(next, legacyCa)
+      // Only what was read this time counts: a legacy that is down says nothing about a change.
+      if (!sameAnswerSettings(learnt.config, config, learnt.read)) {
+        nextSource = { kind: 'unknown', reason: `the legacy's settings are now maxPageSize ${learnt.config.maxPageSize}, environment ${JSON.stringify(learnt.config.environment)}, avsSystem ${JSON.stringify(learnt.config.avsSystem)}, the fast paths answer with those read at start; restart the proxy to take them`, missing: ['maxPageSize', 'environment', 'avsSystem'] }
+      } else nextSource = learnt.source.kind === 'unknown' && legacySettings.kind !== 'unknown' ? legacySettings : learnt.source
+      for (const [routeId, flag] of Object.entries(next.flags)) {
+        const before = config.flags[routeId as keyof Config['flags']]
+        const refusal = flag && (before === undefined || flagText(before) !== flagText(flag)) ? fastModeRefusal(nextSource, flag) : undefined
+        if (refusal) throw new ConfigError([`flags, ${routeId}: ${refusal}`])
+      }
+    } catch (error) {
+      logger.error({ err: (error as Error).message }, 'reload rejected: the running configuration stays')
+      events.emit({ type: 'config.reloaded', by, ok: false, changed: [], error: (error as Error).message })
+      throw error
+    }
+    if (nextSource.kind === 'unknown' && legacySettings.kind !== 'unknown') {
+      logger.error({ reason: nextSource.reason }, 'legacy settings changed: routes on or canary go to shadow')
+      for (const [routeId, flag] of Object.entries(flags.all())) {
+        if (flag.mode === 'on' || flag.mode === 'canary') flags.set(routeId as keyof Config['flags'], { mode: 'shadow' }, 'legacy-settings-probe', 'config')
+      }
+    }
+    legacySettings = nextSource
+    next = { ...next, maxPageSize: config.maxPageSize, environment: config.environment, avsSystem: config.avsSystem }
     const changed = reloadableChanges(config, next)
     if (nextCertificate && certificate && nextCertificate.context.cert !== certificate.context.cert) {
       client.setSecureContext(nextCertificate.context)
@@ -203,6 +254,8 @@ export async function startProxy(initial: Config, deps: ProxyDeps = {}): Promise
     port: config.admin.port,
     token: () => config.admin.token,
     flags,
+    refuse: (flag: FlagSetting) => fastModeRefusal(legacySettings, flag),
+    sharedFlags: sync !== undefined,
     propagate: async (routeId, flag) => {
       if (!sync) return false
       try {
@@ -243,7 +296,7 @@ export async function startProxy(initial: Config, deps: ProxyDeps = {}): Promise
       stopLogging()
     })())
 
-  return { url, adminUrl, flags, events, shadow, shadowComparison, logger, config: () => config, reload, shutdown }
+  return { url, adminUrl, flags, events, shadow, shadowComparison, logger, config: () => config, legacySettings: () => legacySettings, reload, shutdown }
 }
 
 function upstreamSettingsOf(config: Config) {

@@ -6,6 +6,8 @@ import type { Demo, DemoOptions } from './demo/start-demo.ts'
 import { createLogger } from './event-log.ts'
 import { EventBus } from './events.ts'
 import { proxyDepsOf, wireFastPaths } from './fast-path-wiring.ts'
+import { learnLegacySettings } from './legacy-settings-probe.ts'
+import { readUpstreamCa } from './upstream-trust.ts'
 
 async function main(): Promise<void> {
   let overrides: Record<string, unknown> = {}
@@ -23,12 +25,17 @@ async function main(): Promise<void> {
   let demo: Demo | undefined
   if (config.legacyUrl === undefined) {
     demo = await (await importDemo())({ pgAdminUrl: process.env.PG_ADMIN_URL, prefix: config.demo.prefix, rows: config.demo.rows, maxPageSize: config.maxPageSize, environment: config.environment, log: (m) => logger.info(m) })
-    overrides = { legacyUrl: demo.legacyUrl, arzswUrl: config.arzswUrl ?? demo.arzswUrl }
+    // The demo's user is its probe user: the proxy learns the simulator's settings as it would a legacy's.
+    const probe = config.legacyProbe.login === undefined ? { 'legacyProbe.login': demo.user.login, 'legacyProbe.password': demo.user.password } : {}
+    overrides = { legacyUrl: demo.legacyUrl, arzswUrl: config.arzswUrl ?? demo.arzswUrl, ...probe }
     config = loadConfig({ overrides })
   }
+  // The fast paths are built with the legacy's own answer-shaping settings, read before they exist.
+  const learnt = await learnLegacySettings(config, readUpstreamCa(config.upstream.caFile))
+  config = learnt.config
   const events = new EventBus()
   const fast = await wireFastPaths(config, events)
-  const proxy = await startProxy(config, { ...proxyDepsOf(fast), events, logger, reloadConfig: () => loadConfig({ overrides }) })
+  const proxy = await startProxy(config, { ...proxyDepsOf(fast), events, logger, legacySettings: learnt.source, reloadConfig: () => loadConfig({ overrides }) })
 
   if (demo) {
     const auth = Buffer.from(`${demo.user.login}:${demo.user.password}`).toString('base64')

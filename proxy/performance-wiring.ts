@@ -34,6 +34,7 @@ export function startPerformanceEndpoints(options: {
     ...(options.pools ? { pools: options.pools } : {}),
     checks: options.checks,
     targetP99Ms: () => options.config().performanceTargetP99Ms,
+    minSample: () => options.config().performanceMinSample,
     startedAt: Date.now(),
     adminUsers: () => options.config().adminUsers,
     ...(options.verify ? { verify: options.verify } : {}),

@@ -10,6 +10,7 @@ export type FlagSetting =
 
 export const FLAG_MODES = ['off', 'shadow', 'on', 'canary'] as const
 export const FLAG_OFF: FlagSetting = Object.freeze({ mode: 'off' })
+export const FLAG_SHADOW: FlagSetting = Object.freeze({ mode: 'shadow' })
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string }
 
@@ -17,23 +18,33 @@ export function isRouteId(value: string): value is RouteId {
   return (ROUTE_IDS as readonly string[]).includes(value)
 }
 
-/** `{"mode":"on"}` or `{"mode":"canary","percent":10}` as it comes off the wire or out of a file. */
+const CANARY_FORMS = '{"mode":"canary","percent":10} or {"mode":"canary:10"}'
+
+/**
+ * `{"mode":"on"}`, `{"mode":"canary","percent":10}` or `{"mode":"canary:10"}` (the FASTPATH_FLAGS
+ * syntax) as it comes off the wire or out of a file.
+ */
 export function parseFlagSetting(value: unknown): Parsed<FlagSetting> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    return { ok: false, message: 'a flag must be an object like {"mode":"on"} or {"mode":"canary","percent":10}' }
+    return { ok: false, message: `a flag must be an object like {"mode":"on"}, ${CANARY_FORMS}` }
   }
   const { mode, percent } = value as { mode?: unknown; percent?: unknown }
+  if (typeof mode === 'string' && mode.startsWith('canary:')) {
+    if (percent !== undefined) return { ok: false, message: `give the percent once: ${CANARY_FORMS}, not both` }
+    const text = mode.slice('canary:'.length)
+    return parseFlagSetting({ mode: 'canary', percent: /^\d+(\.\d+)?$/.test(text) ? Number(text) : Number.NaN })
+  }
   if (mode === 'off' || mode === 'shadow' || mode === 'on') {
     if (percent !== undefined) return { ok: false, message: `"percent" is only accepted with mode "canary", not "${mode}"` }
     return { ok: true, value: Object.freeze({ mode }) }
   }
   if (mode === 'canary') {
     if (typeof percent !== 'number' || !Number.isFinite(percent) || percent < 0 || percent > 100) {
-      return { ok: false, message: 'mode "canary" needs "percent", a number from 0 to 100' }
+      return { ok: false, message: `mode "canary" needs a percent from 0 to 100: ${CANARY_FORMS}` }
     }
     return { ok: true, value: Object.freeze({ mode, percent }) }
   }
-  return { ok: false, message: `unknown mode ${JSON.stringify(mode)}; accepted: ${FLAG_MODES.join(', ')}` }
+  return { ok: false, message: `unknown mode ${JSON.stringify(mode)}; accepted: off, shadow, on, canary (${CANARY_FORMS})` }
 }
 
 /** One flag in its text form: `off`, `shadow`, `on`, `canary:10`. */

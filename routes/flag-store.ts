@@ -2,7 +2,7 @@
 // and the audit trail of changes (who, when, old, new) published on the event bus.
 import type { EventBus } from '../proxy/events.ts'
 import { ROUTE_IDS, type RouteId } from './fast-path/contract.ts'
-import { FLAG_OFF, flagText, type FlagSetting } from './flag-setting.ts'
+import { FLAG_OFF, FLAG_SHADOW, flagText, type FlagSetting } from './flag-setting.ts'
 
 export type FlagSource = 'admin' | 'config' | 'peer' | 'demotion'
 /** What one request does on a matched route. */
@@ -28,6 +28,11 @@ export class FlagStore {
   readonly #demotions = new Map<RouteId, Demotion>()
   readonly #events: EventBus | undefined
   readonly #listeners: ((change: FlagChange) => void)[] = []
+  /**
+   * Whether this instance may take a flag another instance set (through Redis); one it may not is
+   * taken as `shadow`. The proxy refuses on/canary while it does not know the legacy's settings.
+   */
+  peerGate: ((flag: FlagSetting) => boolean) | undefined
 
   constructor(initial: Readonly<Partial<Record<RouteId, FlagSetting>>>, events?: EventBus) {
     this.#events = events
@@ -52,6 +57,7 @@ export class FlagStore {
    * an automatic `off` happened; any setting without one (an operator's PUT) clears the last reason.
    */
   set(routeId: RouteId, to: FlagSetting, by: string, source: FlagSource, demotion?: Demotion): FlagChange | null {
+    if (source === 'peer' && this.peerGate?.(to) === false) to = FLAG_SHADOW
     if (demotion !== undefined && to.mode === 'off') this.#demotions.set(routeId, demotion)
     else this.#demotions.delete(routeId)
     const from = this.get(routeId)

@@ -21,7 +21,11 @@ export async function startDemoTarget(log: (line: string) => void): Promise<Demo
   const demo = await startDemo({ pgAdminUrl: process.env.PG_ADMIN_URL, prefix: base.demo.prefix, rows: base.demo.rows, maxPageSize: base.maxPageSize, environment: base.environment, log })
   try {
     // Any free ports, so a running `npm start` is no obstacle; quiet logs, the report is the output.
-    const config = loadConfig({ overrides: { legacyUrl: demo.legacyUrl, arzswUrl: base.arzswUrl ?? demo.arzswUrl, port: 0, 'admin.port': 0, logLevel: 'warn' } })
+    // The demo's user is the probe user: the proxy learns the simulator's settings as npm start does.
+    const probe = base.legacyProbe.login === undefined ? { 'legacyProbe.login': demo.user.login, 'legacyProbe.password': demo.user.password } : {}
+    // Audit lines (the run's own flag changes) would land in the progress output on stderr: off, unless routed elsewhere.
+    const audit = base.audit.destination === 'stderr' ? { 'audit.destination': 'off' } : {}
+    const config = loadConfig({ overrides: { legacyUrl: demo.legacyUrl, arzswUrl: base.arzswUrl ?? demo.arzswUrl, port: 0, 'admin.port': 0, logLevel: 'warn', ...probe, ...audit } })
     const events = new EventBus()
     const fast = await wireFastPaths(config, events)
     const proxy = await startProxy(config, { ...proxyDepsOf(fast), events })

@@ -50,7 +50,8 @@ function percentileBars(route: RouteSummary): string {
   const height = paths.length * groupHeight + 30
   const all = paths.flatMap((p) => [route.paths[p]!.p50, route.paths[p]!.p99])
   const scale = logScale(Math.min(...all), Math.max(...all), left, width - 60)
-  const parts: string[] = []
+  // The axis and its gridlines first: SVG paints in order, so bars and labels then lie above them.
+  const parts: string[] = [axis(scale, left, width - 60, height - 18)]
   paths.forEach((path, g) => {
     const s = route.paths[path]!
     const y0 = 8 + g * groupHeight
@@ -62,7 +63,6 @@ function percentileBars(route: RouteSummary): string {
       parts.push(`<text x="${(x + 4).toFixed(1)}" y="${y + bar - 1}" class="val">${p} ${formatMs(s[p])}</text>`)
     })
   })
-  parts.push(axis(scale, left, width - 60, height - 18))
   return `<svg class="chart" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="p50, p95 and p99 per path, log scale">${parts.join('')}</svg>`
 }
 
@@ -77,13 +77,19 @@ function distribution(route: RouteSummary): string {
   const bottom = height - 34
   const all = paths.flatMap((p) => route.paths[p]!.sorted)
   const y = logScale(Math.min(...all), Math.max(...all), bottom, top)
-  const parts: string[] = [`<text x="${left}" y="${height - 4}" class="lbl">percentile of answers →</text>`]
+  // Gridlines first, then the curves, then every label: nothing is drawn over a label.
+  const grid: string[] = []
+  const labels: string[] = [`<text x="${left}" y="${height - 4}" class="lbl">percentile of answers →</text>`]
   for (const q of [0, 25, 50, 75, 90, 99]) {
     const x = left + (q / 100) * (right - left)
-    parts.push(`<line x1="${x}" x2="${x}" y1="${top}" y2="${bottom}" class="grid"/><text x="${x}" y="${bottom + 14}" text-anchor="middle" class="val">${q}</text>`)
+    grid.push(`<line x1="${x}" x2="${x}" y1="${top}" y2="${bottom}" class="grid"/>`)
+    labels.push(`<text x="${x}" y="${bottom + 14}" text-anchor="middle" class="val">${q}</text>`)
   }
-  for (const tick of y.ticks) parts.push(`<line x1="${left}" x2="${right}" y1="${y.x(tick).toFixed(1)}" y2="${y.x(tick).toFixed(1)}" class="grid"/><text x="${left - 6}" y="${(y.x(tick) + 4).toFixed(1)}" text-anchor="end" class="val">${tick} ms</text>`)
-  for (const path of paths) parts.push(curve(route.paths[path]!, (f) => left + f * (right - left), (ms) => y.x(ms), COLORS[path]))
+  for (const tick of y.ticks) {
+    grid.push(`<line x1="${left}" x2="${right}" y1="${y.x(tick).toFixed(1)}" y2="${y.x(tick).toFixed(1)}" class="grid"/>`)
+    labels.push(`<text x="${left - 6}" y="${(y.x(tick) + 4).toFixed(1)}" text-anchor="end" class="val">${tick} ms</text>`)
+  }
+  const parts = [...grid, ...paths.map((path) => curve(route.paths[path]!, (f) => left + f * (right - left), (ms) => y.x(ms), COLORS[path])), ...labels]
   return `<svg class="chart wide" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="latency distribution per path">${parts.join('')}</svg>`
 }
 
@@ -111,12 +117,13 @@ function logScale(minMs: number, maxMs: number, from: number, to: number): LogSc
 }
 
 function axis(scale: LogScale, from: number, to: number, y: number): string {
-  const ticks = scale.ticks.map((t) => `<line x1="${scale.x(t).toFixed(1)}" x2="${scale.x(t).toFixed(1)}" y1="0" y2="${y}" class="grid"/><text x="${scale.x(t).toFixed(1)}" y="${y + 13}" text-anchor="middle" class="val">${t} ms</text>`)
-  return `<line x1="${from}" x2="${to}" y1="${y}" y2="${y}" class="axis"/>${ticks.join('')}`
+  const grid = scale.ticks.map((t) => `<line x1="${scale.x(t).toFixed(1)}" x2="${scale.x(t).toFixed(1)}" y1="0" y2="${y}" class="grid"/>`)
+  const labels = scale.ticks.map((t) => `<text x="${scale.x(t).toFixed(1)}" y="${y + 13}" text-anchor="middle" class="val">${t} ms</text>`)
+  return `${grid.join('')}<line x1="${from}" x2="${to}" y1="${y}" y2="${y}" class="axis"/>${labels.join('')}`
 }
 
 function legend(): string {
-  const text: Record<ServingPath, string> = { legacy: 'legacy (the .NET service, through the proxy)', fast: 'fast path (SQL, cache empty)', cache: 'fast path from its cache' }
+  const text: Record<ServingPath, string> = { legacy: 'legacy (the proxy\'s upstream: ArzTi3Server, or the simulator in the demo)', fast: 'fast path (SQL, cache empty)', cache: 'fast path from its cache' }
   return `<p class="legend">${SERVING_PATHS.map((p) => `<span><span class="dot" style="background:${COLORS[p]}"></span>${text[p]}</span>`).join('')}</p>`
 }
 

@@ -60,6 +60,11 @@ async function run(): Promise<void> {
     t.match(html, /All 72 fast answers equal the legacy's/)
     for (const path of ['legacy', 'fast', 'cache']) t.match(html, new RegExp(`</span>${path}</td>`), `HTML table row for ${path}`)
     t.equal(html.match(/<svg /g)?.length, 4, 'two charts per route, inline SVG')
+    for (const svg of html.match(/<svg [\s\S]*?<\/svg>/g) ?? []) {
+      const lastGrid = svg.lastIndexOf('class="grid"')
+      t.ok(lastGrid < svg.indexOf('<text') && lastGrid < svg.search(/<rect|<polyline/), 'gridlines are drawn first: no gridline over a label, bar or curve')
+    }
+    t.notMatch(html, /\.NET service/, 'the legend does not claim the upstream is the .NET service (the demo\'s is the simulator)')
     t.notMatch(html, /<script|<link|src=|href=|url\(|@import/, 'self-contained: no script, no external file')
   })
 

@@ -7,6 +7,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join, relative, resolve } from 'node:path'
 import t from 'tap'
+import { parseFlagSetting } from '../../routes/flag-setting.ts'
 import { parseAllDocuments } from 'yaml'
 import { OTHER_ENV } from '../../config/docs.ts'
 import { loadConfig } from '../../config/load.ts'
@@ -178,7 +179,8 @@ t.test('the systemd unit passes systemd-analyze verify and runs what npm start r
   const scripts = JSON.parse(await read('package.json')).scripts as Record<string, string>
   const execStart = /^ExecStart=(\S+) (.*)$/m.exec(unit)
   t.ok(execStart, 'an ExecStart line')
-  t.equal(`${execStart![1]!.split('/').pop()} ${execStart![2]}`, scripts.start, 'ExecStart is the start script\'s command')
+  // The script `exec`s node so that signals sent to npm reach it; the command is what follows.
+  t.equal(`${execStart![1]!.split('/').pop()} ${execStart![2]}`, scripts.start!.replace(/^exec /, ''), 'ExecStart is the start script\'s command')
   const envFile = /^EnvironmentFile=(.*)$/m.exec(unit)![1]!
   const docs = await read('docs/deployment.md')
   t.ok(docs.includes(`deploy/systemd/arzti-fastpath.env ${envFile}`), `deployment.md installs the environment file where the unit reads it (${envFile})`)
@@ -203,7 +205,7 @@ t.test('the Dockerfile: Node 24, non-root, the install of the docs, the command 
   const user = /^USER (\S+)$/m.exec(dockerfile)?.[1]
   t.ok(user !== undefined && user !== 'root' && user !== '0', `runs as ${user}, not root`)
   const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(dockerfile)![1]!) as string[]
-  t.equal(cmd.join(' '), scripts.start, 'CMD is the command of `npm start`')
+  t.equal(cmd.join(' '), scripts.start!.replace(/^exec /, ''), 'CMD is the command of `npm start`')
   const install = /^RUN (npm ci[^&\n]*?)\s*(&&|$)/m.exec(dockerfile)?.[1]
   t.ok(install, 'installs with npm ci')
   t.ok((await read('docs/deployment.md')).includes(`sudo ${install}`), `deployment.md installs the same way (${install})`)
@@ -274,6 +276,39 @@ t.test('every environment variable named in the operator docs and deploy files i
   }
 })
 
+/**
+ * The values the docs give an env variable of the proxy — `` `NAME` (default VALUE`` and `NAME=VALUE` —
+ * that its schema rejects, as loading them would: "`ADMIN_PORT` (default 127.0.0.1:9091)" was one.
+ * Values that are placeholders (`$VAR`, `<…>`, `…`) are not checked.
+ */
+function rejectedEnvValues(text: string): string[] {
+  const byEnv = new Map(OPTIONS.filter((o) => o.env !== undefined).map((o) => [o.env!, o]))
+  const found: Array<[string, string]> = []
+  for (const m of text.matchAll(/`([A-Z][A-Z0-9_]+)` \(default `?([^`;,)\s]+)/g)) found.push([m[1]!, m[2]!])
+  for (const m of text.matchAll(/(?<![A-Za-z0-9_$])([A-Z][A-Z0-9_]+)=([^\s`'"|)]+)/g)) found.push([m[1]!, m[2]!])
+  const problems: string[] = []
+  for (const [name, value] of found) {
+    if (!byEnv.has(name) || /[$<…{]/.test(value)) continue
+    try {
+      loadConfig({ env: { FASTPATH_ENV: 'test', [name]: value } })
+    } catch (error) {
+      const own = ((error as { problems?: string[] }).problems ?? []).filter((p) => p.startsWith(`${name} `))
+      if (own.length > 0) problems.push(`${name}=${value}: ${own.join('; ')}`)
+    }
+  }
+  return problems
+}
+
+t.test('an env variable documented with a value its schema rejects is caught (the ADMIN_PORT kind)', async (t) => {
+  t.match(rejectedEnvValues('| `ADMIN_PORT` (default 127.0.0.1:9091) | the admin listener |'), [/^ADMIN_PORT=127\.0\.0\.1:9091: ADMIN_PORT \(option admin\.port\): must be an integer/], 'the old README line is caught')
+  t.match(rejectedEnvValues('LOG_LEVEL=loud npm start'), [/LOG_LEVEL=loud/], 'a value in a command line too')
+  t.same(rejectedEnvValues('`ADMIN_PORT` (default 9091; its address is `ADMIN_HOST`) and PORT=$PORT, LEGACY_URL=<url>'), [], 'valid values and placeholders pass')
+  const texts: Array<[string, string]> = []
+  for (const file of [...OPERATOR_DOCS, 'docs/proxy.md']) texts.push([file, await read(file)])
+  for (const file of await deployFiles()) texts.push([file, await read(file)])
+  for (const [file, text] of texts) t.same(rejectedEnvValues(text), [], `${file}: every documented env value loads`)
+})
+
 t.test('every config option named in the operator docs exists', async (t) => {
   for (const file of OPERATOR_DOCS) {
     for (const m of (await read(file)).matchAll(/`([a-zA-Z]+(?:\.[a-zA-Z0-9]+)+)`/g)) {
@@ -327,8 +362,11 @@ t.test('the rollout and rollback lines of operations.md work against a running p
     const put = /-d '(\{[^']*\})' "\$ADMIN\/flags\/([\w.]+)"/.exec(block.text)
     if (put) {
       const answer = JSON.parse(stdout) as { flag: unknown }
-      t.same(answer.flag, JSON.parse(put[1]!), `operations.md:${block.line} set ${put[2]} to ${put[1]}`)
-      t.same(proxy.flags.get(put[2] as 'v2.rezept.list'), JSON.parse(put[1]!), 'and the proxy now has that flag')
+      // {"mode":"canary:50"} is stored as {"mode":"canary","percent":50}.
+      const parsed = parseFlagSetting(JSON.parse(put[1]!))
+      const expected = parsed.ok ? parsed.value : undefined
+      t.same(answer.flag, expected, `operations.md:${block.line} set ${put[2]} to ${put[1]}`)
+      t.same(proxy.flags.get(put[2] as 'v2.rezept.list'), expected, 'and the proxy now has that flag')
     }
     if (block.marker === 'run rollback') t.ok(ms < 30_000, `the way back took ${ms.toFixed(0)} ms (under 30 s)`)
   }

@@ -14,6 +14,7 @@ import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import pino from 'pino'
 import { loadConfig } from '../../config/load.ts'
+import { createLogger } from '../../proxy/event-log.ts'
 import { EventBus } from '../../proxy/events.ts'
 import { auditEvents, createAuditLogger } from '../../proxy/audit-log.ts'
 import type { ProxyDeps, RunningProxy } from '../../proxy/app.ts'
@@ -74,7 +75,7 @@ async function audited(t: Test, overrides: Record<string, unknown>, deps: ProxyD
       done()
     },
   })
-  const logger = pino({ level: 'debug', base: { service: 'arzti-fastpath' } }, sink)
+  const logger = createLogger('debug', sink)
   const proxy = await proxyFor(t, { ...BASE, 'audit.destination': file, ...overrides }, { logger, ...deps })
   return { proxy, file, access, lines: () => readLines(file) }
 }
@@ -117,8 +118,12 @@ await t.test('a flag change through the admin API: one flag.changed line naming 
   t.equal(line.who, 'ops-anna@127.0.0.1', 'the X-Admin-User and the address')
   t.equal(line.source, 'admin')
   t.same(line.what, { routeId: 'v2.rezept.pharmacy', from: 'off', to: 'canary:10' })
+  t.notOk(audit.access.some((text) => text.includes('flag changed')), 'one line per change: the operational log does not repeat it')
   await get(audit.proxy.url, GOOD)
   t.ok(audit.access.some((text) => text.includes('"msg":"request served"')), 'requests go to the access log')
+  const times = audit.access.map((text) => (JSON.parse(text) as { time: unknown }).time)
+  t.ok(times.length > 0 && times.every((time) => typeof time === 'string' && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/.test(time)), `the operational log's times are ISO 8601 UTC, as the audit log's (${String(times[0])})`)
+  t.match(line.time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/)
   t.notOk(audit.lines().some((line) => line.event === 'request.served' || line.msg === 'request served'), 'and never to the audit log')
 })
 

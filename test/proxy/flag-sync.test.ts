@@ -21,7 +21,7 @@ t.test('a flag change on one instance reaches the other within one second', need
 
   const started = performance.now()
   const put = await fetch(`${a.adminUrl}/flags/v2.rezept.list`, { method: 'PUT', body: '{"mode":"on"}' })
-  t.same(await put.json(), { routeId: 'v2.rezept.list', flag: { mode: 'on' }, changed: true, propagated: true })
+  t.same(await put.json(), { routeId: 'v2.rezept.list', from: { mode: 'off' }, flag: { mode: 'on' }, changed: true, propagated: true, instances: 'every instance (stored in Redis)' })
   while (b.flags.get('v2.rezept.list').mode !== 'on' && performance.now() - started < 2000) await new Promise((r) => setTimeout(r, 5))
   const elapsed = performance.now() - started
   t.equal(b.flags.get('v2.rezept.list').mode, 'on', 'the other instance switched')

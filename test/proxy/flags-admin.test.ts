@@ -76,6 +76,18 @@ t.test('canary splits stably by credentials: one client always sees one path', a
   t.match(headerValue(all.headers, 'server-timing'), /^cache;dur=/, 'canary 100 % sends everyone fast; a cached answer says so')
 })
 
+t.test('the admin API takes canary:N, the FASTPATH_FLAGS syntax, as well as {"mode":"canary","percent":N}', async (t) => {
+  const upstream = await startEchoUpstream()
+  t.teardown(() => upstream.close())
+  const proxy = await proxyFor(t, { legacyUrl: upstream.url })
+  const short = await admin(proxy.adminUrl, 'PUT', '/flags/v2.rezept.list', { mode: 'canary:10' })
+  t.equal(short.status, 200)
+  t.same(short.json?.flag, { mode: 'canary', percent: 10 }, 'canary:10 is canary at 10 %')
+  t.same((await admin(proxy.adminUrl, 'GET', '/flags/v2.rezept.list')).json, { mode: 'canary', percent: 10 })
+  const long = await admin(proxy.adminUrl, 'PUT', '/flags/v2.rezept.list', { mode: 'canary', percent: 25 })
+  t.same(long.json?.flag, { mode: 'canary', percent: 25 }, 'the object form still works')
+})
+
 t.test('the admin API refuses a wrong token, an unknown route id and an unknown mode', async (t) => {
   const upstream = await startEchoUpstream()
   t.teardown(() => upstream.close())
@@ -89,8 +101,15 @@ t.test('the admin API refuses a wrong token, an unknown route id and an unknown 
   const unknownMode = await admin(proxy.adminUrl, 'PUT', '/flags/v2.rezept.list', { mode: 'fast' })
   t.equal(unknownMode.status, 400)
   t.match(unknownMode.json?.error, /unknown mode "fast"; accepted: off, shadow, on, canary/)
+  t.match(unknownMode.json?.error, /\{"mode":"canary","percent":10\} or \{"mode":"canary:10"\}/, 'the error shows both canary forms')
   const noPercent = await admin(proxy.adminUrl, 'PUT', '/flags/v2.rezept.list', { mode: 'canary' })
-  t.match(noPercent.json?.error, /needs "percent"/)
+  t.match(noPercent.json?.error, /needs a percent from 0 to 100: \{"mode":"canary","percent":10\} or \{"mode":"canary:10"\}/)
+  for (const mode of ['canary:', 'canary:101', 'canary:ten', 'canary:10:5']) {
+    const wrong = await admin(proxy.adminUrl, 'PUT', '/flags/v2.rezept.list', { mode })
+    t.equal(wrong.status, 400, `${mode}: refused`)
+    t.match(wrong.json?.error, /\{"mode":"canary:10"\}/, `${mode}: the error shows the accepted forms`)
+  }
+  t.equal((await admin(proxy.adminUrl, 'PUT', '/flags/v2.rezept.list', { mode: 'canary:10', percent: 10 })).status, 400, 'the percent given twice: refused')
   const notJson = await admin(proxy.adminUrl, 'PUT', '/flags/v2.rezept.list', '{mode')
   t.equal(notJson.status, 400)
   t.same((await admin(proxy.adminUrl, 'GET', '/flags/v2.rezept.list')).json, { mode: 'off' }, 'nothing changed')
