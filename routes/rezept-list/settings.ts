@@ -53,8 +53,12 @@ export interface FastPathSettings {
   readonly authCacheTtlMs: number
   /** How often a user's ArzSw row is re-read; keep it below authCacheTtlMs. */
   readonly userRowRefreshMs: number
-  /** Worker threads that run BCrypt; 0 runs it on the event loop. */
-  readonly bcryptWorkers: number
+  /** Worker threads that run BCrypt; 0 runs it on the event loop; `cores`: one per available core. */
+  readonly bcryptWorkers: number | 'cores'
+  /** BCrypt comparisons waiting for a thread at most; more defer to the legacy (`auth-busy`). */
+  readonly bcryptMaxQueued: number
+  /** A BCrypt comparison not begun within this defers to the legacy (`auth-busy`), ms. */
+  readonly bcryptQueueTimeoutMs: number
   readonly pool: TenantPoolSettings
   /** Named prepared statements (true) or plain parameterised queries (false, for PgBouncer transaction mode). */
   readonly preparedStatements: boolean
@@ -78,7 +82,9 @@ export const FAST_PATH_DEFAULTS: Omit<FastPathSettings, 'arzswUrl'> = Object.fre
   avsSystem: Object.freeze({ manufacturer: 'GfAL', name: 'ArzTi', version: '3.0' }),
   authCacheTtlMs: 60_000,
   userRowRefreshMs: 10_000,
-  bcryptWorkers: 1,
+  bcryptWorkers: 'cores',
+  bcryptMaxQueued: 32,
+  bcryptQueueTimeoutMs: 500,
   pool: Object.freeze({ maxSize: 10, maxPools: 50, idleTimeoutMs: 60_000, connectTimeoutMs: 2_000, statementTimeoutMs: 5_000, sessionOptions: true }),
   preparedStatements: true,
   countCache: true,
@@ -108,7 +114,9 @@ export const FAST_PATH_SETTING_DESCRIPTIONS: Readonly<Record<string, string>> = 
   'avsSystem.version': 'avsSystem.version echoed in every item',
   authCacheTtlMs: 'ms a verified or refused credential is trusted without running BCrypt again',
   userRowRefreshMs: 'ms between re-reads of a user\'s ArzSw row (password, tenant); at most authCacheTtlMs',
-  bcryptWorkers: 'worker threads that run BCrypt comparisons, so they never hold up the event loop; 0 runs them on it',
+  bcryptWorkers: 'worker threads that run BCrypt comparisons, so they never hold up the event loop: `"cores"` (one per available core, os.availableParallelism), a number, or 0 to run them on the event loop (no queue bounds then)',
+  bcryptMaxQueued: 'BCrypt comparisons waiting for a thread at most (besides at most 2 per login, logins served in turn); one more is deferred to the legacy at once (reason auth-busy), which checks the password itself',
+  bcryptQueueTimeoutMs: 'ms a BCrypt comparison may wait for a thread; not begun by then, its request is deferred to the legacy (reason auth-busy)',
   'pool.maxSize': 'connections per tenant database pool',
   'pool.maxPools': 'tenant pools kept open at once; the least recently used is closed beyond it',
   'pool.idleTimeoutMs': 'ms after which an unused pool (and an idle connection) is closed',
@@ -164,11 +172,12 @@ export function fastPathSettings(input: FastPathSettingsInput): FastPathSettings
     ['circuitBreaker.openMs', settings.circuitBreaker.openMs], ['cache.maxStaleMs', settings.cache.maxStaleMs],
     ['cache.changeFeedMaxStaleMs', settings.cache.changeFeedMaxStaleMs], ['cache.l1MaxBytes', settings.cache.l1MaxBytes],
     ['cache.maxEntryBytes', settings.cache.maxEntryBytes], ['cache.redisCommandTimeoutMs', settings.cache.redisCommandTimeoutMs],
+    ['bcryptMaxQueued', settings.bcryptMaxQueued], ['bcryptQueueTimeoutMs', settings.bcryptQueueTimeoutMs],
   ]
   for (const [name, value] of positive) {
     if (!Number.isSafeInteger(value) || value <= 0) throw new Error(`fast path setting ${name} must be a positive integer, got ${String(value)}`)
   }
-  if (!Number.isSafeInteger(settings.bcryptWorkers) || settings.bcryptWorkers < 0 || settings.bcryptWorkers > 64) throw new Error(`fast path setting bcryptWorkers must be an integer from 0 to 64, got ${String(settings.bcryptWorkers)}`)
+  if (settings.bcryptWorkers !== 'cores' && (!Number.isSafeInteger(settings.bcryptWorkers) || settings.bcryptWorkers < 0 || settings.bcryptWorkers > 64)) throw new Error(`fast path setting bcryptWorkers must be "cores" or an integer from 0 to 64, got ${String(settings.bcryptWorkers)}`)
   if (!Number.isSafeInteger(settings.xmlMemoBytes) || settings.xmlMemoBytes < 0) throw new Error(`fast path setting xmlMemoBytes must be a non-negative integer, got ${String(settings.xmlMemoBytes)}`)
   if (settings.maxPageSize > 2147483647) throw new Error('fast path setting maxPageSize must fit a 32-bit integer (the legacy\'s int)')
   if (settings.userRowRefreshMs > settings.authCacheTtlMs) {
