@@ -74,6 +74,7 @@ export async function createRezeptFastPaths(settings: FastPathSettings, deps: { 
     arzswUrl: settings.arzswUrl,
     outcomeTtlMs: settings.authCacheTtlMs,
     userRowTtlMs: settings.userRowRefreshMs,
+    credentialWatchMs: settings.credentialWatchMs,
     connectTimeoutMs: settings.pool.connectTimeoutMs,
     statementTimeoutMs: settings.pool.statementTimeoutMs,
     preparedStatements: settings.preparedStatements,

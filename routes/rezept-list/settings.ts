@@ -53,6 +53,8 @@ export interface FastPathSettings {
   readonly authCacheTtlMs: number
   /** How often a user's ArzSw row is re-read; keep it below authCacheTtlMs. */
   readonly userRowRefreshMs: number
+  /** Longest a credential change in ArzSw goes unseen: how often ArzSw's version is looked at (ms). */
+  readonly credentialWatchMs: number
   /** Worker threads that run BCrypt; 0 runs it on the event loop; `cores`: one per available core. */
   readonly bcryptWorkers: number | 'cores'
   /** BCrypt comparisons waiting for a thread at most; more defer to the legacy (`auth-busy`). */
@@ -82,6 +84,7 @@ export const FAST_PATH_DEFAULTS: Omit<FastPathSettings, 'arzswUrl'> = Object.fre
   avsSystem: Object.freeze({ manufacturer: 'GfAL', name: 'ArzTi', version: '3.0' }),
   authCacheTtlMs: 60_000,
   userRowRefreshMs: 10_000,
+  credentialWatchMs: 1000,
   bcryptWorkers: 'cores',
   bcryptMaxQueued: 32,
   bcryptQueueTimeoutMs: 500,
@@ -113,7 +116,8 @@ export const FAST_PATH_SETTING_DESCRIPTIONS: Readonly<Record<string, string>> = 
   'avsSystem.name': 'avsSystem.name echoed in every item',
   'avsSystem.version': 'avsSystem.version echoed in every item',
   authCacheTtlMs: 'ms a verified or refused credential is trusted without running BCrypt again',
-  userRowRefreshMs: 'ms between re-reads of a user\'s ArzSw row (password, tenant); at most authCacheTtlMs',
+  userRowRefreshMs: 'ms between re-reads of a user\'s ArzSw row (password, tenant) when nothing in ArzSw changed; at most authCacheTtlMs',
+  credentialWatchMs: 'ms a change in ArzSw (a password, a removed login, a tenant move, a connection string) may go unseen: a request finding the last look at ArzSw\'s version older than this waits for a new one (one small query, at most one per period per instance), and a changed version makes every user row be read again',
   bcryptWorkers: 'worker threads that run BCrypt comparisons, so they never hold up the event loop: `"cores"` (one per available core, os.availableParallelism), a number, or 0 to run them on the event loop (no queue bounds then)',
   bcryptMaxQueued: 'BCrypt comparisons waiting for a thread at most (besides at most 2 per login, logins served in turn); one more is deferred to the legacy at once (reason auth-busy), which checks the password itself',
   bcryptQueueTimeoutMs: 'ms a BCrypt comparison may wait for a thread; not begun by then, its request is deferred to the legacy (reason auth-busy)',
@@ -165,7 +169,7 @@ export function fastPathSettings(input: FastPathSettingsInput): FastPathSettings
   })
   const positive: Array<[string, number]> = [
     ['maxPageSize', settings.maxPageSize], ['authCacheTtlMs', settings.authCacheTtlMs],
-    ['userRowRefreshMs', settings.userRowRefreshMs], ['pool.maxSize', settings.pool.maxSize],
+    ['userRowRefreshMs', settings.userRowRefreshMs], ['credentialWatchMs', settings.credentialWatchMs], ['pool.maxSize', settings.pool.maxSize],
     ['pool.maxPools', settings.pool.maxPools], ['pool.idleTimeoutMs', settings.pool.idleTimeoutMs],
     ['pool.connectTimeoutMs', settings.pool.connectTimeoutMs], ['pool.statementTimeoutMs', settings.pool.statementTimeoutMs],
     ['fastPathMaxPageSize', settings.fastPathMaxPageSize], ['circuitBreaker.failureThreshold', settings.circuitBreaker.failureThreshold],
