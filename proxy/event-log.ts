@@ -8,7 +8,7 @@ export function createLogger(level: string): Logger {
     level,
     base: { service: 'arzti-fastpath' },
     // Belt and braces: should a header set or a URL ever be logged, these paths are masked.
-    redact: { paths: ['headers.authorization', 'req.headers.authorization', '*.password', '*.connectionString', 'legacyUrl', 'arzswUrl', 'redisUrl'], censor: '[redacted]' },
+    redact: { paths: ['headers.authorization', 'req.headers.authorization', '*.password', '*.connectionString', 'legacyUrl', 'arzswUrl', 'redisUrl', 'redisKeySecret', 'redisBodyKey'], censor: '[redacted]' },
   })
 }
 

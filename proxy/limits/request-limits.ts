@@ -37,7 +37,7 @@ export interface RequestLimitsOptions {
   readonly settings: LimitSettings
   readonly events: EventBus
   /** Shared buckets; without it each instance limits on its own. */
-  readonly redis?: { readonly url: string; readonly keyPrefix: string }
+  readonly redis?: { readonly url: string; readonly keyPrefix: string; readonly keySecret: string }
   /** Tenant lookups for verified logins; without it verified callers are limited per user only. */
   readonly arzswUrl?: string
   readonly now?: () => number
@@ -58,7 +58,7 @@ export class RequestLimits {
     this.#settings = settings
     this.#events = options.events
     this.#local = new LocalTokenBuckets()
-    this.#shared = settings.enabled && options.redis ? new RedisTokenBuckets(options.redis.url, options.redis.keyPrefix, settings.redisTimeoutMs) : undefined
+    this.#shared = settings.enabled && options.redis ? new RedisTokenBuckets(options.redis.url, options.redis.keyPrefix, settings.redisTimeoutMs, options.redis.keySecret) : undefined
     this.#directory = !settings.enabled || options.arzswUrl === undefined ? undefined : new TenantDirectory(options.arzswUrl, settings.verifiedTrustMs)
     const directory = this.#directory
     this.#book = new CallerBook({ tenants: (login) => directory?.labelOf(login), trustMs: settings.verifiedTrustMs, ...(options.now ? { now: options.now } : {}) })

@@ -102,6 +102,8 @@ export async function createRezeptFastPaths(settings: FastPathSettings, deps: { 
       changeFeedMaxStaleMs: settings.cache.changeFeedMaxStaleMs,
       redisCommandTimeoutMs: settings.cache.redisCommandTimeoutMs,
       keyPrefix: `${settings.redisKeyPrefix}cache:`,
+      keySecret: settings.redisKeySecret,
+      bodyKey: settings.redisBodyKey,
       ...(settings.redisUrl === undefined ? {} : { redis: settings.redisUrl }),
       onInvalidated: (cause) => {
         if (events.listening) events.emit({ type: 'cache.invalidated', cause })

@@ -1,6 +1,7 @@
 // The fast paths' settings for GET /v2/rezept and /v2/rezept/status: their type, defaults and a description of each.
 import { ROUTE_IDS, type RouteId } from '../fast-path/contract.ts'
 import type { TenantPoolOptions } from '../fast-path/tenant-pools.ts'
+import { DEV_REDIS_KEY_SECRET } from '../fast-path/redis-secrets.ts'
 
 export interface AvsSystem {
   readonly manufacturer: string
@@ -76,6 +77,10 @@ export interface FastPathSettings {
   readonly redisUrl: string | undefined
   /** Prefix of the cache's Redis keys and channel (the proxy's redisKeyPrefix). */
   readonly redisKeyPrefix: string
+  /** Secret of the keyed hash naming tenants in Redis (the proxy's redisKeySecret). */
+  readonly redisKeySecret: string
+  /** AES-256-GCM key (32 bytes, base64) of cached bodies in Redis (the proxy's redisBodyKey); unset: clear. */
+  readonly redisBodyKey: string | undefined
 }
 
 export const FAST_PATH_DEFAULTS: Omit<FastPathSettings, 'arzswUrl'> = Object.freeze({
@@ -105,6 +110,8 @@ export const FAST_PATH_DEFAULTS: Omit<FastPathSettings, 'arzswUrl'> = Object.fre
   }),
   redisUrl: undefined,
   redisKeyPrefix: 'fastpath:',
+  redisKeySecret: DEV_REDIS_KEY_SECRET,
+  redisBodyKey: undefined,
 })
 
 /** One line per setting, keyed by its dotted path, for the configuration schema. */
@@ -142,6 +149,8 @@ export const FAST_PATH_SETTING_DESCRIPTIONS: Readonly<Record<string, string>> = 
   'cache.publication': 'cdc: the logical-replication publication followed in each tenant database',
   redisUrl: 'Redis shared by the instances for the cache (set from the proxy\'s redisUrl)',
   redisKeyPrefix: 'prefix of the cache\'s Redis keys (set from the proxy\'s redisKeyPrefix)',
+  redisKeySecret: 'secret of the keyed hash naming tenants in Redis (set from the proxy\'s redisKeySecret)',
+  redisBodyKey: 'AES-256-GCM key of cached bodies in Redis (set from the proxy\'s redisBodyKey); unset: in clear',
 })
 
 export type FastPathSettingsInput = Partial<Omit<FastPathSettings, 'avsSystem' | 'pool' | 'circuitBreaker' | 'cache'>> & {
