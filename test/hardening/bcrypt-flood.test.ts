@@ -102,6 +102,19 @@ t.test('a wrong password repeated costs no BCrypt: its refusal is remembered', a
   t.ok(tookMs < bcryptMs, `twenty repeats took ${tookMs.toFixed(0)} ms, less than one BCrypt (${bcryptMs.toFixed(0)} ms)`)
 })
 
+t.test('single flight per credential: ten requests with one password cost one BCrypt, none is refused as busy', async (t) => {
+  // One thread and two places per login: were each request its own comparison, eight would be busy.
+  const check = new CredentialVerifier({
+    arzswUrl, outcomeTtlMs: 60_000, userRowTtlMs: 1_000_000, connectTimeoutMs: 5000, statementTimeoutMs: 10_000,
+    preparedStatements: false, events: new EventBus(), bcryptWorkers: 1,
+    bcryptQueue: { maxQueued: 32, maxQueuedPerLane: 2, queueTimeoutMs: 60_000 },
+  })
+  t.teardown(() => check.close())
+  await check.verify({ user: REAL.user, password: 'row-first' })
+  const kinds = (await Promise.all(Array.from({ length: 10 }, () => check.verify(REAL)))).map((o) => o.kind)
+  t.same(kinds, Array(10).fill('verified'))
+})
+
 t.test('10,100 cheap wrong passwords do not evict another user\'s verified outcome', async (t) => {
   const events = new EventBus()
   const outcomes: string[] = []
