@@ -23,6 +23,8 @@ export const OTHER_ENV: Readonly<Record<string, string>> = Object.freeze({
 /** Fast-path settings the proxy fills in from its own options; setting them under `fastPath` is overridden. */
 const FROM_PROXY_OPTIONS: Readonly<Record<string, string>> = Object.freeze({
   arzswUrl: 'arzswUrl',
+  redisKeySecret: 'redisKeySecret',
+  redisBodyKey: 'redisBodyKey',
   maxPageSize: 'maxPageSize',
   environment: 'environment',
   'avsSystem.manufacturer': 'avsSystem.manufacturer',

@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { RouteId } from '../routes/fast-path/contract.ts'
 import { parseFlagMap, type FlagSetting } from '../routes/flag-setting.ts'
+import { DEV_REDIS_KEY_SECRET } from '../routes/fast-path/redis-secrets.ts'
 import { ENVIRONMENTS, OPTIONS, type EnvironmentName, type OptionSpec } from './schema.ts'
 
 export interface Config {
@@ -18,6 +19,11 @@ export interface Config {
   readonly arzswUrl: string | undefined
   readonly redisUrl: string | undefined
   readonly redisKeyPrefix: string
+  /** The configured redisKeySecret, or outside production the public development one (redisKeySecretIsDefault). */
+  readonly redisKeySecret: string
+  readonly redisKeySecretIsDefault: boolean
+  /** 32 bytes, base64; undefined: cached bodies lie in Redis in clear. */
+  readonly redisBodyKey: string | undefined
   readonly flags: Readonly<Partial<Record<RouteId, FlagSetting>>>
   readonly flagRefreshMs: number
   readonly shadowConcurrency: number
@@ -160,8 +166,25 @@ export function loadConfig(options: LoadOptions = {}): Config {
   if (!values['tls.certFile'] !== !values['tls.keyFile']) {
     problems.push('tls.certFile and tls.keyFile (TLS_CERT_FILE, TLS_KEY_FILE): set both for HTTPS on the client listener, or neither for plain HTTP')
   }
+  problems.push(...redisSecretProblems(envName, values))
   if (problems.length > 0) throw new ConfigError(problems)
   return deepFreeze({ ...assemble(envName, values), answerSettingsSet: ANSWER_SETTINGS.filter((name) => given.has(name)) })
+}
+
+/** Issue 16 point 9: Redis must not learn guessable key names, nor hold a body key it could not open. */
+function redisSecretProblems(envName: EnvironmentName, values: Record<string, unknown>): string[] {
+  const problems: string[] = []
+  const secret = values.redisKeySecret as string | undefined
+  // Values are never echoed: they are secrets.
+  if (secret !== undefined && secret.length < 32) problems.push('redisKeySecret (REDIS_KEY_SECRET): must be at least 32 characters (e.g. `openssl rand -base64 32`)')
+  if (envName === 'production' && values.redisUrl !== undefined && !secret) {
+    problems.push('redisKeySecret (REDIS_KEY_SECRET): required in production when redisUrl is set, the same on every instance (e.g. `openssl rand -base64 32`); without it Redis key names are reproducible from guessable tenant and login names')
+  }
+  const bodyKey = values.redisBodyKey as string | undefined
+  if (bodyKey !== undefined && bodyKey !== '' && (!/^[A-Za-z0-9+/]+={0,2}$/.test(bodyKey.trim()) || Buffer.from(bodyKey.trim(), 'base64').length !== 32)) {
+    problems.push('redisBodyKey (REDIS_BODY_KEY): must be 32 bytes in base64 (e.g. `openssl rand -base64 32`)')
+  }
+  return problems
 }
 
 /**
@@ -244,6 +267,9 @@ function assemble(envName: EnvironmentName, v: Record<string, unknown>): Omit<Co
     arzswUrl: opt('arzswUrl'),
     redisUrl: opt('redisUrl'),
     redisKeyPrefix: str('redisKeyPrefix'),
+    redisKeySecret: opt('redisKeySecret') || DEV_REDIS_KEY_SECRET,
+    redisKeySecretIsDefault: !opt('redisKeySecret'),
+    redisBodyKey: opt('redisBodyKey')?.trim() || undefined,
     flags: v.flags as Config['flags'],
     flagRefreshMs: num('flagRefreshMs'),
     shadowConcurrency: num('shadowConcurrency'),

@@ -103,7 +103,7 @@ export async function startProxy(initial: Config, deps: ProxyDeps = {}): Promise
   const limits = new RequestLimits({
     settings: limitSettingsOf(config.limits),
     events,
-    ...(config.redisUrl === undefined ? {} : { redis: { url: config.redisUrl, keyPrefix: config.redisKeyPrefix } }),
+    ...(config.redisUrl === undefined ? {} : { redis: { url: config.redisUrl, keyPrefix: config.redisKeyPrefix, keySecret: config.redisKeySecret } }),
     ...(config.arzswUrl === undefined ? {} : { arzswUrl: config.arzswUrl }),
   })
   const flags = new FlagStore(config.flags, events)
@@ -248,6 +248,7 @@ export async function startProxy(initial: Config, deps: ProxyDeps = {}): Promise
 
   // Without a token the admin API must not be reachable from other machines.
   const adminHost = config.admin.token === undefined ? '127.0.0.1' : config.admin.host
+  if (config.redisUrl !== undefined && config.redisKeySecretIsDefault) logger.warn('no REDIS_KEY_SECRET: Redis key names are keyed with the public development secret (refused in production)')
   if (config.admin.token === undefined) logger.warn({ host: adminHost }, 'no FASTPATH_ADMIN_TOKEN: the admin API listens on loopback only and asks for no token')
   const admin = new AdminServer({
     host: adminHost,

@@ -10,7 +10,7 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
     base: { service: 'arzti-fastpath' },
     timestamp: pino.stdTimeFunctions.isoTime,
     // Belt and braces: should a header set or a URL ever be logged, these paths are masked.
-    redact: { paths: ['headers.authorization', 'req.headers.authorization', '*.password', '*.connectionString', 'legacyUrl', 'arzswUrl', 'redisUrl'], censor: '[redacted]' },
+    redact: { paths: ['headers.authorization', 'req.headers.authorization', '*.password', '*.connectionString', 'legacyUrl', 'arzswUrl', 'redisUrl', 'redisKeySecret', 'redisBodyKey'], censor: '[redacted]' },
   }
   return destination === undefined ? pino(options) : pino(options, destination)
 }

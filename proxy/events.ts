@@ -10,7 +10,7 @@ export type ProxyEvent =
   | { type: 'fast.deferred'; routeId: RouteId; reason: DeferReason; error?: Error }
   | { type: 'upstream.failed'; kind: 'connect' | 'headers-timeout' | 'body-timeout' | 'reset' | 'aborted'; status: number; requestId?: string; code?: string }
   | { type: 'flag.changed'; routeId: RouteId; from: string; to: string; by: string; source: 'admin' | 'config' | 'peer' | 'demotion' }
-  | { type: 'auth.checked'; outcome: 'verified' | 'cached' | 'refreshed' | 'rejected' | 'unavailable' }
+  | { type: 'auth.checked'; outcome: 'verified' | 'cached' | 'refreshed' | 'rejected' | 'unavailable' | 'busy' }
   | { type: 'circuit.changed'; tenant: string; state: 'open' | 'half-open' | 'closed' }
   | { type: 'db.query'; name: string; durationMs: number; ok: boolean }
   | { type: 'cache.lookup'; routeId: RouteId; outcome: CacheLookupOutcome }

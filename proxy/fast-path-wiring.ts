@@ -30,6 +30,8 @@ export async function wireFastPaths(config: Config, events: EventBus): Promise<W
     avsSystem: config.avsSystem,
     redisUrl: config.redisUrl,
     redisKeyPrefix: config.redisKeyPrefix,
+    redisKeySecret: config.redisKeySecret,
+    redisBodyKey: config.redisBodyKey,
   })
   const fast = await createRezeptFastPaths(settings, { events })
   const redisUp = fast.redisUp() === undefined ? {} : { redisUp: () => fast.redisUp() === true }

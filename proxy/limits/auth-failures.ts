@@ -1,4 +1,4 @@
-// Counts failed logins per subject (a presented login, a client address) in fixed windows; a subject
+// Counts failed logins per subject (a login from one address, a client address) in fixed windows; a subject
 // that fails too often is blocked for a while, so guessing passwords through the proxy is slow.
 
 interface Tally {

@@ -1,7 +1,7 @@
 // Token buckets shared by every proxy instance through Redis: one Lua script takes from all of a
 // request's buckets atomically (all or none), on Redis's own clock so instances' clocks do not matter.
-import { createHash } from 'node:crypto'
 import { Redis } from 'ioredis'
+import { RedisKeyHasher } from '../../routes/fast-path/redis-secrets.ts'
 import type { BucketSpec } from './token-buckets.ts'
 
 // KEYS: the buckets; ARGV: rate, burst per bucket. Returns 0 (taken) or the wait in ms.
@@ -39,8 +39,10 @@ type WithTake = Redis & { limitTake(numKeys: number, ...args: Array<string | num
 export class RedisTokenBuckets {
   readonly #redis: WithTake
   readonly #prefix: string
+  readonly #hasher: RedisKeyHasher
 
-  constructor(redisUrl: string, keyPrefix: string, commandTimeoutMs: number) {
+  /** `keySecret`: of the keyed hash naming each bucket (config redisKeySecret, shared by the instances). */
+  constructor(redisUrl: string, keyPrefix: string, commandTimeoutMs: number, keySecret: string) {
     // No offline queue and no retries: while Redis is away a take fails at once and the caller
     // falls back to its local buckets instead of holding the request.
     this.#redis = new Redis(redisUrl, {
@@ -50,12 +52,13 @@ export class RedisTokenBuckets {
     this.#redis.on('error', () => {}) // reconnects by itself; takes fall back meanwhile
     this.#redis.defineCommand('limitTake', { lua: TAKE_SCRIPT })
     this.#prefix = `${keyPrefix}limit:`
+    this.#hasher = new RedisKeyHasher(keySecret)
   }
 
   /** As LocalTokenBuckets.take, shared; rejects when Redis does not answer within the command timeout. */
   async take(specs: readonly BucketSpec[]): Promise<number> {
     const args: Array<string | number> = []
-    for (const spec of specs) args.push(this.#prefix + hashed(spec.key))
+    for (const spec of specs) args.push(this.#prefix + this.#hasher.hash(spec.key))
     for (const spec of specs) args.push(spec.rate, spec.burst)
     return Number(await this.#redis.limitTake(specs.length, ...args))
   }
@@ -67,9 +70,4 @@ export class RedisTokenBuckets {
   async close(): Promise<void> {
     this.#redis.disconnect()
   }
-}
-
-/** Logins and addresses become fixed-length key parts: nothing a caller sends shapes a Redis key. */
-function hashed(key: string): string {
-  return createHash('sha256').update(key).digest('base64url').slice(0, 22)
 }

@@ -1,6 +1,6 @@
 // The limits a request passes before the proxy routes it: body size, the failed-login throttle and
-// the rate buckets (per user and tenant when the credentials are known good, per presented login and
-// client address otherwise); the per-tenant cap on fast-path work; and what each answer teaches
+// the rate buckets (per user and tenant when the credentials are known good, per presented login from
+// one client address and per client address otherwise: never per login alone); the per-tenant cap on fast-path work; and what each answer teaches
 // about the caller (accepted or refused credentials). Emits a `security` event for each refusal.
 import type { IncomingMessage } from 'node:http'
 import type { EventBus, SecurityKind } from '../events.ts'
@@ -37,7 +37,7 @@ export interface RequestLimitsOptions {
   readonly settings: LimitSettings
   readonly events: EventBus
   /** Shared buckets; without it each instance limits on its own. */
-  readonly redis?: { readonly url: string; readonly keyPrefix: string }
+  readonly redis?: { readonly url: string; readonly keyPrefix: string; readonly keySecret: string }
   /** Tenant lookups for verified logins; without it verified callers are limited per user only. */
   readonly arzswUrl?: string
   readonly now?: () => number
@@ -58,7 +58,7 @@ export class RequestLimits {
     this.#settings = settings
     this.#events = options.events
     this.#local = new LocalTokenBuckets()
-    this.#shared = settings.enabled && options.redis ? new RedisTokenBuckets(options.redis.url, options.redis.keyPrefix, settings.redisTimeoutMs) : undefined
+    this.#shared = settings.enabled && options.redis ? new RedisTokenBuckets(options.redis.url, options.redis.keyPrefix, settings.redisTimeoutMs, options.redis.keySecret) : undefined
     this.#directory = !settings.enabled || options.arzswUrl === undefined ? undefined : new TenantDirectory(options.arzswUrl, settings.verifiedTrustMs)
     const directory = this.#directory
     this.#book = new CallerBook({ tenants: (login) => directory?.labelOf(login), trustMs: settings.verifiedTrustMs, ...(options.now ? { now: options.now } : {}) })
@@ -81,9 +81,11 @@ export class RequestLimits {
     const caller = this.#book.caller(authorization)
     ;(req as WithAdmitted)[ADMITTED] = { authorization, caller, address }
 
-    // A login that is known good is not locked out by someone else failing with its name.
+    // Failures block the address, and a login from that address; never a login everywhere (issue 16
+    // point 7: ten wrong passwords from anywhere locked the real user out for 60 s). Credentials
+    // known good are not blocked at all, even from a blocked address.
     if (!caller.verified) {
-      const blockedMs = Math.max(caller.login === undefined ? 0 : this.#failures.blockedFor(`login:${caller.login}`), this.#failures.blockedFor(`addr:${address}`))
+      const blockedMs = Math.max(caller.login === undefined ? 0 : this.#failures.blockedFor(loginFrom(address, caller.login)), this.#failures.blockedFor(`addr:${address}`))
       if (blockedMs > 0) return this.#refuse('auth-throttled', 'AUTH_THROTTLED', Math.ceil(blockedMs / 1000), address, requestId, caller.login)
     }
 
@@ -104,7 +106,7 @@ export class RequestLimits {
     const admitted = (req as WithAdmitted)[ADMITTED]
     if (!this.#settings.enabled || cap === 0 || admitted === undefined) return undefined
     const caller = admitted.caller
-    const key = caller.tenant !== undefined ? `tenant:${caller.tenant}` : caller.login !== undefined ? `login:${caller.login}` : `addr:${admitted.address}`
+    const key = caller.tenant !== undefined ? `tenant:${caller.tenant}` : caller.login !== undefined ? loginFrom(admitted.address, caller.login) : `addr:${admitted.address}`
     const running = this.#fastInFlight.get(key) ?? 0
     if (running >= cap) {
       this.#emit('shed', admitted.address, requestId, caller.tenant ?? caller.login, undefined, `${running} in flight`)
@@ -129,9 +131,9 @@ export class RequestLimits {
       this.#book.refused(admitted.authorization)
       if (!this.#settings.enabled) return
       const login = admitted.caller.login
-      const byLogin = login === undefined ? 0 : this.#failures.failed(`login:${login}`)
+      const byLogin = login === undefined ? 0 : this.#failures.failed(loginFrom(admitted.address, login))
       const byAddress = this.#failures.failed(`addr:${admitted.address}`)
-      if (byLogin > 0) this.#emit('auth-burst', admitted.address, requestId, login, undefined, `${byLogin} failed logins for this login`)
+      if (byLogin > 0) this.#emit('auth-burst', admitted.address, requestId, login, undefined, `${byLogin} failed logins for this login from this address`)
       if (byAddress > 0) this.#emit('auth-burst', admitted.address, requestId, login, undefined, `${byAddress} failed logins from this address`)
       return
     }
@@ -156,7 +158,7 @@ export class RequestLimits {
     }
     const u = this.#settings.unverified
     const buckets: BucketSpec[] = [{ key: `addr:${address}`, rate: u.addressPerSecond, burst: u.addressBurst }]
-    if (caller.login !== undefined) buckets.push({ key: `login:${caller.login}`, rate: u.loginPerSecond, burst: u.loginBurst })
+    if (caller.login !== undefined) buckets.push({ key: loginFrom(address, caller.login), rate: u.loginPerSecond, burst: u.loginBurst })
     return buckets
   }
 
@@ -168,7 +170,7 @@ export class RequestLimits {
 
   #rated(waitMs: number, address: string, requestId: string, caller: Caller): Refusal | undefined {
     if (waitMs <= 0) return undefined
-    const scope = caller.verified ? (caller.tenant ? `user ${caller.login} / tenant ${caller.tenant}` : `user ${caller.login}`) : caller.login === undefined ? 'address' : `login ${caller.login} / address`
+    const scope = caller.verified ? (caller.tenant ? `user ${caller.login} / tenant ${caller.tenant}` : `user ${caller.login}`) : caller.login === undefined ? 'address' : `login ${caller.login} from address / address`
     return this.#refuse('rate-limited', 'RATE_LIMITED', Math.max(1, Math.ceil(waitMs / 1000)), address, requestId, caller.login, scope)
   }
 
@@ -198,4 +200,10 @@ export class RequestLimits {
     }
     return req.socket.remoteAddress ?? 'unknown'
   }
+}
+
+/** The subject of an unverified login's bucket and failure tally: the login as presented from one address. */
+function loginFrom(address: string, login: string): string {
+  // Length-prefixed: an address cannot end where a login begins.
+  return `login:${address.length}:${address}|${login}`
 }

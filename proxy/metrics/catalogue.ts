@@ -30,7 +30,7 @@ export const METRICS = {
   requestsInFlight: spec('fastpath_requests_in_flight', 'gauge', [], 'Client requests being answered now.'),
   fastDeferrals: spec('fastpath_fast_deferrals_total', 'counter', ['route', 'reason'], 'Requests the fast path handed to the legacy, by reason.'),
   upstreamFailures: spec('fastpath_upstream_failures_total', 'counter', ['kind'], 'Legacy upstream failures: connect, headers-timeout, body-timeout, reset, aborted (client left).'),
-  authChecks: spec('fastpath_auth_checks_total', 'counter', ['outcome'], 'Fast-path credential checks: verified (BCrypt or plain comparison ran for the request), cached, refreshed (a used outcome checked again in the background before it expired), rejected, unavailable (ArzSw not reachable).'),
+  authChecks: spec('fastpath_auth_checks_total', 'counter', ['outcome'], 'Fast-path credential checks: verified (BCrypt or plain comparison ran for the request), cached, refreshed (a used outcome checked again in the background before it expired), rejected, unavailable (ArzSw not reachable), busy (no BCrypt thread within the queue\'s bounds: deferred as auth-busy).'),
   dbQueryDuration: spec('fastpath_db_query_duration_seconds', 'histogram', ['query', 'result'], 'Fast-path database statement duration by statement name and result (ok, error).'),
   cacheLookups: spec('fastpath_cache_lookups_total', 'counter', ['route', 'outcome'], 'Response cache lookups: hit-l1 (memory), hit-l2 (Redis), revalidated (memory, the database unchanged since the load), miss, stale.'),
   cacheInvalidations: spec('fastpath_cache_invalidations_total', 'counter', ['cause'], 'Response cache invalidations: write, peer, cdc, gap, redis-lost.'),

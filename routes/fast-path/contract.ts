@@ -18,6 +18,7 @@ export type DeferReason =
   | 'auth-unknown-user'
   | 'auth-wrong-password'
   | 'auth-unavailable'    // ArzSw could not be asked
+  | 'auth-busy'           // no BCrypt thread within the queue's bounds (issue 16): the legacy checks the password
   | 'tenant-unusable'     // connection string the fast path cannot turn into a pool
   | 'db-error'
   | 'db-timeout'

@@ -5,6 +5,7 @@ import { templateFromBody, type AnswerTemplate } from './answer-template.ts'
 import { AnswerCopies } from './answer-copies.ts'
 import { TenantGenerations, type TenantGeneration } from './tenant-generations.ts'
 import { decodeRecord, encodeRecord } from './cache-record.ts'
+import { BodySealer, DEV_REDIS_KEY_SECRET, RedisKeyHasher } from './redis-secrets.ts'
 import type { CacheInvalidationCause } from '../../proxy/events.ts'
 
 export interface ResponseCacheOptions {
@@ -24,6 +25,10 @@ export interface ResponseCacheOptions {
   /** How long a Redis command may take before the request goes on without it. */
   readonly redisCommandTimeoutMs?: number
   readonly keyPrefix: string
+  /** Secret of the keyed hash that names a tenant in Redis (shared by the instances); default: the public development one. */
+  readonly keySecret?: string
+  /** 32 bytes, base64: records in Redis are sealed with AES-256-GCM; unset: stored in clear. */
+  readonly bodyKey?: string | undefined
   /** Told of every invalidation, for metrics and logs; must not throw. */
   readonly onInvalidated?: (cause: CacheInvalidationCause) => void
   /** Told when a loaded answer is not stored, with the route key it was loaded for; must not throw. */
@@ -103,7 +108,8 @@ export class ResponseCache {
   readonly #keyPrefix: string
   readonly #channel: string
   readonly #l1: LRUCache<string, Entry>
-  readonly #tenants = new TenantGenerations()
+  readonly #tenants: TenantGenerations
+  readonly #sealer: BodySealer | undefined
   readonly #flights = new Map<string, Flight>()
   // One revalidation per stale entry, however many lookups find it at once.
   readonly #revalidations = new WeakMap<Entry, Promise<boolean>>()
@@ -130,6 +136,8 @@ export class ResponseCache {
     this.#maxEntryBytes = maxEntryBytes
     this.#keyPrefix = keyPrefix
     this.#channel = `${keyPrefix}invalidated`
+    this.#tenants = new TenantGenerations(new RedisKeyHasher(options.keySecret ?? DEV_REDIS_KEY_SECRET))
+    this.#sealer = options.bodyKey === undefined ? undefined : new BodySealer(options.bodyKey)
     this.#l1 = new LRUCache<string, Entry>({
       maxSize: l1MaxBytes,
       sizeCalculation: (entry, key) => entry.template.bytes.length + entry.template.slots.byteLength + key.length + 64,
@@ -365,8 +373,10 @@ export class ResponseCache {
       this.#redis!.sadd(this.#tenantsKey, tenant.hash).catch(() => {
         this.counts.redisError++
       })
-      this.#redis!.eval(STORE_IF_GENERATION, 2, this.#generationKey(tenant), this.#entryKey(tenant, generation, routeKey),
-        String(generation), encodeRecord(template, loadStartedAt), lifetime).catch(() => {
+      const entryKey = this.#entryKey(tenant, generation, routeKey)
+      const record = encodeRecord(template, loadStartedAt)
+      this.#redis!.eval(STORE_IF_GENERATION, 2, this.#generationKey(tenant), entryKey,
+        String(generation), this.#sealer === undefined ? record : this.#sealer.seal(record, entryKey), lifetime).catch(() => {
         this.counts.redisError++
       })
     }
@@ -377,7 +387,10 @@ export class ResponseCache {
     const redis = this.#redis!
     if (tenant.redisGeneration === undefined) return undefined
     try {
-      return (await redis.getBuffer(this.#entryKey(tenant, tenant.redisGeneration!, routeKey))) ?? undefined
+      const entryKey = this.#entryKey(tenant, tenant.redisGeneration!, routeKey)
+      const stored = (await redis.getBuffer(entryKey)) ?? undefined
+      // A record not sealed with our key under this name (an instance without encryption, another key) is a miss.
+      return stored === undefined || this.#sealer === undefined ? stored : this.#sealer.open(stored, entryKey)
     } catch {
       this.counts.redisError++
       return undefined
@@ -503,8 +516,9 @@ export class ResponseCache {
 
   #entryKey(tenant: TenantGeneration, generation: number, routeKey: string): string {
     // `r2`: records whose templates have fixed-size holes (answer-template.ts); an `r:` record of an
-    // older version, still in Redis during a rolling update, is never read as one.
-    return `${this.#keyPrefix}r2:{${tenant.hash}}:${generation}:${routeKey}`
+    // older version, still in Redis during a rolling update, is never read as one. `r2s`: sealed
+    // records; an instance without the body key never reads one as a clear record, nor the reverse.
+    return `${this.#keyPrefix}${this.#sealer === undefined ? 'r2' : 'r2s'}:{${tenant.hash}}:${generation}:${routeKey}`
   }
 }
 

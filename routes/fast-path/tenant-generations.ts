@@ -1,8 +1,11 @@
 // What this instance knows of each tenant's cache generation: a local epoch bumped by every invalidation it sees, and the shared Redis generation.
-import { createHash } from 'node:crypto'
+import type { RedisKeyHasher } from './redis-secrets.ts'
 
 export interface TenantGeneration {
-  /** sha256 of the tenant's database identity in hex: the only form that reaches Redis (it may hold a password). */
+  /**
+   * A keyed hash of the tenant's database identity (redis-secrets.ts): the only form that reaches
+   * Redis. Not a plain sha256: host, database and user are guessable, and the identity may hold a password.
+   */
   readonly hash: string
   /** Bumped by every invalidation this instance makes or hears of; an L1 entry or a fill of an older epoch is void. */
   epoch: number
@@ -15,12 +18,17 @@ export interface TenantGeneration {
 export class TenantGenerations {
   readonly #byId = new Map<string, TenantGeneration>()
   readonly #byHash = new Map<string, TenantGeneration>()
+  readonly #hasher: RedisKeyHasher
+
+  constructor(hasher: RedisKeyHasher) {
+    this.#hasher = hasher
+  }
 
   /** The state of a tenant, created at first use (tenants are the pharmacy-system databases: few). */
   of(tenantId: string): TenantGeneration {
     let tenant = this.#byId.get(tenantId)
     if (tenant === undefined) {
-      const hash = createHash('sha256').update(tenantId).digest('hex')
+      const hash = this.#hasher.hash(tenantId)
       tenant = this.#byHash.get(hash) ?? { hash, epoch: 0, redisGeneration: undefined, followedSince: undefined }
       this.#byId.set(tenantId, tenant)
       this.#byHash.set(hash, tenant)

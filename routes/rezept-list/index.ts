@@ -1,5 +1,6 @@
 // The fast paths of GET /v2/rezept and GET /v2/rezept/status: parse → authenticate → tenant pool → queries → bytes, or defer.
 import { createHash } from 'node:crypto'
+import { availableParallelism } from 'node:os'
 import type pg from 'pg'
 import type { EventBus } from '../../proxy/events.ts'
 import { defer, type DeferReason, type FastAnswer, type FastPath, type FastPathOutcome, type FastPathRequest, type RouteId } from '../fast-path/contract.ts'
@@ -25,6 +26,10 @@ export const CONTENT_TYPE = 'application/json; charset=utf-8'
 
 // Every column arrives as PostgreSQL's text: int8 keeps all its digits, dates keep their ISO form.
 const RAW_TEXT = { getTypeParser: () => (value: string) => value } as unknown as pg.CustomTypesConfig
+
+// Distinct passwords of one login waiting for BCrypt at once: a client retrying is one (single flight
+// per credential); more is guessing, which the legacy may check instead.
+const BCRYPT_QUEUED_PER_LOGIN = 2
 
 const STATEMENTS: ReadonlyMap<PrescriptionType, NewPrescriptionStatements> = new Map(PRESCRIPTION_TYPES.map((t) => [t, newPrescriptionStatements(t)]))
 
@@ -69,10 +74,12 @@ export async function createRezeptFastPaths(settings: FastPathSettings, deps: { 
     arzswUrl: settings.arzswUrl,
     outcomeTtlMs: settings.authCacheTtlMs,
     userRowTtlMs: settings.userRowRefreshMs,
+    credentialWatchMs: settings.credentialWatchMs,
     connectTimeoutMs: settings.pool.connectTimeoutMs,
     statementTimeoutMs: settings.pool.statementTimeoutMs,
     preparedStatements: settings.preparedStatements,
-    bcryptWorkers: settings.bcryptWorkers,
+    bcryptWorkers: settings.bcryptWorkers === 'cores' ? availableParallelism() : settings.bcryptWorkers,
+    bcryptQueue: { maxQueued: settings.bcryptMaxQueued, maxQueuedPerLane: BCRYPT_QUEUED_PER_LOGIN, queueTimeoutMs: settings.bcryptQueueTimeoutMs },
     events,
   })
   const pools = new TenantPools(settings.pool)
@@ -95,6 +102,8 @@ export async function createRezeptFastPaths(settings: FastPathSettings, deps: { 
       changeFeedMaxStaleMs: settings.cache.changeFeedMaxStaleMs,
       redisCommandTimeoutMs: settings.cache.redisCommandTimeoutMs,
       keyPrefix: `${settings.redisKeyPrefix}cache:`,
+      keySecret: settings.redisKeySecret,
+      bodyKey: settings.redisBodyKey,
       ...(settings.redisUrl === undefined ? {} : { redis: settings.redisUrl }),
       onInvalidated: (cause) => {
         if (events.listening) events.emit({ type: 'cache.invalidated', cause })
@@ -263,6 +272,7 @@ export async function createRezeptFastPaths(settings: FastPathSettings, deps: { 
     if (verified.kind === 'unknown-user') return defer('auth-unknown-user')
     if (verified.kind === 'wrong-password') return defer('auth-wrong-password')
     if (verified.kind === 'unavailable') return defer('auth-unavailable', verified.error)
+    if (verified.kind === 'busy') return defer('auth-busy', verified.error)
     const tenant = tenantFor(verified.connectionString)
     if (!tenant.ok) return defer('tenant-unusable', tenant.error)
 

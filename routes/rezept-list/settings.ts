@@ -1,6 +1,7 @@
 // The fast paths' settings for GET /v2/rezept and /v2/rezept/status: their type, defaults and a description of each.
 import { ROUTE_IDS, type RouteId } from '../fast-path/contract.ts'
 import type { TenantPoolOptions } from '../fast-path/tenant-pools.ts'
+import { DEV_REDIS_KEY_SECRET } from '../fast-path/redis-secrets.ts'
 
 export interface AvsSystem {
   readonly manufacturer: string
@@ -53,8 +54,14 @@ export interface FastPathSettings {
   readonly authCacheTtlMs: number
   /** How often a user's ArzSw row is re-read; keep it below authCacheTtlMs. */
   readonly userRowRefreshMs: number
-  /** Worker threads that run BCrypt; 0 runs it on the event loop. */
-  readonly bcryptWorkers: number
+  /** Longest a credential change in ArzSw goes unseen: how often ArzSw's version is looked at (ms). */
+  readonly credentialWatchMs: number
+  /** Worker threads that run BCrypt; 0 runs it on the event loop; `cores`: one per available core. */
+  readonly bcryptWorkers: number | 'cores'
+  /** BCrypt comparisons waiting for a thread at most; more defer to the legacy (`auth-busy`). */
+  readonly bcryptMaxQueued: number
+  /** A BCrypt comparison not begun within this defers to the legacy (`auth-busy`), ms. */
+  readonly bcryptQueueTimeoutMs: number
   readonly pool: TenantPoolSettings
   /** Named prepared statements (true) or plain parameterised queries (false, for PgBouncer transaction mode). */
   readonly preparedStatements: boolean
@@ -70,6 +77,10 @@ export interface FastPathSettings {
   readonly redisUrl: string | undefined
   /** Prefix of the cache's Redis keys and channel (the proxy's redisKeyPrefix). */
   readonly redisKeyPrefix: string
+  /** Secret of the keyed hash naming tenants in Redis (the proxy's redisKeySecret). */
+  readonly redisKeySecret: string
+  /** AES-256-GCM key (32 bytes, base64) of cached bodies in Redis (the proxy's redisBodyKey); unset: clear. */
+  readonly redisBodyKey: string | undefined
 }
 
 export const FAST_PATH_DEFAULTS: Omit<FastPathSettings, 'arzswUrl'> = Object.freeze({
@@ -78,7 +89,10 @@ export const FAST_PATH_DEFAULTS: Omit<FastPathSettings, 'arzswUrl'> = Object.fre
   avsSystem: Object.freeze({ manufacturer: 'GfAL', name: 'ArzTi', version: '3.0' }),
   authCacheTtlMs: 60_000,
   userRowRefreshMs: 10_000,
-  bcryptWorkers: 1,
+  credentialWatchMs: 1000,
+  bcryptWorkers: 'cores',
+  bcryptMaxQueued: 32,
+  bcryptQueueTimeoutMs: 500,
   pool: Object.freeze({ maxSize: 10, maxPools: 50, idleTimeoutMs: 60_000, connectTimeoutMs: 2_000, statementTimeoutMs: 5_000, sessionOptions: true }),
   preparedStatements: true,
   countCache: true,
@@ -96,6 +110,8 @@ export const FAST_PATH_DEFAULTS: Omit<FastPathSettings, 'arzswUrl'> = Object.fre
   }),
   redisUrl: undefined,
   redisKeyPrefix: 'fastpath:',
+  redisKeySecret: DEV_REDIS_KEY_SECRET,
+  redisBodyKey: undefined,
 })
 
 /** One line per setting, keyed by its dotted path, for the configuration schema. */
@@ -107,8 +123,11 @@ export const FAST_PATH_SETTING_DESCRIPTIONS: Readonly<Record<string, string>> = 
   'avsSystem.name': 'avsSystem.name echoed in every item',
   'avsSystem.version': 'avsSystem.version echoed in every item',
   authCacheTtlMs: 'ms a verified or refused credential is trusted without running BCrypt again',
-  userRowRefreshMs: 'ms between re-reads of a user\'s ArzSw row (password, tenant); at most authCacheTtlMs',
-  bcryptWorkers: 'worker threads that run BCrypt comparisons, so they never hold up the event loop; 0 runs them on it',
+  userRowRefreshMs: 'ms between re-reads of a user\'s ArzSw row (password, tenant) when nothing in ArzSw changed; at most authCacheTtlMs',
+  credentialWatchMs: 'ms a change in ArzSw (a password, a removed login, a tenant move, a connection string) may go unseen: a request finding the last look at ArzSw\'s version older than this waits for a new one (one small query, at most one per period per instance), and a changed version makes every user row be read again',
+  bcryptWorkers: 'worker threads that run BCrypt comparisons, so they never hold up the event loop: `"cores"` (one per available core, os.availableParallelism), a number, or 0 to run them on the event loop (no queue bounds then)',
+  bcryptMaxQueued: 'BCrypt comparisons waiting for a thread at most (besides at most 2 per login, logins served in turn); one more is deferred to the legacy at once (reason auth-busy), which checks the password itself',
+  bcryptQueueTimeoutMs: 'ms a BCrypt comparison may wait for a thread; not begun by then, its request is deferred to the legacy (reason auth-busy)',
   'pool.maxSize': 'connections per tenant database pool',
   'pool.maxPools': 'tenant pools kept open at once; the least recently used is closed beyond it',
   'pool.idleTimeoutMs': 'ms after which an unused pool (and an idle connection) is closed',
@@ -130,6 +149,8 @@ export const FAST_PATH_SETTING_DESCRIPTIONS: Readonly<Record<string, string>> = 
   'cache.publication': 'cdc: the logical-replication publication followed in each tenant database',
   redisUrl: 'Redis shared by the instances for the cache (set from the proxy\'s redisUrl)',
   redisKeyPrefix: 'prefix of the cache\'s Redis keys (set from the proxy\'s redisKeyPrefix)',
+  redisKeySecret: 'secret of the keyed hash naming tenants in Redis (set from the proxy\'s redisKeySecret)',
+  redisBodyKey: 'AES-256-GCM key of cached bodies in Redis (set from the proxy\'s redisBodyKey); unset: in clear',
 })
 
 export type FastPathSettingsInput = Partial<Omit<FastPathSettings, 'avsSystem' | 'pool' | 'circuitBreaker' | 'cache'>> & {
@@ -157,18 +178,19 @@ export function fastPathSettings(input: FastPathSettingsInput): FastPathSettings
   })
   const positive: Array<[string, number]> = [
     ['maxPageSize', settings.maxPageSize], ['authCacheTtlMs', settings.authCacheTtlMs],
-    ['userRowRefreshMs', settings.userRowRefreshMs], ['pool.maxSize', settings.pool.maxSize],
+    ['userRowRefreshMs', settings.userRowRefreshMs], ['credentialWatchMs', settings.credentialWatchMs], ['pool.maxSize', settings.pool.maxSize],
     ['pool.maxPools', settings.pool.maxPools], ['pool.idleTimeoutMs', settings.pool.idleTimeoutMs],
     ['pool.connectTimeoutMs', settings.pool.connectTimeoutMs], ['pool.statementTimeoutMs', settings.pool.statementTimeoutMs],
     ['fastPathMaxPageSize', settings.fastPathMaxPageSize], ['circuitBreaker.failureThreshold', settings.circuitBreaker.failureThreshold],
     ['circuitBreaker.openMs', settings.circuitBreaker.openMs], ['cache.maxStaleMs', settings.cache.maxStaleMs],
     ['cache.changeFeedMaxStaleMs', settings.cache.changeFeedMaxStaleMs], ['cache.l1MaxBytes', settings.cache.l1MaxBytes],
     ['cache.maxEntryBytes', settings.cache.maxEntryBytes], ['cache.redisCommandTimeoutMs', settings.cache.redisCommandTimeoutMs],
+    ['bcryptMaxQueued', settings.bcryptMaxQueued], ['bcryptQueueTimeoutMs', settings.bcryptQueueTimeoutMs],
   ]
   for (const [name, value] of positive) {
     if (!Number.isSafeInteger(value) || value <= 0) throw new Error(`fast path setting ${name} must be a positive integer, got ${String(value)}`)
   }
-  if (!Number.isSafeInteger(settings.bcryptWorkers) || settings.bcryptWorkers < 0 || settings.bcryptWorkers > 64) throw new Error(`fast path setting bcryptWorkers must be an integer from 0 to 64, got ${String(settings.bcryptWorkers)}`)
+  if (settings.bcryptWorkers !== 'cores' && (!Number.isSafeInteger(settings.bcryptWorkers) || settings.bcryptWorkers < 0 || settings.bcryptWorkers > 64)) throw new Error(`fast path setting bcryptWorkers must be "cores" or an integer from 0 to 64, got ${String(settings.bcryptWorkers)}`)
   if (!Number.isSafeInteger(settings.xmlMemoBytes) || settings.xmlMemoBytes < 0) throw new Error(`fast path setting xmlMemoBytes must be a non-negative integer, got ${String(settings.xmlMemoBytes)}`)
   if (settings.maxPageSize > 2147483647) throw new Error('fast path setting maxPageSize must fit a 32-bit integer (the legacy\'s int)')
   if (settings.userRowRefreshMs > settings.authCacheTtlMs) {

@@ -1,7 +1,8 @@
 // The response cache serves across instances, forgets on writes and with age, runs one load per cold key, keeps tenants apart and survives a lost Redis.
 import t from 'tap'
-import { createHash, randomUUID } from 'node:crypto'
+import { randomUUID } from 'node:crypto'
 import { Redis } from 'ioredis'
+import { DEV_REDIS_KEY_SECRET, RedisKeyHasher } from '../../routes/fast-path/redis-secrets.ts'
 import { ResponseCache, type ResponseCacheOptions } from '../../routes/fast-path/response-cache.ts'
 import { needsRedis, redisUrl } from '../support/services.ts'
 import { redisRelay } from '../support/tcp-relay.ts'
@@ -10,6 +11,9 @@ const UTC_NOW = /"(?:responseTimestamp|deliveryTimestamp)":"\d{4}-\d{2}-\d{2}T\d
 const TENANT_A = 'Host=db;Database=apoti_a;Username=u;Password=geheim-a'
 const TENANT_B = 'Host=db;Database=apoti_b;Username=u;Password=geheim-b'
 const ROUTE = 'v2.rezept.list?page=1&pageSize=100'
+
+/** How a tenant is named in Redis keys and messages by caches with the default (development) key secret. */
+const tenantKeyName = (tenantId: string): string => new RedisKeyHasher(DEV_REDIS_KEY_SECRET).hash(tenantId)
 
 function listBody(marker: string): Buffer {
   return Buffer.from(`{"prescriptions":[{"id":"${marker}","deliveryTimestamp":"x"},{"id":2,"deliveryTimestamp":"x"}],"totalCount":2,"responseTimestamp":"x"}`)
@@ -125,7 +129,7 @@ t.test('a fill whose generation moved on in Redis is not stored there, even if t
   })
   // Another instance's INCR whose message has not arrived yet: bump the counter behind A's back.
   const redis = new Redis(redisUrl())
-  const hash = createHash('sha256').update(TENANT_B).digest('hex')
+  const hash = tenantKeyName(TENANT_B)
   await redis.incr(`${prefix}g:{${hash}}`)
   release()
   await filling
@@ -292,7 +296,7 @@ t.test('bytes in Redis that are not a whole record are a miss, not an error', ne
   const [a] = await sharedPair()
   t.equal(await a.get(TENANT_B, 'kaputt'), undefined, 'a first miss reads the generation')
   const redis = new Redis(redisUrl())
-  const hash = createHash('sha256').update(TENANT_B).digest('hex')
+  const hash = tenantKeyName(TENANT_B)
   const generation = Number((await redis.get(`${prefix}g:{${hash}}`)) ?? 0)
   const key = `${prefix}r2:{${hash}}:${generation}:kaputt`
   await redis.set(key, Buffer.from([1, 2, 3]), 'PX', 5000)
@@ -311,7 +315,7 @@ t.test('a write through one instance voids the other\'s L1 entry before its mess
   t.equal((await b.lookup(TENANT_A, ROUTE)).outcome, 'hit-l1', 'B serves from memory')
   // Another instance's INCR whose pub/sub message B has not processed yet.
   const redis = new Redis(redisUrl())
-  await redis.incr(`${prefix}g:{${createHash('sha256').update(TENANT_A).digest('hex')}}`)
+  await redis.incr(`${prefix}g:{${tenantKeyName(TENANT_A)}}`)
   redis.disconnect()
   t.equal((await b.lookup(TENANT_A, ROUTE)).outcome, 'miss', 'B confirms the generation and misses')
   await a.invalidateTenant(TENANT_A)
@@ -338,7 +342,7 @@ t.test('concurrent lookups share the generation reads, but never one sent before
   const early = b.lookup(TENANT_A, ROUTE)
   await sleep(130) // the early GET has reached Redis; its answer is on its way back
   const redis = new Redis(redisUrl())
-  await redis.incr(`${prefix}g:{${createHash('sha256').update(TENANT_A).digest('hex')}}`)
+  await redis.incr(`${prefix}g:{${tenantKeyName(TENANT_A)}}`)
   redis.disconnect()
   const late = await b.lookup(TENANT_A, ROUTE)
   t.equal(late.outcome, 'miss', 'the lookup after the write waits for a GET sent after it began')

@@ -97,6 +97,23 @@ await t.test('repeated failed logins from one address are throttled and audited 
   t.notMatch(audit, /secret-|falsch-Passwort|klein-Geheim2|Basic /, 'no password or Authorization value in the audit log')
 })
 
+await t.test('lockout only for the attacker: wrong passwords from one address do not lock the login out from another', async (t) => {
+  // Behind a load balancer that appends the client address (limits.clientAddressHeader).
+  const proxy = await proxyFor(t, { ...TIGHT, 'limits.clientAddressHeader': 'x-forwarded-for', 'limits.unverified.loginBurst': 100 })
+  const from = (address: string, authorization: string) =>
+    rawExchange(proxy.url, { method: 'GET', target: '/api/Apotheken', headers: ['Authorization', authorization, 'X-Forwarded-For', address] })
+  const attack: number[] = []
+  for (let i = 0; i < 6; i++) attack.push((await from('198.51.100.66', basic('arz-klein', `falsch-${i}`))).status)
+  t.same(attack, [401, 401, 401, 429, 429, 429], 'the attacking address is throttled after three failures')
+  t.equal((await from('198.51.100.66', basic('someone-else', 'x'))).status, 429, 'for every login it presents')
+  t.equal((await from('192.0.2.10', GOOD)).status, 200, 'the real user\'s first login from its own address is not locked out')
+  t.equal((await from('192.0.2.10', GOOD)).status, 200, 'and it keeps working')
+  t.equal((await from('198.51.100.66', GOOD)).status, 200, 'known-good credentials work even from the blocked address')
+  const typo: number[] = []
+  for (let i = 0; i < 2; i++) typo.push((await from('203.0.113.8', WRONG)).status)
+  t.same(typo, [401, 401], 'a mistyped password elsewhere gets the legacy\'s answer, not 429')
+})
+
 await t.test('a tenant over its fast-path cap is shed to the legacy, not failed', async (t) => {
   const events: ProxyEvent[] = []
   const hanging = stubFastPath('v2.rezept.list', 'hang')
