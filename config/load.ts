@@ -43,6 +43,8 @@ export interface Config {
     readonly maxSockets: number
     readonly idleSocketTimeoutMs: number
     readonly caFile: string | undefined
+    readonly queueTimeoutMs: number
+    readonly maxPerClient: number
   }
   readonly limits: LimitsConfig
   readonly audit: { readonly destination: string }
@@ -82,6 +84,10 @@ export interface LimitsConfig {
   readonly maxHeaderBytes: number
   readonly headersTimeoutMs: number
   readonly requestTimeoutMs: number
+  /** A body passed to the legacy: its least average rate after the grace, and its deadline (0: none). */
+  readonly bodyMinBytesPerSecond: number
+  readonly bodyRateGraceMs: number
+  readonly bodyTimeoutMs: number
 }
 
 export interface ClassRatesConfig {
@@ -265,6 +271,8 @@ function assemble(envName: EnvironmentName, v: Record<string, unknown>): Config 
       maxSockets: num('upstream.maxSockets'),
       idleSocketTimeoutMs: num('upstream.idleSocketTimeoutMs'),
       caFile: opt('upstream.caFile') || undefined,
+      queueTimeoutMs: num('upstream.queueTimeoutMs'),
+      maxPerClient: num('upstream.maxPerClient'),
     },
     limits: {
       enabled: v['limits.enabled'] as boolean,
@@ -286,6 +294,9 @@ function assemble(envName: EnvironmentName, v: Record<string, unknown>): Config 
       maxHeaderBytes: num('limits.maxHeaderBytes'),
       headersTimeoutMs: num('limits.headersTimeoutMs'),
       requestTimeoutMs: num('limits.requestTimeoutMs'),
+      bodyMinBytesPerSecond: num('limits.bodyMinBytesPerSecond'),
+      bodyRateGraceMs: num('limits.bodyRateGraceMs'),
+      bodyTimeoutMs: num('limits.bodyTimeoutMs'),
     },
     audit: { destination: str('audit.destination') },
     forwardedHeaders: v.forwardedHeaders as boolean,

@@ -18,6 +18,8 @@ import { ClientServer } from './client-server.ts'
 import { createLogger, logEvents } from './event-log.ts'
 import { EventBus } from './events.ts'
 import { LegacyUpstream } from './legacy-upstream.ts'
+import { clientAddressOf } from './limits/client-address.ts'
+import { UpstreamGate } from './upstream-gate.ts'
 import { startProxyMetrics } from './metrics/proxy-metrics.ts'
 import type { MetricSources } from './metrics/sources.ts'
 import { startPerformanceEndpoints } from './performance-wiring.ts'
@@ -117,6 +119,9 @@ export async function startProxy(initial: Config, deps: ProxyDeps = {}): Promise
     maxSockets: config.upstream.maxSockets,
     idleSocketTimeoutMs: config.upstream.idleSocketTimeoutMs,
     events,
+    gate: new UpstreamGate({ capacity: config.upstream.maxSockets, perClient: config.upstream.maxPerClient, queueTimeoutMs: config.upstream.queueTimeoutMs }),
+    clientAddress: (req) => clientAddressOf(req, config.limits.clientAddressHeader),
+    bodyPace: { minBytesPerSecond: config.limits.bodyMinBytesPerSecond, graceMs: config.limits.bodyRateGraceMs, deadlineMs: config.limits.bodyTimeoutMs },
     settings: () => upstreamSettings,
     ...(deps.writeAnswered ? { writeAnswered: deps.writeAnswered } : {}),
   })

@@ -41,6 +41,16 @@ export const PROXY_ERRORS = {
     clientText: 'Bad Gateway: the ArzTi service closed the connection',
     operatorMessage: 'The legacy closed or reset the connection before answering completely.',
   },
+  UPSTREAM_BUSY: {
+    status: 503,
+    clientText: 'Service Unavailable: the ArzTi service is busy, retry after the time given in Retry-After',
+    operatorMessage: 'Every connection to the legacy was taken for upstream.queueTimeoutMs, or this client address already had upstream.maxPerClient requests there. Sustained: raise upstream.maxSockets if the legacy can take it, or look for one address holding many slow requests.',
+  },
+  REQUEST_BODY_TIMEOUT: {
+    status: 408,
+    clientText: 'Request Timeout: the request body was sent too slowly',
+    operatorMessage: 'A request body for the legacy arrived slower than limits.bodyMinBytesPerSecond or was not complete within limits.bodyTimeoutMs; its connections were closed so it holds no legacy connection.',
+  },
   RATE_LIMITED: {
     status: 429,
     clientText: 'Too Many Requests: retry after the time given in Retry-After',

@@ -7,6 +7,7 @@ import type { EventBus, SecurityKind } from '../events.ts'
 import type { ProxyErrorCode } from '../errors.ts'
 import { AuthFailures } from './auth-failures.ts'
 import { CallerBook, type Caller } from './caller-book.ts'
+import { clientAddressOf } from './client-address.ts'
 import type { ClassRates, LimitSettings } from './limit-settings.ts'
 import { RedisTokenBuckets } from './redis-token-buckets.ts'
 import { isOriginForm } from './request-target.ts'
@@ -188,14 +189,6 @@ export class RequestLimits {
   }
 
   #clientAddress(req: IncomingMessage): string {
-    const header = this.#settings.clientAddressHeader
-    if (header !== undefined) {
-      const value = req.headers[header]
-      const text = Array.isArray(value) ? value[value.length - 1] : value
-      // The last entry is the one the trusted load balancer appended; earlier ones the client wrote.
-      const last = text?.slice(text.lastIndexOf(',') + 1).trim()
-      if (last) return last
-    }
-    return req.socket.remoteAddress ?? 'unknown'
+    return clientAddressOf(req, this.#settings.clientAddressHeader)
   }
 }

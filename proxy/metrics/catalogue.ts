@@ -29,7 +29,7 @@ export const METRICS = {
     'Client request duration from arrival to the last byte, by route id ("other" for routes without a fast path), serving path (fast, legacy, cache) and status class (2xx..5xx, 499 = client went away).'),
   requestsInFlight: spec('fastpath_requests_in_flight', 'gauge', [], 'Client requests being answered now.'),
   fastDeferrals: spec('fastpath_fast_deferrals_total', 'counter', ['route', 'reason'], 'Requests the fast path handed to the legacy, by reason.'),
-  upstreamFailures: spec('fastpath_upstream_failures_total', 'counter', ['kind'], 'Legacy upstream failures: connect, headers-timeout, body-timeout, reset, aborted (client left).'),
+  upstreamFailures: spec('fastpath_upstream_failures_total', 'counter', ['kind'], 'Legacy upstream failures: connect, headers-timeout, body-timeout, reset, aborted (client left), busy (503 UPSTREAM_BUSY: no connection free in time or over the client\'s share), slow-body (408: the client\'s body too slow).'),
   authChecks: spec('fastpath_auth_checks_total', 'counter', ['outcome'], 'Fast-path credential checks: verified (BCrypt or plain comparison ran for the request), cached, refreshed (a used outcome checked again in the background before it expired), rejected, unavailable (ArzSw not reachable).'),
   dbQueryDuration: spec('fastpath_db_query_duration_seconds', 'histogram', ['query', 'result'], 'Fast-path database statement duration by statement name and result (ok, error).'),
   cacheLookups: spec('fastpath_cache_lookups_total', 'counter', ['route', 'outcome'], 'Response cache lookups: hit-l1 (memory), hit-l2 (Redis), revalidated (memory, the database unchanged since the load), miss, stale.'),
