@@ -32,7 +32,7 @@ import { probeLegacySettings } from './legacy-settings-probe.ts'
 
 export interface ProxyDeps {
   readonly fastPaths?: readonly FastPath[]
-  /** Told when a request that may write got the legacy's answer, before the client sees it (cache invalidation). */
+  /** Told when a request that writes prescriptions (routes/prescription-writes.ts) got the legacy's answer, before the client sees it (cache invalidation). */
   readonly writeAnswered?: (authorization: string | undefined, status: number | undefined) => Promise<void>
   /**
    * Checks an admin user's password for the performance endpoints (the fast paths' verifier: one

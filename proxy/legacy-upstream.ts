@@ -15,6 +15,7 @@ import { clientResponseHeaders, upstreamRequestHeaders } from './hop-by-hop.ts'
 import { teeAnswer, type CaptureSink } from './shadow/legacy-capture.ts'
 import { watchBodyPace, type BodyPaceSettings } from './limits/body-pace.ts'
 import type { UpstreamGate } from './upstream-gate.ts'
+import { writesPrescriptions } from '../routes/prescription-writes.ts'
 
 export interface UpstreamTimeouts {
   readonly connectTimeoutMs: number
@@ -38,14 +39,13 @@ export interface LegacyUpstreamOptions {
   /** Read per request so a reload applies to the next request. */
   readonly settings: () => { readonly timeouts: UpstreamTimeouts; readonly forwardedHeaders: boolean; readonly serverTiming: boolean }
   /**
-   * Called when a request that may write (not GET, HEAD, OPTIONS, TRACE) got the legacy's status line,
-   * or failed on its way (status undefined: the legacy may have committed anyway). The answer is held
+   * Called when a request that can change prescription rows (routes/prescription-writes.ts) got the
+   * legacy's status line, or failed on its way (status undefined: the legacy may have committed anyway). The answer is held
    * until the returned promise settles, so whatever it invalidates is gone before the client reads on.
    */
   readonly writeAnswered?: (authorization: string | undefined, status: number | undefined) => Promise<void>
 }
 
-const READS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE'])
 /** Idempotent methods sent again once when a reused socket dies before any answer byte (RFC 9110 §9.2.2). */
 const RETRIED = new Set(['GET', 'HEAD', 'OPTIONS'])
 /** How a socket the legacy closed at that moment fails: reset, or closed without a word ("socket hang up"). */
@@ -68,7 +68,7 @@ interface PassState {
   timedOut: 'headers' | 'body' | undefined
   proxyReq: http.ClientRequest | undefined
   timeouts: UpstreamTimeouts
-  /** The Authorization of a request that may write, kept for writeAnswered; undefined for reads. */
+  /** The Authorization of a request that writes prescriptions, kept for writeAnswered; undefined otherwise. */
   writer: { authorization: string | undefined } | undefined
   /** A GET, HEAD or OPTIONS without a body, not yet sent a second time: may be sent once more. */
   retryable: boolean
@@ -154,7 +154,7 @@ export class LegacyUpstream {
 
   #pass(req: IncomingMessage, res: ServerResponse, exchange: Exchange): void {
     const settings = this.#options.settings()
-    const writes = this.#options.writeAnswered !== undefined && !READS.has(req.method ?? 'GET')
+    const writes = this.#options.writeAnswered !== undefined && writesPrescriptions(req.method, req.url)
     const writer = writes ? { authorization: req.headers.authorization } : undefined
     const state: PassState = { exchange, res, phase: 'connect', timedOut: undefined, proxyReq: undefined, timeouts: settings.timeouts, writer, retryable: RETRIED.has(req.method ?? '') && !hasBody(req) }
     ;(req as WithState)[STATE] = state
