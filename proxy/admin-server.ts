@@ -7,6 +7,7 @@ import { ROUTE_IDS } from '../routes/fast-path/contract.ts'
 import { isRouteId, parseFlagSetting, type FlagSetting } from '../routes/flag-setting.ts'
 import type { FlagStore } from '../routes/flag-store.ts'
 import { listen } from './listen.ts'
+import type { Readiness } from './readiness.ts'
 
 export interface AdminServerOptions {
   readonly host: string
@@ -15,7 +16,8 @@ export interface AdminServerOptions {
   readonly flags: FlagStore
   /** Persists and propagates an admin change (Redis); resolves false when it could not. */
   readonly propagate: (routeId: (typeof ROUTE_IDS)[number], flag: FlagSetting) => Promise<boolean>
-  readonly readiness: () => Promise<Record<string, boolean>>
+  /** Whether this instance can serve, and what each dependency check found. */
+  readonly readiness: () => Promise<Readiness>
   /** Prometheus text exposition (format 0.0.4). */
   readonly metricsText: () => Promise<string>
   /** `by` names who asked, for the audit log. */
@@ -55,9 +57,9 @@ export class AdminServer {
     }
     if (path === '/healthz' && req.method === 'GET') return sendJson(res, 200, { status: 'ok' })
     if (path === '/readyz' && req.method === 'GET') {
-      const checks = await this.#options.readiness()
-      const ready = Object.values(checks).every(Boolean)
-      return sendJson(res, ready ? 200 : 503, { ready, checks })
+      // 503 takes the instance out of the load balancer: only when it can serve nothing.
+      const readiness = await this.#options.readiness()
+      return sendJson(res, readiness.ready ? 200 : 503, readiness)
     }
     if (path === '/metrics' && req.method === 'GET') {
       const text = await this.#options.metricsText()

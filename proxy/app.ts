@@ -23,7 +23,7 @@ import { UpstreamGate } from './upstream-gate.ts'
 import { startProxyMetrics } from './metrics/proxy-metrics.ts'
 import type { MetricSources } from './metrics/sources.ts'
 import { startPerformanceEndpoints } from './performance-wiring.ts'
-import { legacyReachable, postgresReachable } from './readiness.ts'
+import { legacyReachable, postgresReachable, readinessOf, type Readiness, type ReadinessStatus } from './readiness.ts'
 import { readServerCertificate, type ServerCertificate } from './server-certificate.ts'
 import { ShadowRunner } from './shadow-runner.ts'
 import { startShadowComparison, type ShadowComparison } from './shadow/shadow-wiring.ts'
@@ -133,6 +133,14 @@ export async function startProxy(initial: Config, deps: ProxyDeps = {}): Promise
     await Promise.all(pending)
     return checks
   }
+  const fastPathIds = new Set((deps.fastPaths ?? []).map((path) => path.routeId))
+  let lastReadiness: ReadinessStatus | undefined
+  const readinessVerdict = async (): Promise<Readiness> => {
+    const fastRouteOn = [...fastPathIds].some((routeId) => { const mode = flags.get(routeId).mode; return mode === 'on' || mode === 'canary' })
+    const verdict = readinessOf(await readiness(), fastRouteOn)
+    lastReadiness = verdict.status
+    return verdict
+  }
   const performance = startPerformanceEndpoints({
     config: () => config,
     events,
@@ -197,7 +205,7 @@ export async function startProxy(initial: Config, deps: ProxyDeps = {}): Promise
   const metrics = startProxyMetrics({
     events,
     flags,
-    sources: { inFlight: () => client.inFlight, shadowRuns: () => shadow.counts, ...deps.metricSources },
+    sources: { inFlight: () => client.inFlight, shadowRuns: () => shadow.counts, readiness: () => lastReadiness, ...deps.metricSources },
   })
 
   // Without a token the admin API must not be reachable from other machines.
@@ -218,7 +226,7 @@ export async function startProxy(initial: Config, deps: ProxyDeps = {}): Promise
         return false
       }
     },
-    readiness,
+    readiness: readinessVerdict,
     metricsText: () => metrics.text(),
     mismatches: () => shadowComparison.log.list(),
     reload,

@@ -47,6 +47,7 @@ export const METRICS = {
   poolWaitingRequests: spec('fastpath_pool_waiting_requests', 'gauge', ['tenant'], 'Requests waiting for a connection from the tenant database pool.'),
   xmlMemoLookups: spec('fastpath_xml_memo_lookups_total', 'counter', ['outcome'], 'Escaped xmlRequest texts reused (hit: the row\'s text unchanged) or escaped anew (miss), for texts long enough to keep.'),
   xmlMemoBytes: spec('fastpath_xml_memo_bytes', 'gauge', [], 'Bytes of escaped xmlRequest texts kept for reuse (bounded by fastPath.xmlMemoBytes).'),
+  readiness: spec('fastpath_readiness', 'gauge', ['status'], 'The verdict of the latest /readyz: one series per status (ok, degraded, down), 1 for the current one. degraded: a dependency check failed (Redis, ArzSw) but the instance serves; only down is answered 503.'),
   redisUp: spec('fastpath_redis_up', 'gauge', [], '1 when the proxy\'s Redis connection is ready, 0 when not (flags and cache invalidations are then not shared).'),
 } as const
 
