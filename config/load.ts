@@ -13,7 +13,7 @@ export interface Config {
   readonly port: number
   /** HTTPS on the client listener; undefined: plain HTTP. */
   readonly tls: TlsConfig | undefined
-  readonly admin: { readonly host: string; readonly port: number; readonly token: string | undefined }
+  readonly admin: { readonly host: string; readonly port: number; readonly token: string | undefined; readonly metricsOpen: boolean }
   readonly legacyUrl: string | undefined
   readonly arzswUrl: string | undefined
   readonly redisUrl: string | undefined
@@ -236,7 +236,7 @@ function assemble(envName: EnvironmentName, v: Record<string, unknown>): Config 
     host: str('host'),
     port: num('port'),
     tls: !opt('tls.certFile') ? undefined : { certFile: str('tls.certFile'), keyFile: str('tls.keyFile'), minVersion: str('tls.minVersion') as TlsConfig['minVersion'] },
-    admin: { host: str('admin.host'), port: num('admin.port'), token: opt('admin.token') || undefined },
+    admin: { host: str('admin.host'), port: num('admin.port'), token: opt('admin.token') || undefined, metricsOpen: v['admin.metricsOpen'] as boolean },
     legacyUrl: opt('legacyUrl'),
     arzswUrl: opt('arzswUrl'),
     redisUrl: opt('redisUrl'),

@@ -16,6 +16,7 @@ import { limitSettingsOf } from './limits/limit-settings.ts'
 import { RequestLimits } from './limits/request-limits.ts'
 import { ClientServer } from './client-server.ts'
 import { createLogger, logEvents } from './event-log.ts'
+import { ProxyError } from './errors.ts'
 import { EventBus } from './events.ts'
 import { LegacyUpstream } from './legacy-upstream.ts'
 import { clientAddressOf } from './limits/client-address.ts'
@@ -166,12 +167,16 @@ export async function startProxy(initial: Config, deps: ProxyDeps = {}): Promise
     http: { maxHeaderSize: config.limits.maxHeaderBytes, headersTimeout: config.limits.headersTimeoutMs, requestTimeout: config.limits.requestTimeoutMs },
   })
 
+  // Without a token the admin API must not be reachable from other machines.
+  const adminHost = config.admin.token === undefined ? '127.0.0.1' : config.admin.host
   const reload = async (by = 'SIGHUP'): Promise<string[]> => {
     if (!deps.reloadConfig) return []
     let next: Config
     let nextCertificate: ServerCertificate | undefined
     try {
       next = deps.reloadConfig()
+      // No token means "allow": on a listener bound to another address that would open the admin API.
+      if (next.admin.token === undefined && !isLoopback(adminHost)) throw new ProxyError('ADMIN_TOKEN_REQUIRED')
       // The running listener's files, re-read: rotating a certificate is replacing them, then SIGHUP.
       nextCertificate = config.tls ? readServerCertificate(config.tls) : undefined
     } catch (error) {
@@ -208,13 +213,12 @@ export async function startProxy(initial: Config, deps: ProxyDeps = {}): Promise
     sources: { inFlight: () => client.inFlight, shadowRuns: () => shadow.counts, readiness: () => lastReadiness, ...deps.metricSources },
   })
 
-  // Without a token the admin API must not be reachable from other machines.
-  const adminHost = config.admin.token === undefined ? '127.0.0.1' : config.admin.host
   if (config.admin.token === undefined) logger.warn({ host: adminHost }, 'no FASTPATH_ADMIN_TOKEN: the admin API listens on loopback only and asks for no token')
   const admin = new AdminServer({
     host: adminHost,
     port: config.admin.port,
     token: () => config.admin.token,
+    metricsOpen: () => config.admin.metricsOpen,
     flags,
     propagate: async (routeId, flag) => {
       if (!sync) return false
@@ -257,6 +261,10 @@ export async function startProxy(initial: Config, deps: ProxyDeps = {}): Promise
     })())
 
   return { url, adminUrl, flags, events, shadow, shadowComparison, logger, config: () => config, reload, shutdown }
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host)
 }
 
 function upstreamSettingsOf(config: Config) {

@@ -71,6 +71,11 @@ export const PROXY_ERRORS = {
     clientText: 'Bad Request',
     operatorMessage: 'The request target was not an absolute path (asterisk- or absolute-form); the proxy cannot pass it on unchanged, and no ArzTi client sends one.',
   },
+  ADMIN_TOKEN_REQUIRED: {
+    status: 409,
+    clientText: 'Conflict: the new configuration has no admin token, and the admin listener is bound to a non-loopback address',
+    operatorMessage: 'A reload would have left the admin API open without a token on the address it was bound to with one (the bind cannot change on reload). The reload was refused and the running configuration stays: put FASTPATH_ADMIN_TOKEN back, or restart to move the admin listener to loopback.',
+  },
   SHUTTING_DOWN: {
     status: 503,
     clientText: 'Service Unavailable: the proxy is restarting',
@@ -79,6 +84,15 @@ export const PROXY_ERRORS = {
 } as const satisfies Record<string, ProxyErrorSpec>
 
 export type ProxyErrorCode = keyof typeof PROXY_ERRORS
+
+/** An error the proxy raises from its catalogue (not from a request): carries the code to branch on. */
+export class ProxyError extends Error {
+  readonly code: ProxyErrorCode
+  constructor(code: ProxyErrorCode) {
+    super(PROXY_ERRORS[code].operatorMessage)
+    this.code = code
+  }
+}
 
 /** Precomputed bodies: the plain text and the same text as a JSON string (API.md §3). */
 const BODIES = Object.fromEntries(

@@ -10,6 +10,7 @@ import type { FlagMode } from '../events.ts'
 import { METRICS, type MetricSpec } from './catalogue.ts'
 import type { CircuitStates } from './circuit-states.ts'
 import type { MetricSources, PoolStats } from './sources.ts'
+import { tenantLabel } from './tenant-label.ts'
 
 const FLAG_MODES: readonly FlagMode[] = ['off', 'shadow', 'on', 'canary']
 const READINESS = ['ok', 'degraded', 'down'] as const
@@ -53,7 +54,7 @@ export class ScrapeTimeGauges implements MetricProducer {
       }
     })
     add(METRICS.circuitState, (point) => {
-      for (const [tenant, value] of this.#circuits.entries()) point(value, { tenant })
+      for (const [tenant, value] of this.#circuits.entries()) point(value, { tenant: tenantLabel(tenant) })
     })
     const { inFlight, pools, redisUp, shadowRuns, xmlMemo, readiness } = this.#sources
     if (inFlight) add(METRICS.requestsInFlight, (point) => point(inFlight(), NO_ATTRIBUTES))
@@ -62,9 +63,9 @@ export class ScrapeTimeGauges implements MetricProducer {
     if (redisUp) add(METRICS.redisUp, (point) => point(redisUp() ? 1 : 0, NO_ATTRIBUTES))
     if (pools) {
       const stats = mergedByTenant(safely(pools, errors) ?? [])
-      add(METRICS.poolConnections, (point) => { for (const pool of stats) point(pool.total, { tenant: pool.tenant }) })
-      add(METRICS.poolIdleConnections, (point) => { for (const pool of stats) point(pool.idle, { tenant: pool.tenant }) })
-      add(METRICS.poolWaitingRequests, (point) => { for (const pool of stats) point(pool.waiting, { tenant: pool.tenant }) })
+      add(METRICS.poolConnections, (point) => { for (const pool of stats) point(pool.total, { tenant: tenantLabel(pool.tenant) }) })
+      add(METRICS.poolIdleConnections, (point) => { for (const pool of stats) point(pool.idle, { tenant: tenantLabel(pool.tenant) }) })
+      add(METRICS.poolWaitingRequests, (point) => { for (const pool of stats) point(pool.waiting, { tenant: tenantLabel(pool.tenant) }) })
     }
     if (xmlMemo) {
       const memo = safely(xmlMemo, errors)
