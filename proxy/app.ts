@@ -121,6 +121,7 @@ export async function startProxy(initial: Config, deps: ProxyDeps = {}): Promise
     idleSocketTimeoutMs: config.upstream.idleSocketTimeoutMs,
     events,
     gate: new UpstreamGate({ capacity: config.upstream.maxSockets, perClient: config.upstream.maxPerClient, queueTimeoutMs: config.upstream.queueTimeoutMs }),
+    shareOf: (req) => limits.upstreamShareOf(req),
     clientAddress: (req) => clientAddressOf(req, config.limits.clientAddressHeader),
     bodyPace: { minBytesPerSecond: config.limits.bodyMinBytesPerSecond, graceMs: config.limits.bodyRateGraceMs, deadlineMs: config.limits.bodyTimeoutMs },
     settings: () => upstreamSettings,

@@ -33,7 +33,9 @@ export interface LegacyUpstreamOptions {
   readonly events: EventBus
   /** Who may take a connection to the legacy now; every request passes it. */
   readonly gate: UpstreamGate
-  /** The client address a request counts against in the gate (limits.clientAddressHeader aware). */
+  /** Whose share a request counts against in the gate: a verified user, else its client address. */
+  readonly shareOf: (req: IncomingMessage) => string
+  /** The client address, for security events (limits.clientAddressHeader aware). */
   readonly clientAddress: (req: IncomingMessage) => string
   readonly bodyPace: BodyPaceSettings
   /** Read per request so a reload applies to the next request. */
@@ -135,7 +137,7 @@ export class LegacyUpstream {
 
   forward(req: IncomingMessage, res: ServerResponse, exchange: Exchange): void {
     const leave = this.#options.gate.enter(
-      this.#options.clientAddress(req),
+      this.#options.shareOf(req),
       // The slot is held until the client's answer is done or the client has gone (below).
       (granted) => (res.destroyed ? granted() : this.#pass(req, res, exchange)),
       () => this.#busy(req, res, exchange),

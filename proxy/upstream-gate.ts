@@ -1,6 +1,7 @@
 // Shares the connections to the legacy fairly: at most `capacity` requests there at once, at most
-// `perClient` of one client address in flight or waiting, and a bounded wait for a free one (then
-// the caller is refused, never left hanging). Waiters are served first come, first served.
+// `perClient` of one client (a verified user, or a client address) in flight or waiting, and a
+// bounded wait for a free one (then the caller is refused, never left hanging). Waiters are served
+// first come, first served.
 
 export interface UpstreamGateSettings {
   /** upstream.maxSockets: the agent never has to queue a request behind the gate. */
@@ -20,7 +21,7 @@ interface Waiter {
 export class UpstreamGate {
   readonly #settings: UpstreamGateSettings
   #inFlight = 0
-  /** Per client address: requests in flight plus those waiting. */
+  /** Per client: requests in flight plus those waiting. */
   readonly #held = new Map<string, number>()
   readonly #waiting = new Set<Waiter>()
 

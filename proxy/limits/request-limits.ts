@@ -139,6 +139,17 @@ export class RequestLimits {
     if (status >= 200 && status < 300 && !UNPROTECTED.test(req.url ?? '')) this.#book.accepted(admitted.authorization)
   }
 
+  /**
+   * Whose share of the legacy's connections a request counts against: a verified user's own (limits
+   * on), else its client address's. So anonymous requests from an address cannot take the share of
+   * a user who polls from it, and users behind one address do not share one cap.
+   */
+  upstreamShareOf(req: IncomingMessage): string {
+    const admitted = (req as WithAdmitted)[ADMITTED]
+    if (admitted !== undefined && admitted.caller.verified && admitted.caller.login !== undefined) return `user:${admitted.caller.login}`
+    return `addr:${admitted?.address ?? this.#clientAddress(req)}`
+  }
+
   /** Lookups and Redis connections settle (tests). */
   async settled(): Promise<void> {
     await this.#directory?.settled()

@@ -134,3 +134,24 @@ t.test('slow bodies that leave free their legacy connections at once', async (t)
   t.ok(performance.now() - started < 2000, 'within moments, not the legacy\'s idle timeout')
   t.ok(await eventually(2000, async () => upstream.openSockets() <= 1), 'their legacy connections are closed')
 })
+
+t.test('a verified user has its own share: anonymous slow bodies from its address cannot take it', async (t) => {
+  const upstream = await upstreamFor(t)
+  // Limits on: credentials the legacy accepted (a 2xx) count as a verified user.
+  const proxy = await proxyFor(t, { legacyUrl: upstream.url, ...bounds, 'limits.enabled': true })
+  const user = { 'x-forwarded-for': '192.0.2.5', authorization: `Basic ${Buffer.from('arz-klein:klein-Geheim2').toString('base64')}` }
+  const first = await request(`${proxy.url}/v2/rezept`, { headers: user })
+  await first.body.text()
+  t.equal(first.statusCode, 200, 'the legacy accepts the user once')
+
+  const attackers = Array.from({ length: 8 }, () => slowBody(proxy.url, '192.0.2.5', 2000))
+  t.teardown(() => attackers.forEach((a) => a.leave()))
+  t.ok(await eventually(5000, async () => upstream.seen.filter((s) => s.method === 'POST').length >= 4), 'the address\'s share is taken by slow bodies')
+  const anonymous = await timedGet(proxy.url, '192.0.2.5')
+  t.equal(anonymous.status, 503, 'an anonymous request from that address is over its share')
+  const started = performance.now()
+  const polled = await request(`${proxy.url}/v2/rezept`, { headers: user })
+  await polled.body.text()
+  t.equal(polled.statusCode, 200, 'the verified user from the same address is answered')
+  t.ok(performance.now() - started < 1000, 'at once')
+})
