@@ -3,7 +3,7 @@
 // streamed both ways, per-phase timeouts (connect, headers, body) answered as 502/504 in the legacy's
 // plain-text style, one retry of a body-less read on a reused socket the legacy had just closed, and
 // the upstream request cancelled when the client goes away. Before a request takes a connection it
-// passes the gate (a fair share per client address, a bounded wait: 503 UPSTREAM_BUSY), and a body
+// passes the gate (a fair share per client, a bounded wait: 503 UPSTREAM_BUSY), and a body
 // that trickles is cut (408 REQUEST_BODY_TIMEOUT), so no client can hold the legacy's connections.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http'
 import https from 'node:https'
@@ -42,8 +42,9 @@ export interface LegacyUpstreamOptions {
   readonly settings: () => { readonly timeouts: UpstreamTimeouts; readonly forwardedHeaders: boolean; readonly serverTiming: boolean }
   /**
    * Called when a request that can change prescription rows (routes/prescription-writes.ts) got the
-   * legacy's status line, or failed on its way (status undefined: the legacy may have committed anyway). The answer is held
-   * until the returned promise settles, so whatever it invalidates is gone before the client reads on.
+   * legacy's status line, or failed on its way (status undefined: the legacy may have committed
+   * anyway). The answer is held until the returned promise settles, so whatever it invalidates is
+   * gone before the client reads on.
    */
   readonly writeAnswered?: (authorization: string | undefined, status: number | undefined) => Promise<void>
 }
