@@ -45,6 +45,7 @@ export interface Config {
     readonly caFile: string | undefined
     readonly queueTimeoutMs: number
     readonly maxPerClient: number
+    readonly anonymousSharePercent: number
   }
   readonly limits: LimitsConfig
   readonly audit: { readonly destination: string }
@@ -273,6 +274,7 @@ function assemble(envName: EnvironmentName, v: Record<string, unknown>): Config 
       caFile: opt('upstream.caFile') || undefined,
       queueTimeoutMs: num('upstream.queueTimeoutMs'),
       maxPerClient: num('upstream.maxPerClient'),
+      anonymousSharePercent: num('upstream.anonymousSharePercent'),
     },
     limits: {
       enabled: v['limits.enabled'] as boolean,

@@ -120,7 +120,12 @@ export async function startProxy(initial: Config, deps: ProxyDeps = {}): Promise
     maxSockets: config.upstream.maxSockets,
     idleSocketTimeoutMs: config.upstream.idleSocketTimeoutMs,
     events,
-    gate: new UpstreamGate({ capacity: config.upstream.maxSockets, perClient: config.upstream.maxPerClient, queueTimeoutMs: config.upstream.queueTimeoutMs }),
+    gate: new UpstreamGate({
+      capacity: config.upstream.maxSockets,
+      perClient: config.upstream.maxPerClient,
+      queueTimeoutMs: config.upstream.queueTimeoutMs,
+      anonymousCapacity: Math.max(1, Math.floor((config.upstream.maxSockets * config.upstream.anonymousSharePercent) / 100)),
+    }),
     shareOf: (req) => limits.upstreamShareOf(req),
     clientAddress: (req) => clientAddressOf(req, config.limits.clientAddressHeader),
     bodyPace: { minBytesPerSecond: config.limits.bodyMinBytesPerSecond, graceMs: config.limits.bodyRateGraceMs, deadlineMs: config.limits.bodyTimeoutMs },

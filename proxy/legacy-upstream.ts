@@ -33,8 +33,8 @@ export interface LegacyUpstreamOptions {
   readonly events: EventBus
   /** Who may take a connection to the legacy now; every request passes it. */
   readonly gate: UpstreamGate
-  /** Whose share a request counts against in the gate: a verified user, else its client address. */
-  readonly shareOf: (req: IncomingMessage) => string
+  /** Whose share a request counts against in the gate: a verified user, else its client address (anonymous). */
+  readonly shareOf: (req: IncomingMessage) => { readonly client: string; readonly anonymous: boolean }
   /** The client address, for security events (limits.clientAddressHeader aware). */
   readonly clientAddress: (req: IncomingMessage) => string
   readonly bodyPace: BodyPaceSettings
@@ -137,8 +137,10 @@ export class LegacyUpstream {
   }
 
   forward(req: IncomingMessage, res: ServerResponse, exchange: Exchange): void {
+    const share = this.#options.shareOf(req)
     const leave = this.#options.gate.enter(
-      this.#options.shareOf(req),
+      share.client,
+      share.anonymous,
       // The slot is held until the client's answer is done or the client has gone (below).
       (granted) => (res.destroyed ? granted() : this.#pass(req, res, exchange)),
       () => this.#busy(req, res, exchange),

@@ -144,10 +144,10 @@ export class RequestLimits {
    * on), else its client address's. So anonymous requests from an address cannot take the share of
    * a user who polls from it, and users behind one address do not share one cap.
    */
-  upstreamShareOf(req: IncomingMessage): string {
+  upstreamShareOf(req: IncomingMessage): { client: string; anonymous: boolean } {
     const admitted = (req as WithAdmitted)[ADMITTED]
-    if (admitted !== undefined && admitted.caller.verified && admitted.caller.login !== undefined) return `user:${admitted.caller.login}`
-    return `addr:${admitted?.address ?? this.#clientAddress(req)}`
+    if (admitted !== undefined && admitted.caller.verified && admitted.caller.login !== undefined) return { client: `user:${admitted.caller.login}`, anonymous: false }
+    return { client: `addr:${admitted?.address ?? this.#clientAddress(req)}`, anonymous: true }
   }
 
   /** Lookups and Redis connections settle (tests). */

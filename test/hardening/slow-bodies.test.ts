@@ -11,6 +11,8 @@ import { proxyFor } from '../proxy/support/proxy-under-test.ts'
 
 const ATTACKERS = 300
 const POOL = 16
+/** The part of the pool anonymous clients may hold (upstream.anonymousSharePercent, 75 %). */
+const ANONYMOUS_PART = 12
 
 interface SlowBody {
   /** Status of the answer (0: the connection closed without one) and when it came. */
@@ -94,7 +96,7 @@ t.test('300 slow bodies from one address: it gets its share, the others are answ
   t.ok(slowest < 4000, `every slow body answered within the deadline (${slowest.toFixed(0)} ms)`)
 })
 
-t.test('300 slow bodies from 300 addresses fill the pool: a normal request gets 503 or 200 within 1 s, never a hang; all free after', async (t) => {
+t.test('300 slow bodies from 300 addresses fill the anonymous part: a normal request gets 503 or 200 within 1 s, never a hang; all free after', async (t) => {
   const upstream = await upstreamFor(t)
   // A longer grace: the pool stays full while the normal request comes.
   const proxy = await proxyFor(t, { legacyUrl: upstream.url, ...bounds, 'limits.bodyRateGraceMs': 2000 })
@@ -111,7 +113,7 @@ t.test('300 slow bodies from 300 addresses fill the pool: a normal request gets 
 
   const answers = await Promise.all(attackers.map((a) => a.answered))
   const cut = answers.filter((a) => a.status === 408).length
-  t.ok(cut >= POOL, `those holding a connection are cut with 408 (${cut})`)
+  t.ok(cut >= ANONYMOUS_PART, `those holding a connection are cut with 408 (${cut})`)
   t.equal(answers.filter((a) => a.status === 503).length, ATTACKERS - cut, 'the others refused with 503')
   const after = await timedGet(proxy.url, '198.51.100.7')
   t.equal(after.status, 200, 'the pool is free again once the slow bodies are cut')
@@ -122,10 +124,10 @@ t.test('slow bodies that leave free their legacy connections at once', async (t)
   const upstream = await upstreamFor(t)
   // No rate or deadline here: only the clients' leaving can free the connections.
   const proxy = await proxyFor(t, { legacyUrl: upstream.url, ...bounds, 'limits.bodyMinBytesPerSecond': 0, 'limits.bodyTimeoutMs': 0 })
-  const attackers = Array.from({ length: POOL }, (_, i) => slowBody(proxy.url, `10.1.0.${i}`, 2000))
-  t.ok(await eventually(5000, async () => upstream.seen.length >= POOL), 'every slow body reached the legacy')
+  const attackers = Array.from({ length: ANONYMOUS_PART }, (_, i) => slowBody(proxy.url, `10.1.0.${i}`, 2000))
+  t.ok(await eventually(5000, async () => upstream.seen.length >= ANONYMOUS_PART), 'every slow body reached the legacy')
   const full = await timedGet(proxy.url, '198.51.100.7')
-  t.equal(full.status, 503, 'the pool is full')
+  t.equal(full.status, 503, 'the anonymous part of the pool is full')
   t.ok(full.ms < 1000, `and says so within 1 s (${full.ms.toFixed(0)} ms)`)
 
   for (const attacker of attackers) attacker.leave()
@@ -154,4 +156,25 @@ t.test('a verified user has its own share: anonymous slow bodies from its addres
   await polled.body.text()
   t.equal(polled.statusCode, 200, 'the verified user from the same address is answered')
   t.ok(performance.now() - started < 1000, 'at once')
+})
+
+t.test('300 slow bodies from 300 addresses cannot take the part of the pool kept for verified users', async (t) => {
+  const upstream = await upstreamFor(t)
+  const proxy = await proxyFor(t, { legacyUrl: upstream.url, ...bounds, 'limits.enabled': true, 'limits.bodyRateGraceMs': 2000 })
+  const user = { 'x-forwarded-for': '192.0.2.77', authorization: `Basic ${Buffer.from('arz-klein:klein-Geheim2').toString('base64')}` }
+  const first = await request(`${proxy.url}/v2/rezept`, { headers: user })
+  await first.body.text()
+  t.equal(first.statusCode, 200, 'the legacy accepts the user once')
+  const busy: string[] = []
+  proxy.events.on((e) => void (e.type === 'upstream.failed' && e.kind === 'busy' && busy.push(e.requestId ?? '')))
+  const attackers = Array.from({ length: ATTACKERS }, (_, i) => slowBody(proxy.url, `10.2.${i >> 8}.${i & 255}`, 2000))
+  t.teardown(() => attackers.forEach((a) => a.leave()))
+  t.ok(await eventually(5000, async () => busy.length >= ATTACKERS - 2 * POOL), 'the anonymous part is full and the rest refused')
+
+  const started = performance.now()
+  const polled = await request(`${proxy.url}/v2/rezept`, { headers: user, headersTimeout: 10_000 })
+  await polled.body.text()
+  t.equal(polled.statusCode, 200, 'the verified user is answered by the legacy')
+  t.ok(performance.now() - started < 1000, `within 1 s (${(performance.now() - started).toFixed(0)} ms)`)
+  t.ok(upstream.seen.filter((s) => s.method === 'POST').length <= ANONYMOUS_PART, 'anonymous requests at the legacy: at most their part (75 %)')
 })
