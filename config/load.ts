@@ -14,7 +14,7 @@ export interface Config {
   readonly port: number
   /** HTTPS on the client listener; undefined: plain HTTP. */
   readonly tls: TlsConfig | undefined
-  readonly admin: { readonly host: string; readonly port: number; readonly token: string | undefined }
+  readonly admin: { readonly host: string; readonly port: number; readonly token: string | undefined; readonly metricsOpen: boolean }
   readonly legacyUrl: string | undefined
   readonly arzswUrl: string | undefined
   readonly redisUrl: string | undefined
@@ -49,6 +49,9 @@ export interface Config {
     readonly maxSockets: number
     readonly idleSocketTimeoutMs: number
     readonly caFile: string | undefined
+    readonly queueTimeoutMs: number
+    readonly maxPerClient: number
+    readonly anonymousSharePercent: number
   }
   readonly limits: LimitsConfig
   readonly audit: { readonly destination: string }
@@ -95,6 +98,10 @@ export interface LimitsConfig {
   readonly maxHeaderBytes: number
   readonly headersTimeoutMs: number
   readonly requestTimeoutMs: number
+  /** A body passed to the legacy: its least average rate after the grace, and its deadline (0: none). */
+  readonly bodyMinBytesPerSecond: number
+  readonly bodyRateGraceMs: number
+  readonly bodyTimeoutMs: number
 }
 
 export interface ClassRatesConfig {
@@ -262,7 +269,7 @@ function assemble(envName: EnvironmentName, v: Record<string, unknown>): Omit<Co
     host: str('host'),
     port: num('port'),
     tls: !opt('tls.certFile') ? undefined : { certFile: str('tls.certFile'), keyFile: str('tls.keyFile'), minVersion: str('tls.minVersion') as TlsConfig['minVersion'] },
-    admin: { host: str('admin.host'), port: num('admin.port'), token: opt('admin.token') || undefined },
+    admin: { host: str('admin.host'), port: num('admin.port'), token: opt('admin.token') || undefined, metricsOpen: v['admin.metricsOpen'] as boolean },
     legacyUrl: opt('legacyUrl'),
     arzswUrl: opt('arzswUrl'),
     redisUrl: opt('redisUrl'),
@@ -300,6 +307,9 @@ function assemble(envName: EnvironmentName, v: Record<string, unknown>): Omit<Co
       maxSockets: num('upstream.maxSockets'),
       idleSocketTimeoutMs: num('upstream.idleSocketTimeoutMs'),
       caFile: opt('upstream.caFile') || undefined,
+      queueTimeoutMs: num('upstream.queueTimeoutMs'),
+      maxPerClient: num('upstream.maxPerClient'),
+      anonymousSharePercent: num('upstream.anonymousSharePercent'),
     },
     limits: {
       enabled: v['limits.enabled'] as boolean,
@@ -321,6 +331,9 @@ function assemble(envName: EnvironmentName, v: Record<string, unknown>): Omit<Co
       maxHeaderBytes: num('limits.maxHeaderBytes'),
       headersTimeoutMs: num('limits.headersTimeoutMs'),
       requestTimeoutMs: num('limits.requestTimeoutMs'),
+      bodyMinBytesPerSecond: num('limits.bodyMinBytesPerSecond'),
+      bodyRateGraceMs: num('limits.bodyRateGraceMs'),
+      bodyTimeoutMs: num('limits.bodyTimeoutMs'),
     },
     audit: { destination: str('audit.destination') },
     forwardedHeaders: v.forwardedHeaders as boolean,

@@ -1,17 +1,22 @@
 // The admin listener: flags (read and change), reload, health, readiness, and the stable paths the
 // metrics and shadow-comparison issues fill in. Bearer-token protected when a token is configured;
-// without one it binds to loopback only. /healthz, /readyz and /metrics stay open for probes.
+// without one it binds to loopback only. /healthz and /readyz stay open for probes; /metrics only
+// with admin.metricsOpen (it names routes, tenants and failure counts).
 import { createHash, timingSafeEqual } from 'node:crypto'
 import http, { type IncomingMessage, type ServerResponse } from 'node:http'
 import { ROUTE_IDS } from '../routes/fast-path/contract.ts'
 import { isRouteId, parseFlagSetting, type FlagSetting } from '../routes/flag-setting.ts'
 import type { FlagStore } from '../routes/flag-store.ts'
+import { PROXY_ERRORS, ProxyError } from './errors.ts'
 import { listen } from './listen.ts'
+import type { Readiness } from './readiness.ts'
 
 export interface AdminServerOptions {
   readonly host: string
   readonly port: number
   readonly token: () => string | undefined
+  /** admin.metricsOpen: /metrics needs no token even when one is set. */
+  readonly metricsOpen?: () => boolean
   readonly flags: FlagStore
   /** Why a flag may not be set now (on/canary while the legacy's settings are unknown); undefined: it may. */
   readonly refuse?: (flag: FlagSetting) => string | undefined
@@ -19,7 +24,8 @@ export interface AdminServerOptions {
   readonly sharedFlags: boolean
   /** Persists and propagates an admin change (Redis); resolves false when it could not. */
   readonly propagate: (routeId: (typeof ROUTE_IDS)[number], flag: FlagSetting) => Promise<boolean>
-  readonly readiness: () => Promise<Record<string, boolean>>
+  /** Whether this instance can serve, and what each dependency check found. */
+  readonly readiness: () => Promise<Readiness>
   /** Prometheus text exposition (format 0.0.4). */
   readonly metricsText: () => Promise<string>
   /** `by` names who asked, for the audit log. */
@@ -28,7 +34,7 @@ export interface AdminServerOptions {
   readonly mismatches?: () => readonly unknown[]
 }
 
-const OPEN_PATHS = new Set(['/healthz', '/readyz', '/metrics'])
+const OPEN_PATHS = new Set(['/healthz', '/readyz'])
 const MAX_BODY = 16 * 1024
 
 export class AdminServer {
@@ -53,15 +59,16 @@ export class AdminServer {
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://admin')
     const path = url.pathname
-    if (!OPEN_PATHS.has(path) && !this.#authorized(req)) {
+    const open = OPEN_PATHS.has(path) || (path === '/metrics' && this.#options.metricsOpen?.() === true)
+    if (!open && !this.#authorized(req)) {
       res.setHeader('WWW-Authenticate', 'Bearer realm="arzti-fastpath admin"')
       return sendJson(res, 401, { error: 'a valid "Authorization: Bearer <FASTPATH_ADMIN_TOKEN>" is required' })
     }
     if (path === '/healthz' && req.method === 'GET') return sendJson(res, 200, { status: 'ok' })
     if (path === '/readyz' && req.method === 'GET') {
-      const checks = await this.#options.readiness()
-      const ready = Object.values(checks).every(Boolean)
-      return sendJson(res, ready ? 200 : 503, { ready, checks })
+      // 503 takes the instance out of the load balancer: only when it can serve nothing.
+      const readiness = await this.#options.readiness()
+      return sendJson(res, readiness.ready ? 200 : 503, readiness)
     }
     if (path === '/metrics' && req.method === 'GET') {
       const text = await this.#options.metricsText()
@@ -70,7 +77,13 @@ export class AdminServer {
     }
     if (path === '/shadow/mismatches' && req.method === 'GET') return sendJson(res, 200, this.#options.mismatches?.() ?? [])
     if (path === '/reload' && req.method === 'POST') {
-      const changed = await this.#options.reload(who(req, this.#options.token() !== undefined))
+      let changed: string[]
+      try {
+        changed = await this.#options.reload(who(req, this.#options.token() !== undefined))
+      } catch (error) {
+        if (!(error instanceof ProxyError)) throw error
+        return sendJson(res, PROXY_ERRORS[error.code].status, { reloaded: false, code: error.code, error: PROXY_ERRORS[error.code].clientText })
+      }
       return sendJson(res, 200, { reloaded: true, changed })
     }
     if (path === '/flags' && req.method === 'GET') return sendJson(res, 200, this.#options.flags.all())

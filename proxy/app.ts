@@ -16,12 +16,15 @@ import { limitSettingsOf } from './limits/limit-settings.ts'
 import { RequestLimits } from './limits/request-limits.ts'
 import { ClientServer } from './client-server.ts'
 import { createLogger, logEvents } from './event-log.ts'
+import { ProxyError } from './errors.ts'
 import { EventBus } from './events.ts'
 import { LegacyUpstream } from './legacy-upstream.ts'
+import { clientAddressOf } from './limits/client-address.ts'
+import { UpstreamGate } from './upstream-gate.ts'
 import { startProxyMetrics } from './metrics/proxy-metrics.ts'
 import type { MetricSources } from './metrics/sources.ts'
 import { startPerformanceEndpoints } from './performance-wiring.ts'
-import { legacyReachable, postgresReachable } from './readiness.ts'
+import { legacyReachable, postgresReachable, readinessOf, type Readiness, type ReadinessStatus } from './readiness.ts'
 import { readServerCertificate, type ServerCertificate } from './server-certificate.ts'
 import { ShadowRunner } from './shadow-runner.ts'
 import { startShadowComparison, type ShadowComparison } from './shadow/shadow-wiring.ts'
@@ -30,7 +33,7 @@ import { fastModeRefusal, learnLegacySettings, sameAnswerSettings, type AnswerSe
 
 export interface ProxyDeps {
   readonly fastPaths?: readonly FastPath[]
-  /** Told when a request that may write got the legacy's answer, before the client sees it (cache invalidation). */
+  /** Told when a request that writes prescriptions (routes/prescription-writes.ts) got the legacy's answer, before the client sees it (cache invalidation). */
   readonly writeAnswered?: (authorization: string | undefined, status: number | undefined) => Promise<void>
   /**
    * Checks an admin user's password for the performance endpoints (the fast paths' verifier: one
@@ -141,6 +144,15 @@ export async function startProxy(initial: Config, deps: ProxyDeps = {}): Promise
     maxSockets: config.upstream.maxSockets,
     idleSocketTimeoutMs: config.upstream.idleSocketTimeoutMs,
     events,
+    gate: new UpstreamGate({
+      capacity: config.upstream.maxSockets,
+      perClient: config.upstream.maxPerClient,
+      queueTimeoutMs: config.upstream.queueTimeoutMs,
+      anonymousCapacity: Math.max(1, Math.floor((config.upstream.maxSockets * config.upstream.anonymousSharePercent) / 100)),
+    }),
+    shareOf: (req) => limits.upstreamShareOf(req),
+    clientAddress: (req) => clientAddressOf(req, config.limits.clientAddressHeader),
+    bodyPace: { minBytesPerSecond: config.limits.bodyMinBytesPerSecond, graceMs: config.limits.bodyRateGraceMs, deadlineMs: config.limits.bodyTimeoutMs },
     settings: () => upstreamSettings,
     ...(deps.writeAnswered ? { writeAnswered: deps.writeAnswered } : {}),
   })
@@ -151,6 +163,14 @@ export async function startProxy(initial: Config, deps: ProxyDeps = {}): Promise
     if (sync) pending.push(sync.ping().then((ok) => void (checks.redis = ok)))
     await Promise.all(pending)
     return checks
+  }
+  const fastPathIds = new Set((deps.fastPaths ?? []).map((path) => path.routeId))
+  let lastReadiness: ReadinessStatus | undefined
+  const readinessVerdict = async (): Promise<Readiness> => {
+    const fastRouteOn = [...fastPathIds].some((routeId) => { const mode = flags.get(routeId).mode; return mode === 'on' || mode === 'canary' })
+    const verdict = readinessOf(await readiness(), fastRouteOn)
+    lastReadiness = verdict.status
+    return verdict
   }
   const performance = startPerformanceEndpoints({
     config: () => config,
@@ -177,12 +197,16 @@ export async function startProxy(initial: Config, deps: ProxyDeps = {}): Promise
     http: { maxHeaderSize: config.limits.maxHeaderBytes, headersTimeout: config.limits.headersTimeoutMs, requestTimeout: config.limits.requestTimeoutMs },
   })
 
+  // Without a token the admin API must not be reachable from other machines.
+  const adminHost = config.admin.token === undefined ? '127.0.0.1' : config.admin.host
   const reload = async (by = 'SIGHUP'): Promise<string[]> => {
     if (!deps.reloadConfig) return []
     let next: Config
     let nextCertificate: ServerCertificate | undefined
     try {
       next = deps.reloadConfig()
+      // No token means "allow": on a listener bound to another address that would open the admin API.
+      if (next.admin.token === undefined && !isLoopback(adminHost)) throw new ProxyError('ADMIN_TOKEN_REQUIRED')
       // The running listener's files, re-read: rotating a certificate is replacing them, then SIGHUP.
       nextCertificate = config.tls ? readServerCertificate(config.tls) : undefined
     } catch (error) {
@@ -243,17 +267,16 @@ export async function startProxy(initial: Config, deps: ProxyDeps = {}): Promise
   const metrics = startProxyMetrics({
     events,
     flags,
-    sources: { inFlight: () => client.inFlight, shadowRuns: () => shadow.counts, ...deps.metricSources },
+    sources: { inFlight: () => client.inFlight, shadowRuns: () => shadow.counts, readiness: () => lastReadiness, ...deps.metricSources },
   })
 
-  // Without a token the admin API must not be reachable from other machines.
-  const adminHost = config.admin.token === undefined ? '127.0.0.1' : config.admin.host
   if (config.redisUrl !== undefined && config.redisKeySecretIsDefault) logger.warn('no REDIS_KEY_SECRET: Redis key names are keyed with the public development secret (refused in production)')
   if (config.admin.token === undefined) logger.warn({ host: adminHost }, 'no FASTPATH_ADMIN_TOKEN: the admin API listens on loopback only and asks for no token')
   const admin = new AdminServer({
     host: adminHost,
     port: config.admin.port,
     token: () => config.admin.token,
+    metricsOpen: () => config.admin.metricsOpen,
     flags,
     refuse: (flag: FlagSetting) => fastModeRefusal(legacySettings, flag),
     sharedFlags: sync !== undefined,
@@ -267,7 +290,7 @@ export async function startProxy(initial: Config, deps: ProxyDeps = {}): Promise
         return false
       }
     },
-    readiness,
+    readiness: readinessVerdict,
     metricsText: () => metrics.text(),
     mismatches: () => shadowComparison.log.list(),
     reload,
@@ -298,6 +321,10 @@ export async function startProxy(initial: Config, deps: ProxyDeps = {}): Promise
     })())
 
   return { url, adminUrl, flags, events, shadow, shadowComparison, logger, config: () => config, legacySettings: () => legacySettings, reload, shutdown }
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host)
 }
 
 function upstreamSettingsOf(config: Config) {

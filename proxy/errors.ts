@@ -41,6 +41,16 @@ export const PROXY_ERRORS = {
     clientText: 'Bad Gateway: the ArzTi service closed the connection',
     operatorMessage: 'The legacy closed or reset the connection before answering completely.',
   },
+  UPSTREAM_BUSY: {
+    status: 503,
+    clientText: 'Service Unavailable: the ArzTi service is busy, retry after the time given in Retry-After',
+    operatorMessage: 'Every connection to the legacy was taken for upstream.queueTimeoutMs, or this client address already had upstream.maxPerClient requests there. Sustained: raise upstream.maxSockets if the legacy can take it, or look for one address holding many slow requests.',
+  },
+  REQUEST_BODY_TIMEOUT: {
+    status: 408,
+    clientText: 'Request Timeout: the request body was sent too slowly',
+    operatorMessage: 'A request body for the legacy arrived slower than limits.bodyMinBytesPerSecond or was not complete within limits.bodyTimeoutMs; its connections were closed so it holds no legacy connection.',
+  },
   RATE_LIMITED: {
     status: 429,
     clientText: 'Too Many Requests: retry after the time given in Retry-After',
@@ -61,6 +71,11 @@ export const PROXY_ERRORS = {
     clientText: 'Bad Request',
     operatorMessage: 'The request target was not an absolute path (asterisk- or absolute-form); the proxy cannot pass it on unchanged, and no ArzTi client sends one.',
   },
+  ADMIN_TOKEN_REQUIRED: {
+    status: 409,
+    clientText: 'Conflict: the new configuration has no admin token, and the admin listener is bound to a non-loopback address',
+    operatorMessage: 'A reload would have left the admin API open without a token on the address it was bound to with one (the bind cannot change on reload). The reload was refused and the running configuration stays: put FASTPATH_ADMIN_TOKEN back, or restart to move the admin listener to loopback.',
+  },
   SHUTTING_DOWN: {
     status: 503,
     clientText: 'Service Unavailable: the proxy is restarting',
@@ -69,6 +84,15 @@ export const PROXY_ERRORS = {
 } as const satisfies Record<string, ProxyErrorSpec>
 
 export type ProxyErrorCode = keyof typeof PROXY_ERRORS
+
+/** An error the proxy raises from its catalogue (not from a request): carries the code to branch on. */
+export class ProxyError extends Error {
+  readonly code: ProxyErrorCode
+  constructor(code: ProxyErrorCode) {
+    super(PROXY_ERRORS[code].operatorMessage)
+    this.code = code
+  }
+}
 
 /** Precomputed bodies: the plain text and the same text as a JSON string (API.md §3). */
 const BODIES = Object.fromEntries(

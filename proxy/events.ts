@@ -8,7 +8,7 @@ export type FlagMode = 'off' | 'shadow' | 'on' | 'canary'
 export type ProxyEvent =
   | { type: 'request.served'; routeId: RouteId | null; servedBy: ServedBy; status: number; durationMs: number; requestId?: string; method?: string }
   | { type: 'fast.deferred'; routeId: RouteId; reason: DeferReason; error?: Error }
-  | { type: 'upstream.failed'; kind: 'connect' | 'headers-timeout' | 'body-timeout' | 'reset' | 'aborted'; status: number; requestId?: string; code?: string }
+  | { type: 'upstream.failed'; kind: 'connect' | 'headers-timeout' | 'body-timeout' | 'reset' | 'aborted' | 'busy' | 'slow-body'; status: number; requestId?: string; code?: string }
   | { type: 'flag.changed'; routeId: RouteId; from: string; to: string; by: string; source: 'admin' | 'config' | 'peer' | 'demotion' }
   | { type: 'auth.checked'; outcome: 'verified' | 'cached' | 'refreshed' | 'rejected' | 'unavailable' | 'busy' }
   | { type: 'circuit.changed'; tenant: string; state: 'open' | 'half-open' | 'closed' }

@@ -11,7 +11,7 @@ import type { MetricSources } from './metrics/sources.ts'
 
 export interface WiredFastPaths {
   readonly paths: readonly FastPath[]
-  /** For the pass-through: a request that may write was answered (see RezeptFastPaths.writeAnswered). */
+  /** For the pass-through: a request that writes prescriptions was answered (see RezeptFastPaths.writeAnswered). */
   readonly writeAnswered?: (authorization: string | undefined, status: number | undefined) => Promise<void>
   /** The fast paths' credential check, shared with the admin endpoints (ProxyDeps.verifyCredentials). */
   readonly verifyCredentials?: (credentials: BasicCredentials) => Promise<VerifyOutcome>

@@ -2,15 +2,20 @@
 // close before the legacy's do, the request target sent byte for byte, headers in order, bodies
 // streamed both ways, per-phase timeouts (connect, headers, body) answered as 502/504 in the legacy's
 // plain-text style, one retry of a body-less read on a reused socket the legacy had just closed, and
-// the upstream request cancelled when the client goes away.
+// the upstream request cancelled when the client goes away. Before a request takes a connection it
+// passes the gate (a fair share per client, a bounded wait: 503 UPSTREAM_BUSY), and a body
+// that trickles is cut (408 REQUEST_BODY_TIMEOUT), so no client can hold the legacy's connections.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http'
 import https from 'node:https'
 import type { TLSSocket } from 'node:tls'
 import { ProxyServer } from 'http-proxy-3'
 import type { EventBus } from './events.ts'
-import { sendProxyError, type ProxyErrorCode } from './errors.ts'
+import { PROXY_ERRORS, sendProxyError, type ProxyErrorCode } from './errors.ts'
 import { clientResponseHeaders, upstreamRequestHeaders } from './hop-by-hop.ts'
 import { teeAnswer, type CaptureSink } from './shadow/legacy-capture.ts'
+import { watchBodyPace, type BodyPaceSettings } from './limits/body-pace.ts'
+import type { UpstreamGate } from './upstream-gate.ts'
+import { writesPrescriptions } from '../routes/prescription-writes.ts'
 
 export interface UpstreamTimeouts {
   readonly connectTimeoutMs: number
@@ -26,17 +31,24 @@ export interface LegacyUpstreamOptions {
   /** An idle kept-alive socket is closed after this (upstream.idleSocketTimeoutMs). */
   readonly idleSocketTimeoutMs: number
   readonly events: EventBus
+  /** Who may take a connection to the legacy now; every request passes it. */
+  readonly gate: UpstreamGate
+  /** Whose share a request counts against in the gate: a verified user, else its client address (anonymous). */
+  readonly shareOf: (req: IncomingMessage) => { readonly client: string; readonly anonymous: boolean }
+  /** The client address, for security events (limits.clientAddressHeader aware). */
+  readonly clientAddress: (req: IncomingMessage) => string
+  readonly bodyPace: BodyPaceSettings
   /** Read per request so a reload applies to the next request. */
   readonly settings: () => { readonly timeouts: UpstreamTimeouts; readonly forwardedHeaders: boolean; readonly serverTiming: boolean }
   /**
-   * Called when a request that may write (not GET, HEAD, OPTIONS, TRACE) got the legacy's status line,
-   * or failed on its way (status undefined: the legacy may have committed anyway). The answer is held
-   * until the returned promise settles, so whatever it invalidates is gone before the client reads on.
+   * Called when a request that can change prescription rows (routes/prescription-writes.ts) got the
+   * legacy's status line, or failed on its way (status undefined: the legacy may have committed
+   * anyway). The answer is held until the returned promise settles, so whatever it invalidates is
+   * gone before the client reads on.
    */
   readonly writeAnswered?: (authorization: string | undefined, status: number | undefined) => Promise<void>
 }
 
-const READS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE'])
 /** Idempotent methods sent again once when a reused socket dies before any answer byte (RFC 9110 §9.2.2). */
 const RETRIED = new Set(['GET', 'HEAD', 'OPTIONS'])
 /** How a socket the legacy closed at that moment fails: reset, or closed without a word ("socket hang up"). */
@@ -59,7 +71,7 @@ interface PassState {
   timedOut: 'headers' | 'body' | undefined
   proxyReq: http.ClientRequest | undefined
   timeouts: UpstreamTimeouts
-  /** The Authorization of a request that may write, kept for writeAnswered; undefined for reads. */
+  /** The Authorization of a request that writes prescriptions, kept for writeAnswered; undefined otherwise. */
   writer: { authorization: string | undefined } | undefined
   /** A GET, HEAD or OPTIONS without a body, not yet sent a second time: may be sent once more. */
   retryable: boolean
@@ -125,8 +137,29 @@ export class LegacyUpstream {
   }
 
   forward(req: IncomingMessage, res: ServerResponse, exchange: Exchange): void {
+    const share = this.#options.shareOf(req)
+    const leave = this.#options.gate.enter(
+      share.client,
+      share.anonymous,
+      // The slot is held until the client's answer is done or the client has gone (below).
+      (granted) => (res.destroyed ? granted() : this.#pass(req, res, exchange)),
+      () => this.#busy(req, res, exchange),
+    )
+    res.once('close', leave)
+  }
+
+  /** The legacy's connections are all taken, or this client already holds its share: refuse at once. */
+  #busy(req: IncomingMessage, res: ServerResponse, exchange: Exchange): void {
+    if (res.destroyed) return
+    this.#options.events.emit({ type: 'upstream.failed', kind: 'busy', status: 503, requestId: exchange.requestId, code: 'UPSTREAM_BUSY' })
+    // An unread body would be taken for the next request on this connection.
+    if (!req.complete) res.shouldKeepAlive = false
+    sendProxyError(res, 'UPSTREAM_BUSY', exchange.json, { 'Retry-After': 1 })
+  }
+
+  #pass(req: IncomingMessage, res: ServerResponse, exchange: Exchange): void {
     const settings = this.#options.settings()
-    const writes = this.#options.writeAnswered !== undefined && !READS.has(req.method ?? 'GET')
+    const writes = this.#options.writeAnswered !== undefined && writesPrescriptions(req.method, req.url)
     const writer = writes ? { authorization: req.headers.authorization } : undefined
     const state: PassState = { exchange, res, phase: 'connect', timedOut: undefined, proxyReq: undefined, timeouts: settings.timeouts, writer, retryable: RETRIED.has(req.method ?? '') && !hasBody(req) }
     ;(req as WithState)[STATE] = state
@@ -136,7 +169,25 @@ export class LegacyUpstream {
     // http-proxy-3 copies `req.headers`; giving it the ordered, duplicate-keeping set is what makes
     // the legacy see the client's header lines rather than Node's merged view of them.
     req.headers = upstreamRequestHeaders(req.rawHeaders, exchange.requestId, exchange.hasRequestId, forwarded) as IncomingMessage['headers']
+    // A client gone mid-request: the legacy connection is released now, not when the legacy ends it.
+    res.once('close', () => {
+      if (!res.writableFinished) this.#fail(req as WithState, undefined, 'aborted')
+    })
     this.#send(req, res, settings.timeouts.connectTimeoutMs, this.agent)
+    watchBodyPace(req, this.#options.bodyPace, () => this.#tooSlow(req as WithState, res, exchange))
+  }
+
+  /**
+   * The body trickles: cut the request to the legacy (its connection is freed) and the client's
+   * connection, answering 408 first when the legacy has not begun its answer.
+   */
+  #tooSlow(req: WithState, res: ServerResponse, exchange: Exchange): void {
+    this.#options.events.emit({ type: 'security', kind: 'timeout', clientAddress: this.#options.clientAddress(req), requestId: exchange.requestId, detail: 'request body too slow' })
+    // The rest of the body is never read: nothing else can follow on this connection.
+    res.shouldKeepAlive = false
+    if (req[STATE] !== undefined) this.#fail(req, undefined, 'REQUEST_BODY_TIMEOUT', res)
+    else sendProxyError(res, 'REQUEST_BODY_TIMEOUT', exchange.json)
+    if (res.writableFinished) req.socket.destroySoon()
   }
 
   #send(req: IncomingMessage, res: ServerResponse, connectTimeout: number, agent: http.Agent): void {
@@ -235,9 +286,10 @@ export class LegacyUpstream {
     const kind = code === 'UPSTREAM_CONNECT_TIMEOUT' || code === 'UPSTREAM_UNREACHABLE' || code === 'UPSTREAM_TLS_FAILED' ? 'connect'
       : code === 'UPSTREAM_HEADERS_TIMEOUT' ? 'headers-timeout'
       : code === 'UPSTREAM_BODY_TIMEOUT' ? 'body-timeout'
+      : code === 'REQUEST_BODY_TIMEOUT' ? 'slow-body'
       : 'reset'
     const headersSent = res?.headersSent ?? true
-    const status = headersSent ? 0 : code === 'UPSTREAM_HEADERS_TIMEOUT' ? 504 : 502
+    const status = headersSent ? 0 : code === 'UPSTREAM_BODY_TIMEOUT' ? 502 : PROXY_ERRORS[code].status
     this.#options.events.emit({ type: 'upstream.failed', kind, status, requestId: state.exchange.requestId, code })
     if (res) {
       const extra: Record<string, string> = {}

@@ -7,6 +7,7 @@ import type { EventBus, SecurityKind } from '../events.ts'
 import type { ProxyErrorCode } from '../errors.ts'
 import { AuthFailures } from './auth-failures.ts'
 import { CallerBook, type Caller } from './caller-book.ts'
+import { clientAddressOf } from './client-address.ts'
 import type { ClassRates, LimitSettings } from './limit-settings.ts'
 import { RedisTokenBuckets } from './redis-token-buckets.ts'
 import { isOriginForm } from './request-target.ts'
@@ -140,6 +141,17 @@ export class RequestLimits {
     if (status >= 200 && status < 300 && !UNPROTECTED.test(req.url ?? '')) this.#book.accepted(admitted.authorization)
   }
 
+  /**
+   * Whose share of the legacy's connections a request counts against: a verified user's own (limits
+   * on), else its client address's. So anonymous requests from an address cannot take the share of
+   * a user who polls from it, and users behind one address do not share one cap.
+   */
+  upstreamShareOf(req: IncomingMessage): { client: string; anonymous: boolean } {
+    const admitted = (req as WithAdmitted)[ADMITTED]
+    if (admitted !== undefined && admitted.caller.verified && admitted.caller.login !== undefined) return { client: `user:${admitted.caller.login}`, anonymous: false }
+    return { client: `addr:${admitted?.address ?? this.#clientAddress(req)}`, anonymous: true }
+  }
+
   /** Lookups and Redis connections settle (tests). */
   async settled(): Promise<void> {
     await this.#directory?.settled()
@@ -190,15 +202,7 @@ export class RequestLimits {
   }
 
   #clientAddress(req: IncomingMessage): string {
-    const header = this.#settings.clientAddressHeader
-    if (header !== undefined) {
-      const value = req.headers[header]
-      const text = Array.isArray(value) ? value[value.length - 1] : value
-      // The last entry is the one the trusted load balancer appended; earlier ones the client wrote.
-      const last = text?.slice(text.lastIndexOf(',') + 1).trim()
-      if (last) return last
-    }
-    return req.socket.remoteAddress ?? 'unknown'
+    return clientAddressOf(req, this.#settings.clientAddressHeader)
   }
 }
 

@@ -16,7 +16,7 @@ const OTHER_ROUTE = 'other'
  */
 const ZERO_SERIES = {
   shadowOutcomes: ['match', 'mismatch', 'race', 'legacy-error', 'skipped'],
-  upstreamKinds: ['connect', 'headers-timeout', 'body-timeout', 'reset'],
+  upstreamKinds: ['connect', 'headers-timeout', 'body-timeout', 'reset', 'busy', 'slow-body'],
   fallbackReasons: ['db-error', 'db-timeout', 'circuit-open', 'pool-busy'],
 } as const
 

@@ -10,8 +10,10 @@ import type { FlagMode } from '../events.ts'
 import { METRICS, type MetricSpec } from './catalogue.ts'
 import type { CircuitStates } from './circuit-states.ts'
 import type { MetricSources, PoolStats } from './sources.ts'
+import { tenantLabel } from './tenant-label.ts'
 
 const FLAG_MODES: readonly FlagMode[] = ['off', 'shadow', 'on', 'canary']
+const READINESS = ['ok', 'degraded', 'down'] as const
 const SHADOW_RUN_OUTCOMES = ['started', 'shed', 'answered', 'deferred', 'failed'] as const
 const SCOPE = { name: 'arzti-fastpath/scrape-time' }
 const NO_ATTRIBUTES: Attributes = Object.freeze({})
@@ -52,16 +54,18 @@ export class ScrapeTimeGauges implements MetricProducer {
       }
     })
     add(METRICS.circuitState, (point) => {
-      for (const [tenant, value] of this.#circuits.entries()) point(value, { tenant })
+      for (const [tenant, value] of this.#circuits.entries()) point(value, { tenant: tenantLabel(tenant) })
     })
-    const { inFlight, pools, redisUp, shadowRuns, xmlMemo } = this.#sources
+    const { inFlight, pools, redisUp, shadowRuns, xmlMemo, readiness } = this.#sources
     if (inFlight) add(METRICS.requestsInFlight, (point) => point(inFlight(), NO_ATTRIBUTES))
+    const verdict = readiness?.()
+    if (verdict !== undefined) add(METRICS.readiness, (point) => { for (const status of READINESS) point(status === verdict ? 1 : 0, { status }) })
     if (redisUp) add(METRICS.redisUp, (point) => point(redisUp() ? 1 : 0, NO_ATTRIBUTES))
     if (pools) {
       const stats = mergedByTenant(safely(pools, errors) ?? [])
-      add(METRICS.poolConnections, (point) => { for (const pool of stats) point(pool.total, { tenant: pool.tenant }) })
-      add(METRICS.poolIdleConnections, (point) => { for (const pool of stats) point(pool.idle, { tenant: pool.tenant }) })
-      add(METRICS.poolWaitingRequests, (point) => { for (const pool of stats) point(pool.waiting, { tenant: pool.tenant }) })
+      add(METRICS.poolConnections, (point) => { for (const pool of stats) point(pool.total, { tenant: tenantLabel(pool.tenant) }) })
+      add(METRICS.poolIdleConnections, (point) => { for (const pool of stats) point(pool.idle, { tenant: tenantLabel(pool.tenant) }) })
+      add(METRICS.poolWaitingRequests, (point) => { for (const pool of stats) point(pool.waiting, { tenant: tenantLabel(pool.tenant) }) })
     }
     if (xmlMemo) {
       const memo = safely(xmlMemo, errors)

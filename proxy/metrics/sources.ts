@@ -32,6 +32,8 @@ export interface MetricSources {
   readonly redisUp?: () => boolean
   /** The escaped-XML memo of the fast paths: monotonic hits and misses, bytes held now. */
   readonly xmlMemo?: () => XmlMemoStats
+  /** The verdict of the latest /readyz (ok, degraded, down); undefined before the first. */
+  readonly readiness?: () => 'ok' | 'degraded' | 'down' | undefined
   /** Monotonic counts of shadow runs (the proxy fills this in from its shadow runner). */
   readonly shadowRuns?: () => ShadowRunCounts
 }

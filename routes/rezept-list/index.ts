@@ -40,9 +40,10 @@ export interface RezeptFastPaths {
   /** The answer cache, when any route has it on (tests and metrics read its counts). */
   readonly cache: ResponseCache | undefined
   /**
-   * A request that may write (any method but GET, HEAD, OPTIONS, TRACE) was answered by the legacy,
-   * or failed on its way there (the legacy may still have committed): forget what the caller's
-   * tenant had cached, here and on every instance. The legacy's answer waits for this (bounded by
+   * A request that can change prescription rows (routes/prescription-writes.ts) was answered by the
+   * legacy, or failed on its way there (the legacy may still have committed): when the legacy
+   * carried it out (2xx) or may have, forget what the caller's tenant had cached, here and on every
+   * instance. The legacy's answer waits for this (bounded by
    * the Redis command timeout), so a client that wrote and then reads sees its write. Never rejects.
    */
   writeAnswered(authorization: string | undefined, status: number | undefined): Promise<void>
@@ -292,18 +293,21 @@ export async function createRezeptFastPaths(settings: FastPathSettings, deps: { 
 
   async function writeAnswered(authorization: string | undefined, status: number | undefined): Promise<void> {
     if (cache === undefined) return
-    // 401: the legacy refused the caller, so nothing was written (API.md §2).
-    if (status === 401) return
+    // Only a write the legacy carried out (2xx), or one whose answer was lost on its way (it may have
+    // committed). A 4xx or 5xx wrote nothing (API.md §7, §8: a failed save rolls back).
+    if (status !== undefined && (status < 200 || status > 299)) return
     try {
       const credentials = parseBasicCredentials(authorization)
       const verified = credentials === null ? undefined : await verifier.verify(credentials)
       const tenant = verified?.kind === 'verified' ? tenantFor(verified.connectionString) : undefined
       if (tenant?.ok) return await cache.invalidateTenant(tenant.database.identity)
     } catch {
-      // Whatever went wrong, the tenant is unknown: fall through to the safe side.
+      // Whatever went wrong, the tenant is unknown.
     }
-    // A caller we cannot place (the legacy may accept what we do not): every tenant's entries go.
-    await cache.invalidateEverything()
+    // The legacy accepted a caller we cannot place (our check failed or lags the legacy's): every
+    // tenant's entries go. Without an answer and without a verified caller nothing goes, or anyone
+    // could void every tenant by cutting an unauthenticated write off (issue 16 point 4).
+    if (status !== undefined) await cache.invalidateEverything()
   }
 
   function fastPath(routeId: RouteId): FastPath {

@@ -3,6 +3,7 @@
 import t from 'tap'
 import { EventBus } from '../../proxy/events.ts'
 import { METRICS } from '../../proxy/metrics/catalogue.ts'
+import { tenantLabel } from '../../proxy/metrics/tenant-label.ts'
 import { CircuitStates } from '../../proxy/metrics/circuit-states.ts'
 import { LabelSets, OVERFLOW_VALUE, statusClass } from '../../proxy/metrics/label-sets.ts'
 import { startProxyMetrics } from '../../proxy/metrics/proxy-metrics.ts'
@@ -70,10 +71,10 @@ t.test('pools of one database under two roles are one series; a broken source co
   })
   t.teardown(() => metrics.shutdown())
   const samples = parseExposition(await metrics.text())
-  t.equal(valueOf(samples, METRICS.poolConnections.name, { tenant: 'h:5432/a' }), 5)
-  t.equal(valueOf(samples, METRICS.poolIdleConnections.name, { tenant: 'h:5432/a' }), 1)
-  t.equal(valueOf(samples, METRICS.poolWaitingRequests.name, { tenant: 'h:5432/a' }), 4)
-  t.equal(valueOf(samples, METRICS.poolConnections.name, { tenant: 'h:5432/b' }), 1)
+  t.equal(valueOf(samples, METRICS.poolConnections.name, { tenant: tenantLabel('h:5432/a') }), 5)
+  t.equal(valueOf(samples, METRICS.poolIdleConnections.name, { tenant: tenantLabel('h:5432/a') }), 1)
+  t.equal(valueOf(samples, METRICS.poolWaitingRequests.name, { tenant: tenantLabel('h:5432/a') }), 4)
+  t.equal(valueOf(samples, METRICS.poolConnections.name, { tenant: tenantLabel('h:5432/b') }), 1)
   t.equal(valueOf(samples, METRICS.redisUp.name), 0, 'Redis down is 0')
   t.equal(find(samples, METRICS.requestsInFlight.name).length, 0, 'the broken source is left out')
   t.equal(valueOf(samples, METRICS.flagMode.name, { route: 'v2.rezept.pharmacy', mode: 'canary' }), 1, 'canary is a mode')
@@ -89,7 +90,7 @@ t.test('a pool that closes disappears from the scrape instead of staying at its 
   let pools = [{ tenant: 'h:5432/a', total: 2, idle: 0, waiting: 3 }]
   const metrics = startProxyMetrics({ events: new EventBus(), flags: new FlagStore({}), sources: { pools: () => pools } })
   t.teardown(() => metrics.shutdown())
-  t.equal(valueOf(parseExposition(await metrics.text()), METRICS.poolWaitingRequests.name, { tenant: 'h:5432/a' }), 3)
+  t.equal(valueOf(parseExposition(await metrics.text()), METRICS.poolWaitingRequests.name, { tenant: tenantLabel('h:5432/a') }), 3)
   pools = []
   t.equal(find(parseExposition(await metrics.text()), METRICS.poolWaitingRequests.name).length, 0)
 })

@@ -51,8 +51,8 @@ export async function startSeededProxy(t: Test, options: { prefix: string; sourc
       if (answer.statusCode !== 200) throw new Error(`flag ${routeId}=${mode} refused: ${answer.statusCode}`)
     },
     async scrape() {
-      // No token on purpose: /metrics stays open for scrapers, like /healthz.
-      const answer = await request(`${proxy.adminUrl}/metrics`)
+      // With the admin token when one is set: /metrics honours it (issue 16 point 10).
+      const answer = await request(`${proxy.adminUrl}/metrics`, { headers: adminHeaders })
       return { status: answer.statusCode, contentType: String(answer.headers['content-type']), text: await answer.body.text() }
     },
   }
