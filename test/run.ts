@@ -17,7 +17,13 @@ async function main(): Promise<number> {
     console.log(`# PostgreSQL: ${redact(pgAdminUrl())}`)
   } else {
     console.log(`# PostgreSQL: none reachable at ${redact(pgAdminUrl())}; starting an embedded one for this run`)
-    embedded = await startEmbeddedPostgres({ settings: { wal_level: 'logical', max_connections: '300' } })
+    try {
+      embedded = await startEmbeddedPostgres({ settings: { wal_level: 'logical', max_connections: '300' } })
+    } catch (error) {
+      console.log(`# failed: the embedded PostgreSQL did not start: ${(error as Error).message}`)
+      console.log('0 passed, 1 failed')
+      return 1
+    }
     env.PG_ADMIN_URL = embedded.adminUrl
     env.FASTPATH_TEST_EMBEDDED_PG = '1'
   }
