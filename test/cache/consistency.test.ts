@@ -5,6 +5,7 @@ import t from 'tap'
 import pg from 'pg'
 import { startLegacySim } from '../../legacy-sim/server.ts'
 import { seed } from '../../sql/seed/seed.ts'
+import { dotnetTicks } from '../support/dotnet-time.ts'
 import { databaseUrl, needsRedis, pgAdminUrl, redisTestPrefix, redisUrl } from '../support/services.ts'
 import { basic, comparable, get, itemsOf, randomSource, send, setTransferDirectly, sleep, startInstance, toggleCandidates, type Instance, type Item } from './cache-instances.ts'
 
@@ -160,7 +161,7 @@ async function run(): Promise<void> {
     const second = await get(a.url, LIST, KLEIN)
     const stamp = (body: Buffer) => /"responseTimestamp":"([^"]+)"/.exec(body.toString())![1]!
     t.equal(second.servedBy, 'cache')
-    t.ok(stamp(second.body) > stamp(first.body), 'the hit carries a newer responseTimestamp than the answer it was stored from')
+    t.ok(dotnetTicks(stamp(second.body)) > dotnetTicks(stamp(first.body)), 'the hit carries a newer responseTimestamp than the answer it was stored from')
   })
 
   await t.test('instances whose answers differ in their settings never share an entry', async (t) => {
