@@ -66,6 +66,13 @@ async function countResults(dir: string): Promise<Counts> {
   const files = (await readdir(dir, { recursive: true })).filter((f) => f.endsWith('.tap'))
   for (const file of files) {
     const text = await readFile(join(dir, file), 'utf8')
+    // A file that crashed before its first line of TAP (an error at the top level) leaves nothing:
+    // tap shows it as `1..0 # no tests found`, which would otherwise count as a skip.
+    if (text.trim() === '') {
+      totals.fail += 1
+      totals.failures.push(`${file.replace(/\.tap$/, '')} (ended without any TAP: a crash before its first test; run it alone to see why)`)
+      continue
+    }
     await new Promise<void>((resolve) => {
       const root = new Parser()
       const testFile = file.replace(/\.tap$/, '')
