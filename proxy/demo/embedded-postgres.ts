@@ -34,8 +34,9 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {
   // PostgreSQL refuses to run as root: it then runs as its own system user, which may not enter the
   // checkout's folders, so its programs and data go where every user can reach them.
   const runAs = process.getuid?.() === 0 ? await postgresSystemUser() : undefined
-  const binaries = runAs ? await binariesReachableByAll(await sharedTempRoot()) : await packagedBinaries()
-  const home = await mkdtemp(join(runAs ? await sharedTempRoot() : tmpdir(), 'arzti-fastpath-pg-'))
+  const tempRoot = runAs ? await sharedTempRoot() : tmpdir()
+  const binaries = runAs ? await binariesReachableByAll(tempRoot) : await packagedBinaries()
+  const home = await mkdtemp(join(tempRoot, 'arzti-fastpath-pg-'))
   try {
     if (runAs) await chown(home, runAs.uid, runAs.gid)
     const as: SpawnOptions = { cwd: home, env: { ...process.env, LC_MESSAGES: MESSAGES_LOCALE }, ...runAs }

@@ -92,8 +92,13 @@ async function openToAll(dir: string): Promise<void> {
   }
 }
 
-/** Every file, folder and link of `source` is in `copy`, of the same kind and size. */
+/**
+ * `copy` is ours (owned by this user, writable by nobody else: /tmp is everyone's, and the server
+ * runs these programs) and every file, folder and link of `source` is in it, of the same kind and size.
+ */
 async function sameFiles(source: string, copy: string): Promise<boolean> {
+  const top = await lstat(copy).catch(() => undefined)
+  if (!top?.isDirectory() || top.uid !== process.getuid?.() || (top.mode & 0o022) !== 0) return false
   const entries = await readdir(source, { recursive: true }).catch(() => [] as string[])
   const same = await Promise.all(entries.map(async (entry) => {
     const [a, b] = await Promise.all([lstat(join(source, entry)), lstat(join(copy, entry)).catch(() => undefined)])
