@@ -115,6 +115,7 @@ async function run(): Promise<void> {
     ])
     let checked = 0
     let violations = 0
+    let firstViolation = ''
     for (const read of reads) {
       for (const item of candidates) {
         const mine = writes.filter((w) => w.uuid === item.rezeptUuid)
@@ -126,12 +127,18 @@ async function run(): Promise<void> {
         if (mine.some((w) => w.end > horizon && w.start < read.end)) continue
         const expected = settled.length === 0 ? true : !settled[settled.length - 1]!.value
         checked++
-        if (read.present.has(item.rezeptUuid) !== expected) violations++
+        if (read.present.has(item.rezeptUuid) !== expected) {
+          violations++
+          // What the failure needs to be told from load: the write, the read and their times (ms).
+          const last = settled.at(-1)
+          firstViolation ||= `: e.g. a read begun at ${read.start.toFixed(0)} (ended ${read.end.toFixed(0)}) ${read.present.has(item.rezeptUuid) ? 'shows' : 'misses'} ${item.rezeptUuid}` +
+            (last ? `, after a ${last.direct ? 'direct' : 'proxied'} write ${last.start.toFixed(0)}-${last.end.toFixed(0)}` : ', never written')
+        }
       }
     }
     t.ok(writes.length > 40 && reads.length > 40, `enough traffic (${writes.length} writes, ${reads.length} reads)`)
     t.ok(checked > 200, `enough unambiguous observations (${checked})`)
-    t.equal(violations, 0, 'no read older than a write completed before it began')
+    t.equal(violations, 0, `no read older than a write completed before it began${firstViolation}`)
   })
 
   await t.test('fifty identical concurrent cold requests run one query per type', async (t) => {
