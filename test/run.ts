@@ -17,7 +17,13 @@ async function main(): Promise<number> {
     console.log(`# PostgreSQL: ${redact(pgAdminUrl())}`)
   } else {
     console.log(`# PostgreSQL: none reachable at ${redact(pgAdminUrl())}; starting an embedded one for this run`)
-    embedded = await startEmbeddedPostgres({ settings: { wal_level: 'logical', max_connections: '300' } })
+    try {
+      embedded = await startEmbeddedPostgres({ settings: { wal_level: 'logical', max_connections: '300' } })
+    } catch (error) {
+      console.log(`# failed: the embedded PostgreSQL did not start: ${(error as Error).message}`)
+      console.log('0 passed, 1 failed')
+      return 1
+    }
     env.PG_ADMIN_URL = embedded.adminUrl
     env.FASTPATH_TEST_EMBEDDED_PG = '1'
   }
@@ -60,6 +66,13 @@ async function countResults(dir: string): Promise<Counts> {
   const files = (await readdir(dir, { recursive: true })).filter((f) => f.endsWith('.tap'))
   for (const file of files) {
     const text = await readFile(join(dir, file), 'utf8')
+    // A file that crashed before its first line of TAP (an error at the top level) leaves nothing:
+    // tap shows it as `1..0 # no tests found`, which would otherwise count as a skip.
+    if (text.trim() === '') {
+      totals.fail += 1
+      totals.failures.push(`${file.replace(/\.tap$/, '')} (ended without any TAP: a crash before its first test; run it alone to see why)`)
+      continue
+    }
     await new Promise<void>((resolve) => {
       const root = new Parser()
       const testFile = file.replace(/\.tap$/, '')

@@ -16,7 +16,8 @@ const BOUND_MS = 500
 
 const skip = needsRedis()
 if (skip.skip !== undefined) t.plan(0, skip.skip)
-else await run()
+// A set-up that fails (a server that cannot start) fails this file with the reason, not a crash.
+else await run().catch((error: Error) => t.fail(`set-up failed: ${error.message}`))
 
 async function run(): Promise<void> {
   const server = await startEmbeddedPostgres({ settings: { wal_level: 'logical' } })
@@ -81,15 +82,16 @@ async function run(): Promise<void> {
     proxy.events.length = 0
     const admin = new pg.Client({ connectionString: server.adminUrl })
     await admin.connect()
-    const killed = await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE backend_type = 'walsender'`)
+    const killed = await admin.query<{ pid: number }>(`SELECT pid, pg_terminate_backend(pid) FROM pg_stat_activity WHERE backend_type = 'walsender'`)
     await admin.end()
     t.ok(killed.rowCount! >= 1, 'a walsender was terminated')
     const deadline = Date.now() + 5000
     while (!proxy.events.some((e) => e.type === 'cache.invalidated' && e.cause === 'gap') && Date.now() < deadline) await sleep(20)
     t.ok(proxy.events.some((e) => e.type === 'cache.invalidated' && e.cause === 'gap'), 'the gap was told to the cache')
     t.equal((await get(proxy.url, LIST, KLEIN)).servedBy, 'fast', 'the next read goes to the database')
-    // Back on the stream: a change is heard again.
-    await sleep(1500)
+    // Back on the stream: a change is heard again. Waited for by the walsender streaming again, not
+    // by a fixed sleep: on a busy machine the reconnect can take longer than any sleep one picks.
+    await untilStreaming(server.adminUrl, killed.rows.map((r) => r.pid))
     await get(proxy.url, LIST, KLEIN)
     await setTransferDirectly(direct, pick(), random() < 0.5)
     const truth = comparable((await get(sim.url, LIST, KLEIN)).body)
@@ -128,4 +130,19 @@ async function run(): Promise<void> {
     }
     t.equal(violations, 0, 'a direct change is never hidden by a revalidation (20 changes, each read past the bound)')
   })
+}
+
+/** Resolves once a walsender other than the killed ones streams (the change stream is back); fails after 20 s. */
+async function untilStreaming(adminUrl: string, killed: number[]): Promise<void> {
+  const admin = new pg.Client({ connectionString: adminUrl })
+  await admin.connect()
+  try {
+    const deadline = Date.now() + 20_000
+    while ((await admin.query(`SELECT 1 FROM pg_stat_replication WHERE state = 'streaming' AND pid <> ALL($1)`, [killed])).rowCount === 0) {
+      if (Date.now() > deadline) throw new Error('the change stream did not come back within 20 s')
+      await sleep(20)
+    }
+  } finally {
+    await admin.end()
+  }
 }

@@ -5,6 +5,7 @@ import t from 'tap'
 import pg from 'pg'
 import { startLegacySim } from '../../legacy-sim/server.ts'
 import { seed } from '../../sql/seed/seed.ts'
+import { dotnetTicks } from '../support/dotnet-time.ts'
 import { databaseUrl, needsRedis, pgAdminUrl, redisTestPrefix, redisUrl } from '../support/services.ts'
 import { basic, comparable, get, itemsOf, randomSource, send, setTransferDirectly, sleep, startInstance, toggleCandidates, type Instance, type Item } from './cache-instances.ts'
 
@@ -114,6 +115,7 @@ async function run(): Promise<void> {
     ])
     let checked = 0
     let violations = 0
+    let firstViolation = ''
     for (const read of reads) {
       for (const item of candidates) {
         const mine = writes.filter((w) => w.uuid === item.rezeptUuid)
@@ -125,12 +127,18 @@ async function run(): Promise<void> {
         if (mine.some((w) => w.end > horizon && w.start < read.end)) continue
         const expected = settled.length === 0 ? true : !settled[settled.length - 1]!.value
         checked++
-        if (read.present.has(item.rezeptUuid) !== expected) violations++
+        if (read.present.has(item.rezeptUuid) !== expected) {
+          violations++
+          // What the failure needs to be told from load: the write, the read and their times (ms).
+          const last = settled.at(-1)
+          firstViolation ||= `: e.g. a read begun at ${read.start.toFixed(0)} (ended ${read.end.toFixed(0)}) ${read.present.has(item.rezeptUuid) ? 'shows' : 'misses'} ${item.rezeptUuid}` +
+            (last ? `, after a ${last.direct ? 'direct' : 'proxied'} write ${last.start.toFixed(0)}-${last.end.toFixed(0)}` : ', never written')
+        }
       }
     }
     t.ok(writes.length > 40 && reads.length > 40, `enough traffic (${writes.length} writes, ${reads.length} reads)`)
     t.ok(checked > 200, `enough unambiguous observations (${checked})`)
-    t.equal(violations, 0, 'no read older than a write completed before it began')
+    t.equal(violations, 0, `no read older than a write completed before it began${firstViolation}`)
   })
 
   await t.test('fifty identical concurrent cold requests run one query per type', async (t) => {
@@ -160,7 +168,7 @@ async function run(): Promise<void> {
     const second = await get(a.url, LIST, KLEIN)
     const stamp = (body: Buffer) => /"responseTimestamp":"([^"]+)"/.exec(body.toString())![1]!
     t.equal(second.servedBy, 'cache')
-    t.ok(stamp(second.body) > stamp(first.body), 'the hit carries a newer responseTimestamp than the answer it was stored from')
+    t.ok(dotnetTicks(stamp(second.body)) > dotnetTicks(stamp(first.body)), 'the hit carries a newer responseTimestamp than the answer it was stored from')
   })
 
   await t.test('instances whose answers differ in their settings never share an entry', async (t) => {

@@ -2,6 +2,7 @@
 import t from 'tap'
 import { AnswerShapeError, TIMESTAMP_BYTES, templateFromBody, type AnswerTemplate } from '../../routes/fast-path/answer-template.ts'
 import { utcNowText } from '../../routes/fast-path/dotnet-time.ts'
+import { byDotnetInstant, dotnetTicks } from '../support/dotnet-time.ts'
 import { basicAuthorization } from './cases.ts'
 import { blankVolatile, startComparison, type ComparisonFixture } from './comparison-fixture.ts'
 
@@ -69,8 +70,8 @@ t.test('a real fast-path body', async (t) => {
       responseTimestamp: string
     }
     const stamps = rendered.prescriptions.map((p) => p.deliveryTimestamp)
-    t.same(stamps, [...stamps].sort(), 'ascending in document order')
-    t.ok(rendered.responseTimestamp > stamps.at(-1)!, 'responseTimestamp is the last one taken')
+    t.same(stamps, [...stamps].sort(byDotnetInstant), 'ascending in document order')
+    t.ok(dotnetTicks(rendered.responseTimestamp) > dotnetTicks(stamps.at(-1)!), 'responseTimestamp is the last one taken')
   })
 })
 

@@ -3,7 +3,7 @@
 // while the page query waits, after the request began, and the count must see it as the items do.
 import pg from 'pg'
 import t from 'tap'
-import { startEmbeddedPostgres } from '../../proxy/demo/embedded-postgres.ts'
+import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../../proxy/demo/embedded-postgres.ts'
 import { urlForDatabase } from '../../sql/seed/database-setup.ts'
 import { basicAuthorization } from './cases.ts'
 import { startComparison, type ComparisonFixture } from './comparison-fixture.ts'
@@ -20,15 +20,19 @@ const COLLECT_ONE = `UPDATE ${DATEN} SET transfer_arz = true WHERE id_senderezep
 
 // A cluster of this test's own: the count cache is keyed by the cluster's snapshot, which a commit
 // anywhere changes (other suites commit all the time). Without autovacuum only this test commits here.
-const server = await startEmbeddedPostgres({ settings: { autovacuum: 'off' } })
-let fixture: ComparisonFixture | undefined
-t.teardown(async () => {
-  await fixture?.close()
-  await server.stop()
+// Started in t.before: a server that cannot start fails this file with the reason, not a crash.
+let server: EmbeddedPostgresHandle | undefined
+let tenant: ComparisonFixture
+let tenantUrl: string
+t.before(async () => {
+  server = await startEmbeddedPostgres({ settings: { autovacuum: 'off' } })
+  tenant = await startComparison({ prefix: 't_fast_cntord_', rows: 300, kleinRows: 300, maxPageSize: 500, environment: 'Development', adminUrl: server.adminUrl })
+  tenantUrl = urlForDatabase(server.adminUrl, tenant.report.databases.tenants.klein)
 })
-fixture = await startComparison({ prefix: 't_fast_cntord_', rows: 300, kleinRows: 300, maxPageSize: 500, environment: 'Development', adminUrl: server.adminUrl })
-const tenant = fixture
-const tenantUrl = urlForDatabase(server.adminUrl, tenant.report.databases.tenants.klein)
+t.teardown(async () => {
+  await tenant?.close()
+  await server?.stop()
+})
 
 async function fastTotal(): Promise<number> {
   const outcome = await tenant.toFast('v2.rezept.list', 'GET', LIST, KLEIN)

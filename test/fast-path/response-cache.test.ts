@@ -39,6 +39,24 @@ async function until(condition: () => boolean, what: string, timeoutMs = 3000): 
 }
 
 const prefix = `t_cache:${randomUUID().slice(0, 8)}:`
+
+/**
+ * Waits until the tenant's entry for routeKey is in Redis. fill() does not wait for its Redis write
+ * (the client never waits on Redis), and a fixed sleep was too short on a busy machine.
+ */
+async function untilInRedis(tenantId: string, routeKey: string, timeoutMs = 5000): Promise<void> {
+  const redis = new Redis(redisUrl())
+  try {
+    const hash = createHash('sha256').update(tenantId).digest('hex')
+    const deadline = Date.now() + timeoutMs
+    while (!(await redis.keys(`${prefix}r2:{${hash}}:*`)).some((key) => key.endsWith(`:${routeKey}`))) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${routeKey} of a tenant in Redis`)
+      await sleep(5)
+    }
+  } finally {
+    redis.disconnect()
+  }
+}
 const caches: ResponseCache[] = []
 
 function cache(options: Partial<ResponseCacheOptions> = {}): ResponseCache {
@@ -66,7 +84,7 @@ t.test('an answer filled on one instance is served by another from Redis, with f
   const [a, b] = await sharedPair()
   const filled = await a.fill(TENANT_A, ROUTE, async () => listBody('eins'))
   t.equal(blanked(filled), blanked(renderedList('eins')))
-  await sleep(50)
+  await untilInRedis(TENANT_A, ROUTE)
   const served = await b.get(TENANT_A, ROUTE)
   t.equal(blanked(served), blanked(filled), 'same answer on B')
   t.ok(b.counts.hitL2 >= 1, 'counted as an L2 hit')
@@ -178,16 +196,17 @@ t.test('entries older than maxStaleMs are not served, from L1 or from Redis', ne
 })
 
 t.test('the age counts from when the load began, not when it ended', async (t) => {
-  const only = cache({ maxStaleMs: 100 })
+  // Wide margins around the bound: on a busy machine a lookup can come 100 ms after the line before.
+  const only = cache({ maxStaleMs: 600 })
   await only.fill(TENANT_A, ROUTE, async () => {
-    await sleep(60)
+    await sleep(300)
     return listBody('langsam')
   })
   t.not(await only.get(TENANT_A, ROUTE), undefined, 'served at first')
-  await sleep(50)
-  t.equal(await only.get(TENANT_A, ROUTE), undefined, 'gone 100 ms after the load began')
+  await sleep(350)
+  t.equal(await only.get(TENANT_A, ROUTE), undefined, 'gone 600 ms after the load began')
   const tooSlow = await only.fill(TENANT_B, ROUTE, async () => {
-    await sleep(120)
+    await sleep(700)
     return listBody('zu-langsam')
   })
   t.not(tooSlow, undefined, 'a load slower than maxStaleMs is answered')
@@ -229,7 +248,7 @@ t.test('a tenant identity never reaches Redis in clear', needsRedis(), async (t)
   await a.fill(TENANT_A, ROUTE, async () => listBody('geheim'))
   await a.invalidateTenant(TENANT_A)
   await a.fill(TENANT_A, ROUTE, async () => listBody('geheim'))
-  await sleep(50)
+  await untilInRedis(TENANT_A, ROUTE)
   const redis = new Redis(redisUrl())
   const keys = await redis.keys(`${prefix}*`)
   redis.disconnect()
@@ -288,7 +307,7 @@ t.test('after Redis is lost the cache works from L1, and it uses Redis again by 
   await through.fill(TENANT_A, 'ausfall', async () => listBody('wieder-da'))
   const other = cache({ redis: redisUrl() })
   await until(() => other.l2Available, 'a second instance to reach Redis')
-  await sleep(50)
+  await untilInRedis(TENANT_A, 'ausfall')
   t.equal(blanked(await other.get(TENANT_A, 'ausfall')), blanked(renderedList('wieder-da')), 'shared through Redis again')
 })
 
@@ -354,7 +373,7 @@ t.test('a write whose tenant cannot be told voids every tenant on every instance
   const [a, b] = await sharedPair({ onInvalidated: (cause) => invalidations.push(cause) })
   await a.fill(TENANT_A, ROUTE, async () => listBody('a'))
   await a.fill(TENANT_B, ROUTE, async () => listBody('b'))
-  await sleep(50)
+  await untilInRedis(TENANT_B, ROUTE)
   t.equal((await b.lookup(TENANT_B, ROUTE)).outcome, 'hit-l2', 'B has it from Redis')
   await a.invalidateEverything()
   t.equal(await a.get(TENANT_A, ROUTE), undefined, 'A: tenant A gone')
@@ -386,7 +405,9 @@ t.test('with a change feed following, an entry lives past maxStaleMs until a cha
 })
 
 t.test('past maxStaleMs, an entry whose database is unchanged is revalidated instead of reloaded', async (t) => {
-  const only = cache({ maxStaleMs: 60 })
+  // 300 ms, past it by sleeping 350: a lookup right after a revalidation must still be within the bound
+  // on a busy machine.
+  const only = cache({ maxStaleMs: 300 })
   let loads = 0
   const load = (validator: string | undefined, marker: string) => async () => {
     loads++
@@ -400,7 +421,7 @@ t.test('past maxStaleMs, an entry whose database is unchanged is revalidated ins
     return validator === state
   }
   await only.fill(TENANT_A, ROUTE, load('s1', 'eins'))
-  await sleep(80)
+  await sleep(350)
   const many = await Promise.all(Array.from({ length: 20 }, () => only.lookup(TENANT_A, ROUTE, false, revalidate)))
   t.same([...new Set(many.map((m) => m.outcome))], ['revalidated'], 'served, as revalidated')
   t.equal(checks, 1, 'twenty lookups of the stale entry ask the database once')
@@ -408,21 +429,21 @@ t.test('past maxStaleMs, an entry whose database is unchanged is revalidated ins
   t.equal((await only.lookup(TENANT_A, ROUTE, false, revalidate)).outcome, 'hit-l1', 'and its bound starts again')
   t.equal(checks, 1)
 
-  await sleep(80)
+  await sleep(350)
   state = 's2'
   t.equal((await only.lookup(TENANT_A, ROUTE, false, revalidate)).outcome, 'stale', 'a changed database: stale')
   t.equal((await only.lookup(TENANT_A, ROUTE, false, revalidate)).outcome, 'miss', 'and the entry is gone')
   t.equal(loads, 1, 'the cache itself never loads')
 
   await only.fill(TENANT_A, ROUTE, load('s2', 'zwei'))
-  await sleep(80)
+  await sleep(350)
   const failing = async (): Promise<boolean> => {
     throw new Error('database away')
   }
   t.equal((await only.lookup(TENANT_A, ROUTE, false, failing)).outcome, 'stale', 'a check that fails is a no')
 
   await only.fill(TENANT_A, ROUTE, load('s2', 'drei'))
-  await sleep(80)
+  await sleep(350)
   const writeMeanwhile = async (validator: string): Promise<boolean> => {
     await only.invalidateTenant(TENANT_A)
     return validator === state
@@ -430,19 +451,19 @@ t.test('past maxStaleMs, an entry whose database is unchanged is revalidated ins
   t.equal((await only.lookup(TENANT_A, ROUTE, false, writeMeanwhile)).outcome, 'stale', 'a write seen during the check: not renewed')
 
   await only.fill(TENANT_A, ROUTE, load('s2', 'vier'))
-  await sleep(80)
+  await sleep(350)
   const slow = async (validator: string): Promise<boolean> => {
-    await sleep(80)
+    await sleep(350)
     return validator === state
   }
   t.equal((await only.lookup(TENANT_A, ROUTE, false, slow)).outcome, 'stale', 'a check slower than the bound confirms too old a state')
 
   await only.fill(TENANT_A, ROUTE, load(undefined, 'ohne'))
-  await sleep(80)
+  await sleep(350)
   checks = 0
   t.equal((await only.lookup(TENANT_A, ROUTE, false, revalidate)).outcome, 'stale', 'a load without a validator cannot be revalidated')
   t.equal(checks, 0)
   await only.fill(TENANT_A, ROUTE, load('s2', 'fünf'))
-  await sleep(80)
+  await sleep(350)
   t.equal((await only.lookup(TENANT_A, ROUTE)).outcome, 'stale', 'nor can a caller that gives no way to check')
 })

@@ -1,5 +1,6 @@
 // API.md §4 and §5 over HTTP with byte-exact bodies: which rows are new, per-type paging, clamping, 32-bit arithmetic, the field quirks.
 import t, { type Test } from 'tap'
+import { byDotnetInstant } from '../support/dotnet-time.ts'
 import { basic, call, createSimFixture, PLAIN_USER, type SimFixture } from './sim-fixture.ts'
 
 const PLAIN = { authorization: basic(PLAIN_USER.login, PLAIN_USER.password) }
@@ -115,7 +116,7 @@ t.test('each item takes its own deliveryTimestamp as the list is built', async (
   const body = (await get('/v2/rezept')).body
   const stamps = [...body.matchAll(/"deliveryTimestamp":"([^"]+)"/g)].map((m) => m[1]!)
   t.equal(stamps.length, 7)
-  t.same([...stamps].sort(), stamps, 'non-decreasing in list order')
+  t.same([...stamps].sort(byDotnetInstant), stamps, 'non-decreasing in list order')
 })
 
 t.test('a database failure is the 500 text', async (t) => {
