@@ -47,7 +47,7 @@ const prefix = `t_cache:${randomUUID().slice(0, 8)}:`
 async function untilInRedis(tenantId: string, routeKey: string, timeoutMs = 5000): Promise<void> {
   const redis = new Redis(redisUrl())
   try {
-    const hash = createHash('sha256').update(tenantId).digest('hex')
+    const hash = tenantKeyName(tenantId)
     const deadline = Date.now() + timeoutMs
     while (!(await redis.keys(`${prefix}r2:{${hash}}:*`)).some((key) => key.endsWith(`:${routeKey}`))) {
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${routeKey} of a tenant in Redis`)
