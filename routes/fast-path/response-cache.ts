@@ -87,6 +87,8 @@ interface Entry {
 
 interface Flight {
   readonly epoch: number
+  /** Date.now() as the load began: its answer may miss changes committed after this. */
+  readonly startedAt: number
   readonly done: Promise<Buffer | AnswerTemplate | undefined>
 }
 
@@ -246,13 +248,17 @@ export class ResponseCache {
     const tenant = this.#tenants.of(tenantId)
     const key = tenant.hash + ':' + routeKey
     const flight = this.#flights.get(key)
-    if (flight !== undefined && flight.epoch === tenant.epoch) return this.#answerOf(await flight.done)
+    // Joined only while young enough: a load begun more than maxStaleMs ago (a slow query on a busy
+    // server) may miss a change committed after it began, which this caller must see.
+    if (flight !== undefined && flight.epoch === tenant.epoch && this.#fresh(tenant, flight.startedAt, trustChangeFeed)) {
+      return this.#answerOf(await flight.done)
+    }
     // A load may have finished while this caller's lookup waited on Redis: take its entry, not a new query.
     const entry = this.#l1.get(key)
     if (entry !== undefined && entry.epoch === tenant.epoch && this.#fresh(tenant, entry.loadStartedAt, trustChangeFeed)) {
       return this.#render(entry.template)
     }
-    const started: Flight = { epoch: tenant.epoch, done: this.#loadAndStore(tenant, key, routeKey, load, trustChangeFeed) }
+    const started: Flight = { epoch: tenant.epoch, startedAt: Date.now(), done: this.#loadAndStore(tenant, key, routeKey, load, trustChangeFeed) }
     this.#flights.set(key, started)
     try {
       return this.#answerOf(await started.done)

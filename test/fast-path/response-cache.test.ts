@@ -185,6 +185,29 @@ t.test('a caller after an invalidation does not join a load that began before it
   t.equal(blanked(await only.get(TENANT_A, ROUTE)), blanked(renderedList('lauf2')), 'the later one is cached')
 })
 
+t.test('a caller does not join a load that began more than maxStaleMs before it (a slow query may miss a change committed meanwhile)', async (t) => {
+  // Found by the consistency race test on a busy machine: a read joined a 500-item page load begun
+  // long before a direct write it had to see. The old load is held by an event, not a sleep.
+  const only = cache({ maxStaleMs: 100 })
+  let loads = 0
+  let releaseFirst!: () => void
+  const firstHeld = new Promise<void>((resolve) => { releaseFirst = resolve })
+  const first = only.fill(TENANT_A, ROUTE, async () => {
+    loads++
+    await firstHeld
+    return listBody('alt')
+  })
+  await sleep(150)
+  const later = only.fill(TENANT_A, ROUTE, async () => {
+    loads++
+    return listBody('neu')
+  })
+  releaseFirst()
+  const [, second] = await Promise.all([first, later])
+  t.equal(loads, 2, 'a load of its own')
+  t.equal(blanked(second), blanked(renderedList('neu')), 'the later caller gets the later state')
+})
+
 t.test('entries older than maxStaleMs are not served, from L1 or from Redis', needsRedis(), async (t) => {
   const [a, b] = await sharedPair({ maxStaleMs: 150 })
   await a.fill(TENANT_A, ROUTE, async () => listBody('jung'))
