@@ -71,7 +71,7 @@ export interface WriteTarget {
   readonly rezeptUuid: string
 }
 
-/** The JSON body of a write request (API.md §7 and §8), or undefined for a GET. */
+/** The JSON body of a write request (docs/legacy-contract.md §7 and §8), or undefined for a GET. */
 export function bodyFor(kind: BodyKind | undefined, target: WriteTarget | undefined): string | undefined {
   if (kind === undefined) return undefined
   if (target === undefined) throw new Error(`a ${kind} request needs a prescription to write to`)

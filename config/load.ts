@@ -74,7 +74,7 @@ export interface Config {
   readonly fastPath: Readonly<Record<string, unknown>>
 }
 
-/** The legacy's settings its answers are shaped by (API.md §4): learnt from it, or set explicitly. */
+/** The legacy's settings its answers are shaped by (docs/legacy-contract.md §4): learnt from it, or set explicitly. */
 export const ANSWER_SETTINGS = ['maxPageSize', 'environment', 'avsSystem.manufacturer', 'avsSystem.name', 'avsSystem.version'] as const
 
 export interface TlsConfig {

@@ -1,4 +1,4 @@
-// /api/Apotheken CRUD over er_apotheke (API.md §9; shapes from the legacy's public source, see docs/legacy-sim.md).
+// /api/Apotheken CRUD over er_apotheke (docs/legacy-contract.md §9; shapes from the legacy's public source, see docs/legacy-sim.md).
 import type pg from 'pg'
 import { sendEmpty, sendJson, sendText, sendValidationProblem } from './http-responses.ts'
 import { conversionError, isObject, property, readJsonBody } from './json-request-body.ts'

@@ -1,4 +1,4 @@
-// The legacy's Basic authentication (API.md §2): header parsing, one ArzSw query and a BCrypt verify per request, no cache.
+// The legacy's Basic authentication (docs/legacy-contract.md §2): header parsing, one ArzSw query and a BCrypt verify per request, no cache.
 import type pg from 'pg'
 import type { BcryptVerifier } from './bcrypt-verifier.ts'
 
@@ -26,7 +26,7 @@ interface UserRow {
 const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
 
 /**
- * The Authorization header as ASP.NET Core reads it: every occurrence joined with `, ` (API.md §2;
+ * The Authorization header as ASP.NET Core reads it: every occurrence joined with `, ` (docs/legacy-contract.md §2;
  * two credentials then never parse, a 401 even when both are valid). From the raw header lines,
  * because Node keeps only the first Authorization in `req.headers`.
  */

@@ -7,7 +7,7 @@ parentPort!.on('message', (job: { id: number; password: string; hash: string }) 
   try {
     ok = bcrypt.compareSync(job.password, job.hash)
   } catch {
-    ok = false // a malformed hash fails the login (API.md §2 step 3)
+    ok = false // a malformed hash fails the login (docs/legacy-contract.md §2 step 3)
   }
   parentPort!.postMessage({ id: job.id, ok })
 })

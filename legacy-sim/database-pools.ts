@@ -3,7 +3,7 @@ import pg from 'pg'
 import { parseNpgsqlConnectionString } from './npgsql-connection-string.ts'
 
 // Column types handed over as their PostgreSQL text, untouched: bigints must keep every digit
-// (API.md §1), dates and times are re-formatted as .NET writes them, never through a JS Date.
+// (docs/legacy-contract.md §1), dates and times are re-formatted as .NET writes them, never through a JS Date.
 const TEXT_AS_IS = new Set([
   20, // int8
   1082, // date

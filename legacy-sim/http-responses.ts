@@ -6,7 +6,7 @@ import { jsonString } from './json-text.ts'
 const JSON_TYPE = 'application/json; charset=utf-8'
 const TEXT_TYPE = 'text/plain; charset=utf-8'
 const PROBLEM_TYPE = 'application/problem+json; charset=utf-8'
-// API.md §2: the challenge every failed authentication carries.
+// docs/legacy-contract.md §2: the challenge every failed authentication carries.
 const BASIC_CHALLENGE = 'Basic realm="ArzTi3 API", charset="UTF-8"'
 
 // Kestrel writes MVC results through the body stream without a length, so they go out chunked.
@@ -36,7 +36,7 @@ export function sendUnauthorized(res: ServerResponse): void {
 }
 
 /**
- * `StatusCode(n, "text")` / `BadRequest("text")` (API.md §3): plain text, or the same text as a JSON
+ * `StatusCode(n, "text")` / `BadRequest("text")` (docs/legacy-contract.md §3): plain text, or the same text as a JSON
  * string when content negotiation picks the JSON formatter (Accept names JSON and not `*\/*`).
  */
 export function sendText(req: IncomingMessage, res: ServerResponse, status: number, text: string): void {

@@ -1,11 +1,11 @@
-// Writes JSON text the way the legacy's System.Text.Json does (API.md §1): strings, .NET date forms.
+// Writes JSON text the way the legacy's System.Text.Json does (docs/legacy-contract.md §1): strings, .NET date forms.
 // Strings go through the fast paths' writer (routes/fast-path/json-bytes.ts): one escaping, one table.
 import { jsonStringText } from '../routes/fast-path/json-bytes.ts'
 
-/** A JSON string literal, quotes included, escaped as the legacy's relaxed encoder does (API.md §1). */
+/** A JSON string literal, quotes included, escaped as the legacy's relaxed encoder does (docs/legacy-contract.md §1). */
 export const jsonString: (value: string) => string = jsonStringText
 
-/** A nullable string as JSON: null is written, never omitted (API.md §1). */
+/** A nullable string as JSON: null is written, never omitted (docs/legacy-contract.md §1). */
 export function jsonNullableString(value: string | null): string {
   return value === null ? 'null' : jsonString(value)
 }
@@ -22,7 +22,7 @@ export function jsonDateAtMidnight(date: string | null): string {
 
 /**
  * A `date` plus a `time` column as one .NET DateTime: the fraction of a second only when non-zero,
- * trailing zeros dropped (API.md §1). null unless both are set.
+ * trailing zeros dropped (docs/legacy-contract.md §1). null unless both are set.
  */
 export function jsonDateAndTime(date: string | null, time: string | null): string {
   if (date === null || time === null) return 'null'

@@ -1,4 +1,4 @@
-// The legacy's endpoint table (API.md §3-§9): templates, the versions each controller declares, methods and whether they need a login.
+// The legacy's endpoint table (docs/legacy-contract.md §3-§9): templates, the versions each controller declares, methods and whether they need a login.
 import { sendEmpty, sendJson } from './http-responses.ts'
 import type { RouteHandler } from './request-context.ts'
 import { template, type EndpointMethod, type RouteTemplate } from './route-table.ts'
@@ -20,7 +20,7 @@ function anonymous(handler: RouteHandler): EndpointMethod {
 }
 
 const answerHealthArzsw: RouteHandler = async ({ res }) => sendJson(res, 200, '{"status":"ok"}')
-// API.md §9: the health-check endpoints fail in the legacy (a broken dependency); they need no login.
+// docs/legacy-contract.md §9: the health-check endpoints fail in the legacy (a broken dependency); they need no login.
 const answerBrokenHealthCheck: RouteHandler = async ({ res }) => sendEmpty(res, 500)
 
 // Health checks are mapped for every method and are not versioned.

@@ -1,4 +1,4 @@
-// Reads the "new" prescriptions of one type as the legacy's EF queries do (API.md §4): a page query with xml_request, then a COUNT.
+// Reads the "new" prescriptions of one type as the legacy's EF queries do (docs/legacy-contract.md §4): a page query with xml_request, then a COUNT.
 import type pg from 'pg'
 import { PRESCRIPTION_TABLES, type PrescriptionTable } from './prescription-tables.ts'
 

@@ -1,4 +1,4 @@
-// Parses a tenant's Npgsql keyword connection string (API.md §2 step 4) into node-postgres settings.
+// Parses a tenant's Npgsql keyword connection string (docs/legacy-contract.md §2 step 4) into node-postgres settings.
 
 export interface TenantConnectionSettings {
   host: string

@@ -1,9 +1,9 @@
 // The three prescription types and the tables and columns each lives in (apoti.sql), in the legacy's type order.
 
 export interface PrescriptionTable {
-  /** The type as the v2 API writes it (API.md §4). */
+  /** The type as the v2 API writes it (docs/legacy-contract.md §4). */
   name: 'eMuster16' | 'P-Rezept' | 'E-Rezept'
-  /** The type as the v1 `rezeptType` filter spells it (API.md §8). */
+  /** The type as the v1 `rezeptType` filter spells it (docs/legacy-contract.md §8). */
   v1Name: 'eMuster16' | 'pRezept' | 'eRezept'
   main: string
   mainId: string

@@ -1,9 +1,9 @@
-// Binds query parameters as MVC's [FromQuery] does (API.md §3): names case-insensitive, first value wins, int32 via Int32Converter.
+// Binds query parameters as MVC's [FromQuery] does (docs/legacy-contract.md §3): names case-insensitive, first value wins, int32 via Int32Converter.
 
 /**
  * The query string as MVC sees it: lower-cased names, the first value of each, `+` as space.
  * `search` is what follows the target's first `?`; a second `?` belongs to the first name
- * (`??pageSize=2` has the name `?pageSize`, measured on the legacy: API.md §3). URLSearchParams
+ * (`??pageSize=2` has the name `?pageSize`, measured on the legacy: docs/legacy-contract.md §3). URLSearchParams
  * would drop a leading `?` itself, so it is given a leading `&` (an empty pair, skipped).
  */
 export function readQuery(search: string): Map<string, string> {
@@ -31,7 +31,7 @@ export function bindInt(query: Map<string, string>, name: string, fallback: numb
   const raw = query.get(name.toLowerCase())
   if (raw === undefined) return { ok: true, value: fallback }
   if (raw.trim() === '') return { ok: false, message: `The value '${raw}' is invalid.` }
-  // The recorded legacy names no parameter here (API.md §3): `The value 'abc' is not valid.`
+  // The recorded legacy names no parameter here (docs/legacy-contract.md §3): `The value 'abc' is not valid.`
   const invalid: IntBinding = { ok: false, message: `The value '${raw}' is not valid.` }
   const text = raw.trim()
   let hex: string | undefined
@@ -49,7 +49,7 @@ export function bindInt(query: Map<string, string>, name: string, fallback: numb
 
 /**
  * `page` (default 1) and `pageSize` (default 100), bound as MVC binds the action's int parameters:
- * both are bound, and every one that fails is listed in one validation problem (API.md §3).
+ * both are bound, and every one that fails is listed in one validation problem (docs/legacy-contract.md §3).
  */
 export function bindPaging(query: Map<string, string>): { ok: true; page: number; size: number } | { ok: false; errors: Array<[string, string]> } {
   const page = bindInt(query, 'page', 1)

@@ -3,9 +3,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type pg from 'pg'
 
 export interface SimulatorSettings {
-  /** API.md §4: the service's MaxPageSize (500 unless configured). */
+  /** docs/legacy-contract.md §4: the service's MaxPageSize (500 unless configured). */
   maxPageSize: number
-  /** API.md §4: the service's Environment setting, echoed in v2 list answers. */
+  /** docs/legacy-contract.md §4: the service's Environment setting, echoed in v2 list answers. */
   environment: string
   /** The legacy host's time zone (IANA): "today" in status_abfrage_datum and aen_datum is its date. */
   timeZone: string
@@ -14,7 +14,7 @@ export interface SimulatorSettings {
 export interface RouteRequest {
   req: IncomingMessage
   res: ServerResponse
-  /** Lower-cased query names, first value of each (API.md §3). */
+  /** Lower-cased query names, first value of each (docs/legacy-contract.md §3). */
   query: Map<string, string>
   /** Path parameters captured by the route table (e.g. an Apotheke id), as written in the URL. */
   pathParameters: readonly string[]

@@ -1,11 +1,11 @@
-// Matches a request to the legacy's endpoints as ASP.NET Core routing and Asp.Versioning do (API.md §3).
+// Matches a request to the legacy's endpoints as ASP.NET Core routing and Asp.Versioning do (docs/legacy-contract.md §3).
 import type { RouteHandler } from './request-context.ts'
 
 type Segment = { literal: string } | { version: true } | { int32: true } | { int64: true }
 
 export interface EndpointMethod {
   handler: RouteHandler
-  /** Protected by [Authorize] (API.md §2); false for [AllowAnonymous] and the health checks. */
+  /** Protected by [Authorize] (docs/legacy-contract.md §2); false for [AllowAnonymous] and the health checks. */
   requiresAuth: boolean
 }
 
@@ -20,7 +20,7 @@ export type RouteMatch =
   | { kind: 'endpoint'; method: EndpointMethod; pathParameters: string[] }
   | { kind: 'not-found' }
   | { kind: 'method-not-allowed'; allow: string }
-  /** All three answer the same empty 400 (API.md §3); the kind says which rule refused. */
+  /** All three answer the same empty 400 (docs/legacy-contract.md §3); the kind says which rule refused. */
   | { kind: 'version-problem'; problem: 'unsupported' | 'ambiguous' | 'invalid' }
 
 /** `"api/v{version}/prescriptions/new"` → segments; `{int}` / `{long}` are constrained parameters. */

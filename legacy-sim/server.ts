@@ -1,4 +1,4 @@
-// The simulator's HTTP server: routing, then authentication, then the tenant middleware, then the endpoint (API.md §2, §3).
+// The simulator's HTTP server: routing, then authentication, then the tenant middleware, then the endpoint (docs/legacy-contract.md §2, §3).
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo, Socket } from 'node:net'
@@ -83,7 +83,7 @@ export async function startLegacySim(options: LegacySimOptions): Promise<LegacyS
 
 async function handle(req: IncomingMessage, res: ServerResponse, routes: readonly RouteTemplate[], settings: SimulatorSettings, arzsw: pg.Pool, bcrypt: BcryptVerifier, tenants: TenantPools): Promise<void> {
   const rawUrl = req.url ?? '/'
-  // Kestrel itself rejects a `#` in the request target: 400 with no body, before any middleware (API.md §3).
+  // Kestrel itself rejects a `#` in the request target: 400 with no body, before any middleware (docs/legacy-contract.md §3).
   if (rawUrl.includes('#')) {
     sendEmpty(res, 400)
     return
@@ -104,7 +104,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, routes: readonl
     }
     db = tenants.forConnectionString(tenant.connectionString)
   }
-  // API.md §2: the tenant middleware runs after authorization and throws on any non-empty X-Tenant-Id.
+  // docs/legacy-contract.md §2: the tenant middleware runs after authorization and throws on any non-empty X-Tenant-Id.
   const tenantHeader = req.headers['x-tenant-id']
   if (tenantHeader !== undefined && tenantHeader !== '') {
     sendEmpty(res, 500)
@@ -118,7 +118,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, routes: readonl
       sendEmpty(res, 405, { Allow: match.allow })
       return
     case 'version-problem':
-      // Measured on the legacy: an unsupported version is a 400 with an EMPTY body (API.md §3) — its
+      // Measured on the legacy: an unsupported version is a 400 with an EMPTY body (docs/legacy-contract.md §3) — its
       // Asp.Versioning has no problem-details writer registered, so no kind of version error has a body.
       sendEmpty(res, 400)
       return

@@ -1,4 +1,4 @@
-// The Swagger middleware the legacy runs in Development only (API.md §9): its two documents and the UI page, in outline.
+// The Swagger middleware the legacy runs in Development only (docs/legacy-contract.md §9): its two documents and the UI page, in outline.
 import type { IncomingMessage, ServerResponse } from 'node:http'
 
 // Outline documents: the paths and methods the legacy publishes; schemas are left out on purpose.

@@ -19,7 +19,7 @@ interface LegacyStatements {
   untransferredDaten: string
   /** set-abgerechnet: the prescriptions of the uuids. */
   prescriptionsOfUuids: string
-  /** All three writes: a prescription's status row, `LIMIT 1` WITHOUT ORDER BY: the plan decides which (API.md §7). */
+  /** All three writes: a prescription's status row, `LIMIT 1` WITHOUT ORDER BY: the plan decides which (docs/legacy-contract.md §7). */
   firstStatus: string
   /** The same for a daten row without a prescription: EF writes the null comparison as IS NULL. */
   firstStatusOfNoPrescription: string

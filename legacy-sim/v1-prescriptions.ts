@@ -1,4 +1,4 @@
-// The deprecated v1 routes (API.md §8): GET new loads every new row and pages in memory; mark-as-read and set-abgerechnet by uuid.
+// The deprecated v1 routes (docs/legacy-contract.md §8): GET new loads every new row and pages in memory; mark-as-read and set-abgerechnet by uuid.
 import type pg from 'pg'
 import { sendJson, sendText, sendValidationProblem } from './http-responses.ts'
 import { conversionError, isObject, property, readJsonBody } from './json-request-body.ts'
@@ -112,10 +112,10 @@ function v1Write(kind: 'mark-as-read' | 'set-abgerechnet') {
     let client: pg.PoolClient | undefined
     try {
       client = await request.db.connect()
-      // The lookups run outside a transaction; SaveChanges opens its own for the writes (API.md §8).
+      // The lookups run outside a transaction; SaveChanges opens its own for the writes (docs/legacy-contract.md §8).
       const tracker = new ChangeTracker(client)
       for (const t of PRESCRIPTION_TABLES) {
-        // The type is compared case-sensitively here; other values are ignored (API.md §8).
+        // The type is compared case-sensitively here; other values are ignored (docs/legacy-contract.md §8).
         const uuids = identifiers.filter((p) => p.type === t.name).map((p) => p.rezeptUuid)
         if (uuids.length === 0) continue
         let prescriptionIds: number[]

@@ -1,4 +1,4 @@
-// GET /v2/rezept and GET /v2/rezept/status (API.md §4, §5): per-type pages concatenated, 32-bit paging, the mislabelled status fields.
+// GET /v2/rezept and GET /v2/rezept/status (docs/legacy-contract.md §4, §5): per-type pages concatenated, 32-bit paging, the mislabelled status fields.
 import type pg from 'pg'
 import { sendJson, sendText, sendValidationProblem } from './http-responses.ts'
 import { jsonBigintText, jsonDateAndTime, jsonDateAtMidnight, jsonNullableString, jsonString, jsonUtcNow } from './json-text.ts'
@@ -15,7 +15,7 @@ export interface NewPrescriptionItem {
 }
 
 /**
- * The types a `type` filter selects: missing or empty → all three; unknown → none (API.md §4).
+ * The types a `type` filter selects: missing or empty → all three; unknown → none (docs/legacy-contract.md §4).
  * MVC binds a white-space-only string as null (ConvertEmptyStringToNull), so that means all too.
  */
 export function tablesForType(type: string | undefined): PrescriptionTable[] {
@@ -56,12 +56,12 @@ function itemJson(item: NewPrescriptionItem): string {
     ',"transaktionsNummer":' + (table.name === 'P-Rezept' ? jsonBigintText(number) : 'null') +
     ',"erezeptId":' + (table.name === 'E-Rezept' ? jsonNullableString(number) : 'null') +
     ',"datenId":' + row.daten_id +
-    // (sic) API.md §4: regelTrefferCode carries abrechen_status, checkLevel carries rezept_status.
+    // (sic) docs/legacy-contract.md §4: regelTrefferCode carries abrechen_status, checkLevel carries rezept_status.
     ',"regelTrefferCode":' + jsonNullableString(row.abrechen_status) +
     ',"checkLevel":' + jsonNullableString(row.rezept_status) +
     ',"statusAbfrageDatum":' + jsonDateAtMidnight(row.status_abfrage_datum) +
     ',"statusAbfrageZeit":' + jsonDateAndTime(row.status_abfrage_datum, row.status_abfrage_zeit) +
-    ',"deliveryTimestamp":' + jsonUtcNow() + // taken per item as the list is built (API.md §4)
+    ',"deliveryTimestamp":' + jsonUtcNow() + // taken per item as the list is built (docs/legacy-contract.md §4)
     ',"avsSystem":' + AVS_SYSTEM + '}'
 }
 
@@ -94,5 +94,5 @@ function listHandler(failureText: string) {
 }
 
 export const answerNewPrescriptions = listHandler('Internal server error occurred while retrieving prescriptions')
-// API.md §5: pharmacyId is ignored; the answer is §4's with its own failure text.
+// docs/legacy-contract.md §5: pharmacyId is ignored; the answer is §4's with its own failure text.
 export const answerPharmacyPrescriptions = listHandler('Internal server error occurred while retrieving pharmacy prescriptions')

@@ -1,4 +1,4 @@
-// PATCH /v2/rezept/statusuuid (API.md §6): the §4 window of page 1 × 1000, filtered to the asked uuids; everything else "not found".
+// PATCH /v2/rezept/statusuuid (docs/legacy-contract.md §6): the §4 window of page 1 × 1000, filtered to the asked uuids; everything else "not found".
 import { sendJson, sendText, sendValidationProblem } from './http-responses.ts'
 import { conversionError, isObject, property, readJsonBody } from './json-request-body.ts'
 import { jsonDateAtMidnight, jsonNullableString, jsonString, jsonUtcNow } from './json-text.ts'

@@ -1,4 +1,4 @@
-// PATCH /v2/rezept/status (API.md §7): one READ COMMITTED transaction, per-update lookups (N+1), per-item errors, HTTP 200 even on failure.
+// PATCH /v2/rezept/status (docs/legacy-contract.md §7): one READ COMMITTED transaction, per-update lookups (N+1), per-item errors, HTTP 200 even on failure.
 import type pg from 'pg'
 import { sendJson, sendText, sendValidationProblem } from './http-responses.ts'
 import { conversionError, isObject, property, readJsonBody } from './json-request-body.ts'
@@ -118,7 +118,7 @@ export async function answerStatusUpdate(request: RouteRequest): Promise<void> {
 
 /**
  * One update's lookups (N+1: the daten row by uuid, then the prescription's status row), applied to the
- * tracked rows; false when the daten row is missing. Which status row: the first the plan yields (API.md §7).
+ * tracked rows; false when the daten row is missing. Which status row: the first the plan yields (docs/legacy-contract.md §7).
  */
 async function applyOne(tracker: ChangeTracker, table: PrescriptionTable, update: StatusUpdate, today: string): Promise<boolean> {
   const daten = await tracker.datenByUuid(table, update.rezeptUuid)

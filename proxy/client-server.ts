@@ -157,7 +157,7 @@ export class ClientServer {
       return
     }
 
-    // A body on a fast route goes to the legacy: the fast paths answer reads only (API.md §4, §5).
+    // A body on a fast route goes to the legacy: the fast paths answer reads only (docs/legacy-contract.md §4, §5).
     const fastPath = route && !hasBody(req) ? this.#fastPaths.get(route.id) : undefined
     if (!route || !fastPath) return this.#options.upstream.forward(req, res, exchange)
 

@@ -1,5 +1,5 @@
 // The catalogue of errors the proxy itself answers with: a stable code, the HTTP status it becomes,
-// and a message for the operator. Bodies follow the legacy's plain-text style (API.md §3).
+// and a message for the operator. Bodies follow the legacy's plain-text style (docs/legacy-contract.md §3).
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http'
 
 export interface ProxyErrorSpec {
@@ -94,7 +94,7 @@ export class ProxyError extends Error {
   }
 }
 
-/** Precomputed bodies: the plain text and the same text as a JSON string (API.md §3). */
+/** Precomputed bodies: the plain text and the same text as a JSON string (docs/legacy-contract.md §3). */
 const BODIES = Object.fromEntries(
   Object.entries(PROXY_ERRORS).map(([code, spec]) => [
     code,

@@ -1,5 +1,5 @@
 // The settings the fast paths echo (MaxPageSize, Environment, avsSystem) must be the legacy's own, or
-// every fast answer differs from the legacy's (issue 5, issue 17; API.md §4). With a probe user the
+// every fast answer differs from the legacy's (issue 5, issue 17; docs/legacy-contract.md §4). With a probe user the
 // proxy reads them from the legacy at start and on every reload and uses them; values set in the
 // config are assertions. Without them learnt or set, `on` and `canary` are refused.
 import { ANSWER_SETTINGS, ConfigError, type Config } from '../config/load.ts'

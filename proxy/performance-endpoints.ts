@@ -13,7 +13,7 @@ export type PerformanceEndpoint = 'metrics' | 'health'
 
 const JSON_TYPE = 'application/json; charset=utf-8'
 
-/** The legacy's routing rules (API.md §3): case-insensitive, `v2` or `v2.0`, one trailing slash ignored. */
+/** The legacy's routing rules (docs/legacy-contract.md §3): case-insensitive, `v2` or `v2.0`, one trailing slash ignored. */
 const BY_PATH: ReadonlyMap<string, PerformanceEndpoint> = new Map([
   ['/v2/performance/metrics', 'metrics'],
   ['/v2.0/performance/metrics', 'metrics'],

@@ -1,4 +1,4 @@
-// The requests passed to the legacy that can change prescription rows (API.md §7, §8): PATCH
+// The requests passed to the legacy that can change prescription rows (docs/legacy-contract.md §7, §8): PATCH
 // /v2/rezept/status and the v1 POSTs mark-as-read and set-abgerechnet, in every spelling the
 // legacy routes (§3: any case, `v2` or `v2.0`, one trailing slash, %-escapes decoded). Only these
 // void the answer cache; any other request, whatever its method, leaves it alone.

@@ -36,7 +36,7 @@ export async function replay(proxyUrl: string, req: ReplayRequest): Promise<Repl
 }
 
 /**
- * An empty status write for the user's tenant (API.md §7: nothing changes, `processedCount` 0): the
+ * An empty status write for the user's tenant (docs/legacy-contract.md §7: nothing changes, `processedCount` 0): the
  * proxy passes it to the legacy and voids the tenant's cached answers, so the next reads are cold.
  */
 export async function voidCache(proxyUrl: string, user: string): Promise<void> {

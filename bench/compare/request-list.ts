@@ -1,5 +1,5 @@
 // The requests a compare run replays: a JSON file the operator gives, or the built-in ARZ polling mix
-// (what ARZ systems send every few minutes: API.md §4 and §5 with the page sizes and type filters seen).
+// (what ARZ systems send every few minutes: docs/legacy-contract.md §4 and §5 with the page sizes and type filters seen).
 import { readFileSync } from 'node:fs'
 import { matchRoute } from '../../routes/route-table.ts'
 

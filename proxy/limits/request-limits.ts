@@ -31,7 +31,7 @@ interface Admitted {
 const ADMITTED = Symbol('limits')
 type WithAdmitted = IncomingMessage & { [ADMITTED]?: Admitted }
 
-// The legacy answers 2xx without checking credentials only here (API.md §9); elsewhere a 2xx means it accepted them.
+// The legacy answers 2xx without checking credentials only here (docs/legacy-contract.md §9); elsewhere a 2xx means it accepted them.
 const UNPROTECTED = /^\/(api\/health\/|swagger)/i
 
 export interface RequestLimitsOptions {

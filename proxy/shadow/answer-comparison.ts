@@ -1,5 +1,5 @@
 // Compares a fast answer with the legacy's: status, Content-Type, and the bodies with the volatile
-// timestamps (API.md §4, §6, §7) blanked by JSON position (the answer template's walker), and says
+// timestamps (docs/legacy-contract.md §4, §6, §7) blanked by JSON position (the answer template's walker), and says
 // which JSON paths differ when they do.
 import { templateFromBody, timestampSpans, type AnswerTemplate } from '../../routes/fast-path/answer-template.ts'
 
@@ -120,7 +120,7 @@ function walk(path: string, a: unknown, b: unknown, add: (path: string, a: strin
       else walk(child, a[key], b[key], add)
     }
     for (const key of keysB) if (!(key in a)) add(`${path}.${key}`, '(absent)', JSON.stringify(b[key]))
-    // Same members in another order is a difference on the wire (API.md §1: names in order).
+    // Same members in another order is a difference on the wire (docs/legacy-contract.md §1: names in order).
     if (keysA.length === keysB.length && keysA.every((k) => k in b) && keysA.some((k, i) => keysB[i] !== k)) add(`${path} (member order)`, keysA.join(','), keysB.join(','))
     return
   }

@@ -8,7 +8,7 @@ import type { ComparedSide } from './answer-comparison.ts'
 /**
  * - `status`, `content-type`: the status line or the Content-Type differs (the body may too).
  * - `escaping`: the same character written two ways, `\u003C` on one side and `<` on the other, or
- *   `\"` against `\u0022` (API.md §1: the legacy's encoder decides which characters it escapes).
+ *   `\"` against `\u0022` (docs/legacy-contract.md §1: the legacy's encoder decides which characters it escapes).
  * - `timestamp`: a date-time written differently on the two sides (time zone, digits of the fraction);
  *   the volatile ones (responseTimestamp, deliveryTimestamp) are skipped as the comparison skips them.
  * - `status-row`: the first difference is in a member taken from a prescription's status row
@@ -32,7 +32,7 @@ export interface FirstDifference {
 
 const CONTEXT_BEFORE = 20
 const CONTEXT_AFTER = 40
-/** Members an item takes from its status row (API.md §4 list items, §6 answers). */
+/** Members an item takes from its status row (docs/legacy-contract.md §4 list items, §6 answers). */
 const STATUS_ROW_MEMBERS = new Set(['checkLevel', 'regelTrefferCode', 'statusAbfrageDatum', 'statusAbfrageZeit', 'status', 'lastUpdated'])
 const BACKSLASH = 0x5c
 

@@ -10,7 +10,7 @@ const PLACEHOLDER = Buffer.from('0001-01-01T00:00:00.0000000Z', 'latin1')
  * The body with the values of `responseTimestamp` and each item's `deliveryTimestamp` replaced by
  * holes of TIMESTAMP_BYTES bytes. `slots[i]` is the offset in `bytes` (between the value's quotes)
  * where the i-th hole begins, in document order, so the items come before `responseTimestamp` as
- * when the legacy writes them (API.md §4). Fixed-size holes let a copy of `bytes` be stamped in
+ * when the legacy writes them (docs/legacy-contract.md §4). Fixed-size holes let a copy of `bytes` be stamped in
  * place: serving a cached answer again rewrites 28 bytes per item, not the whole answer.
  */
 export interface AnswerTemplate {

@@ -1,4 +1,4 @@
-// Parses an Authorization header exactly as the legacy does (API.md §2 step 1), or returns null when the fast path should not judge it.
+// Parses an Authorization header exactly as the legacy does (docs/legacy-contract.md §2 step 1), or returns null when the fast path should not judge it.
 
 export interface BasicCredentials {
   readonly user: string

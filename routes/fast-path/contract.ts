@@ -9,7 +9,7 @@ export const ROUTE_IDS: readonly RouteId[] = ['v2.rezept.list', 'v2.rezept.pharm
 /** Why a fast path handed a request to the legacy. A closed set so metrics labels stay bounded. */
 export type DeferReason =
   | 'method'              // not a GET
-  | 'tenant-header'       // X-Tenant-Id present: the legacy answers 500 (API.md §2)
+  | 'tenant-header'       // X-Tenant-Id present: the legacy answers 500 (docs/legacy-contract.md §2)
   | 'version-header'      // X-API-Version present: the legacy's versioning rules decide (§3)
   | 'query'               // a parameter the fast path does not fully understand (repeated, non-canonical, out of bounds)
   | 'page-size-limit'     // pageSize above the fast path's configured limit

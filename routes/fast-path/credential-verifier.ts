@@ -1,4 +1,4 @@
-// Verifies Basic credentials against ArzSw by the legacy's rules (API.md §2), caching outcomes so BCrypt does not run per request.
+// Verifies Basic credentials against ArzSw by the legacy's rules (docs/legacy-contract.md §2), caching outcomes so BCrypt does not run per request.
 import { createHmac, createSecretKey, randomBytes, type KeyObject } from 'node:crypto'
 import bcrypt from 'bcryptjs'
 import pg from 'pg'
@@ -56,7 +56,7 @@ interface UserRow {
   readonly generation: number
 }
 
-// The legacy's one query (API.md §2 step 2): exact login name, INNER JOINs to tenant and database.
+// The legacy's one query (docs/legacy-contract.md §2 step 2): exact login name, INNER JOINs to tenant and database.
 const USER_SQL = `SELECT b.login_passwort, b.login_passwort_crypt, d.datenbank_connection_string
   FROM arzsw_benutzer b
   JOIN arzsw_mandant m ON m.arzsw_mandant_id = b.arzsw_mandant_id
@@ -271,7 +271,7 @@ export class CredentialVerifier {
   }
 }
 
-// API.md §2 step 3: BCrypt when the crypt column is non-empty (a malformed hash fails), else exact plain text.
+// docs/legacy-contract.md §2 step 3: BCrypt when the crypt column is non-empty (a malformed hash fails), else exact plain text.
 async function passwordMatches(row: UserRow, credentials: BasicCredentials, workers: BcryptPool | undefined): Promise<boolean> {
   const password = credentials.password
   if (row.crypt !== null && row.crypt !== '') {

@@ -1,4 +1,4 @@
-// Date and time text in the legacy's forms (API.md §1): PostgreSQL date/time text to .NET DateTime JSON, and DateTime.UtcNow.
+// Date and time text in the legacy's forms (docs/legacy-contract.md §1): PostgreSQL date/time text to .NET DateTime JSON, and DateTime.UtcNow.
 
 const DATE_TEXT = /^\d{4}-\d{2}-\d{2}$/
 const TIME_TEXT = /^(\d{2}):\d{2}:\d{2}(\.\d{1,6})?$/

@@ -1,4 +1,4 @@
-// Writes JSON text straight into bytes, escaping strings exactly as the legacy's System.Text.Json does (API.md §1).
+// Writes JSON text straight into bytes, escaping strings exactly as the legacy's System.Text.Json does (docs/legacy-contract.md §1).
 
 import { ESCAPE_KIND, RAW, SHORT, SHORT_ESCAPE_LETTER } from './json-escape-table.ts'
 
@@ -71,7 +71,7 @@ export class JsonBytes {
   }
 
   /**
-   * A JSON string with quotes, escaped as the legacy writes it (API.md §1, json-escape-table.ts):
+   * A JSON string with quotes, escaped as the legacy writes it (docs/legacy-contract.md §1, json-escape-table.ts):
    * characters as themselves in UTF-8, the listed code units as \uXXXX (upper-case hex) or a short form.
    *
    * One pass, one table lookup and the bytes per character. Copying unescaped runs with Buffer.write

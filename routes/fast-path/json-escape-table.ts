@@ -1,7 +1,7 @@
-// Which UTF-16 code units the legacy escapes inside JSON strings, read once from the measured table (API.md §1).
+// Which UTF-16 code units the legacy escapes inside JSON strings, read once from the measured table (docs/legacy-contract.md §1).
 //
 // The legacy is ASP.NET Core MVC on .NET 8: System.Text.Json with JavaScriptEncoder.UnsafeRelaxedJsonEscaping.
-// `dotnet-json-escaping.json` (copied from ../shared/legacy/json-escaping.json, provenance inside) lists
+// `dotnet-json-escaping.json` (as measured on the real legacy, docs/legacy-contract.md §1.1, provenance inside) lists
 // every BMP code point it was seen to escape. The set follows .NET 8's Unicode 15.0 data, so it is
 // taken from that file and never from JavaScript's own Unicode tables (\p{Cn} and friends), which
 // follow whatever newer Unicode the running V8 carries (the file's `net10_differs_on`: code points

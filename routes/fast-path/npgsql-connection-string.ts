@@ -1,4 +1,4 @@
-// Reads a tenant's Npgsql keyword connection string (API.md §2 step 4) into where to connect, or refuses what it is not sure of.
+// Reads a tenant's Npgsql keyword connection string (docs/legacy-contract.md §2 step 4) into where to connect, or refuses what it is not sure of.
 
 export interface TenantDatabase {
   readonly host: string

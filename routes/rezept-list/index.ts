@@ -162,7 +162,7 @@ export async function createRezeptFastPaths(settings: FastPathSettings, deps: { 
   }
 
   async function readPages(pool: pg.Pool, database: TenantDatabase, list: ListRequest): Promise<{ pages: TypePage[]; totalCount: number }> {
-    // The legacy runs the pages, then the counts, one statement after another (API.md §4). The pages
+    // The legacy runs the pages, then the counts, one statement after another (docs/legacy-contract.md §4). The pages
     // run side by side here: each is a statement of its own there too (no common snapshot), so that
     // answers the same and costs the slowest page instead of the sum. The counts come after them, as
     // there, so a count never reflects a state older than the items (test/fast-path/count-order.test.ts).
@@ -260,7 +260,7 @@ export async function createRezeptFastPaths(settings: FastPathSettings, deps: { 
   async function handle(routeId: RouteId, request: FastPathRequest): Promise<FastPathOutcome> {
     if (request.method !== 'GET') return defer('method')
     const headers = request.headers
-    // API.md §2: the legacy answers any X-Tenant-Id with 500; §3: X-API-Version brings its own rules.
+    // docs/legacy-contract.md §2: the legacy answers any X-Tenant-Id with 500; §3: X-API-Version brings its own rules.
     if (headers['x-tenant-id'] !== undefined) return defer('tenant-header')
     if (headers['x-api-version'] !== undefined) return defer('version-header')
     const parsed = parseListRequest(request.rawUrl, routeId === 'v2.rezept.pharmacy', settings.maxPageSize, settings.fastPathMaxPageSize)
@@ -277,7 +277,7 @@ export async function createRezeptFastPaths(settings: FastPathSettings, deps: { 
     const tenant = tenantFor(verified.connectionString)
     if (!tenant.ok) return defer('tenant-unusable', tenant.error)
 
-    // An unknown `type` runs no query at all in the legacy (API.md §4): nothing to ask the database.
+    // An unknown `type` runs no query at all in the legacy (docs/legacy-contract.md §4): nothing to ask the database.
     if (list.types.length === 0) {
       return answer(writer.write({ pages: [], totalCount: 0, page: list.page, pageSize: list.pageSize, source: '' }))
     }
@@ -294,7 +294,7 @@ export async function createRezeptFastPaths(settings: FastPathSettings, deps: { 
   async function writeAnswered(authorization: string | undefined, status: number | undefined): Promise<void> {
     if (cache === undefined) return
     // Only a write the legacy carried out (2xx), or one whose answer was lost on its way (it may have
-    // committed). A 4xx or 5xx wrote nothing (API.md §7, §8: a failed save rolls back).
+    // committed). A 4xx or 5xx wrote nothing (docs/legacy-contract.md §7, §8: a failed save rolls back).
     if (status !== undefined && (status < 200 || status > 299)) return
     try {
       const credentials = parseBasicCredentials(authorization)

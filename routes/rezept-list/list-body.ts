@@ -1,4 +1,4 @@
-// Writes the 200 body of GET /v2/rezept(/status) byte for byte as the legacy does (API.md §1, §4), from text rows of PostgreSQL.
+// Writes the 200 body of GET /v2/rezept(/status) byte for byte as the legacy does (docs/legacy-contract.md §1, §4), from text rows of PostgreSQL.
 import { EscapedTextMemo } from '../fast-path/escaped-text-memo.ts'
 import { JsonBytes } from '../fast-path/json-bytes.ts'
 import { dateAndTime, dateAtMidnight, utcNowText } from '../fast-path/dotnet-time.ts'
@@ -82,7 +82,7 @@ export class ListBodyWriter {
     this.#xml.write(out, source + '|' + type.key + '|' + row[3]!, row[5]!)
     out.ascii(',"transferArz":false,"rzLieferId":')
     out.nullableString(row[1]!)
-    // Bigint columns go out as PostgreSQL's digits, never through a JS number (API.md §1).
+    // Bigint columns go out as PostgreSQL's digits, never through a JS number (docs/legacy-contract.md §1).
     const number = row[2] ?? null
     out.ascii(',"muster16Id":')
     out.ascii(type.name === 'eMuster16' && number !== null ? number : 'null')
@@ -92,7 +92,7 @@ export class ListBodyWriter {
     out.nullableString(type.name === 'E-Rezept' ? number : null)
     out.ascii(',"datenId":')
     out.ascii(row[3]!)
-    // (sic) API.md §4: regelTrefferCode carries abrechen_status, checkLevel carries rezept_status.
+    // (sic) docs/legacy-contract.md §4: regelTrefferCode carries abrechen_status, checkLevel carries rezept_status.
     out.ascii(',"regelTrefferCode":')
     out.nullableString(row[6] ?? null)
     out.ascii(',"checkLevel":')
@@ -105,7 +105,7 @@ export class ListBodyWriter {
     out.ascii(',"statusAbfrageZeit":')
     if (datum === null || zeit === null) out.ascii('null')
     else out.ascii('"' + dateAndTime(datum, zeit) + '"')
-    // Taken per item as the list is built (API.md §4).
+    // Taken per item as the list is built (docs/legacy-contract.md §4).
     out.ascii(',"deliveryTimestamp":"' + utcNowText() + '"')
     out.bytes(this.#avsTail)
   }

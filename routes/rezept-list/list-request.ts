@@ -1,4 +1,4 @@
-// Turns the query string of GET /v2/rezept(/status) into a typed list request, or says why the legacy must answer it (API.md §3, §4, §5).
+// Turns the query string of GET /v2/rezept(/status) into a typed list request, or says why the legacy must answer it (docs/legacy-contract.md §3, §4, §5).
 import type { DeferReason } from '../fast-path/contract.ts'
 import { PRESCRIPTION_TYPES, type PrescriptionType } from '../../sql/queries/prescription-types.ts'
 
@@ -31,7 +31,7 @@ const NO_TYPES: readonly PrescriptionType[] = Object.freeze([])
 const QUERY: ListRequestParse = Object.freeze({ ok: false, reason: 'query' })
 const PAGE_SIZE_LIMIT: ListRequestParse = Object.freeze({ ok: false, reason: 'page-size-limit' })
 
-/** The types a `type` value selects (API.md §4): empty → all; one match; anything else → none. */
+/** The types a `type` value selects (docs/legacy-contract.md §4): empty → all; one match; anything else → none. */
 function typesFor(value: string | undefined): readonly PrescriptionType[] {
   if (value === undefined || value === '') return ALL_TYPES
   const folded = value.toLowerCase()
@@ -87,7 +87,7 @@ export function parseListRequest(rawUrl: string, withPharmacyId: boolean, maxPag
           }
           break
         default:
-          // Unknown parameters are ignored by the legacy (API.md §3); so are their values.
+          // Unknown parameters are ignored by the legacy (docs/legacy-contract.md §3); so are their values.
       }
     }
   }

@@ -34,7 +34,7 @@ export interface CacheSettings {
   readonly maxEntryBytes: number
   /** A Redis command slower than this is given up and the request goes on without it. */
   readonly redisCommandTimeoutMs: number
-  /** The logical-replication publication cdc mode follows in each tenant database (API.md §11). */
+  /** The logical-replication publication cdc mode follows in each tenant database (docs/legacy-contract.md §11). */
   readonly publication: string
 }
 
@@ -44,11 +44,11 @@ export type TenantPoolSettings = TenantPoolOptions
 export interface FastPathSettings {
   /** postgres:// URL of the ArzSw management database (users, tenants, connection strings). */
   readonly arzswUrl: string
-  /** The legacy's MaxPageSize setting: pageSize is clamped to it and the clamped value echoed (API.md §4). */
+  /** The legacy's MaxPageSize setting: pageSize is clamped to it and the clamped value echoed (docs/legacy-contract.md §4). */
   readonly maxPageSize: number
-  /** The legacy's Environment setting, echoed as `environment` (API.md §4). */
+  /** The legacy's Environment setting, echoed as `environment` (docs/legacy-contract.md §4). */
   readonly environment: string
-  /** Echoed in every item as `avsSystem` (API.md §4). */
+  /** Echoed in every item as `avsSystem` (docs/legacy-contract.md §4). */
   readonly avsSystem: AvsSystem
   /** How long a verified (or refused) credential is trusted without BCrypt. */
   readonly authCacheTtlMs: number
@@ -117,7 +117,7 @@ export const FAST_PATH_DEFAULTS: Omit<FastPathSettings, 'arzswUrl'> = Object.fre
 /** One line per setting, keyed by its dotted path, for the configuration schema. */
 export const FAST_PATH_SETTING_DESCRIPTIONS: Readonly<Record<string, string>> = Object.freeze({
   arzswUrl: 'postgres:// URL of the ArzSw management database (required)',
-  maxPageSize: 'the legacy MaxPageSize: pageSize is clamped to it and echoed clamped (API.md §4); must equal the legacy setting',
+  maxPageSize: 'the legacy MaxPageSize: pageSize is clamped to it and echoed clamped (docs/legacy-contract.md §4); must equal the legacy setting',
   environment: 'the legacy Environment setting echoed in answers (Development, Test, Staging, Live); must equal the legacy setting',
   'avsSystem.manufacturer': 'avsSystem.manufacturer echoed in every item',
   'avsSystem.name': 'avsSystem.name echoed in every item',

@@ -1,4 +1,4 @@
-// The additive indexes the fast path's queries are built for (API.md §11): one list, named with a common prefix, created CONCURRENTLY.
+// The additive indexes the fast path's queries are built for (docs/legacy-contract.md §11): one list, named with a common prefix, created CONCURRENTLY.
 import { PRESCRIPTION_TYPES } from '../queries/prescription-types.ts'
 
 export const INDEX_PREFIX = 'fastpath_'

@@ -1,4 +1,4 @@
-// The SQL of API.md §4's "new prescriptions" per type: one page (only the columns the answer needs) and the count.
+// The SQL of docs/legacy-contract.md §4's "new prescriptions" per type: one page (only the columns the answer needs) and the count.
 import { fastPathMarker } from '../indexes/fastpath-indexes.ts'
 import type { PrescriptionType } from './prescription-types.ts'
 
@@ -18,7 +18,7 @@ export interface NewPrescriptionStatements {
   readonly countSql: string
 }
 
-// "New" (API.md §4): a daten row with transfer_arz = false (NULL is not false) and no status row
+// "New" (docs/legacy-contract.md §4): a daten row with transfer_arz = false (NULL is not false) and no status row
 // ABGERECHNET. The candidates are read from the daten side: the daten rows still to be collected are
 // a few percent, and fastpath_<type>_daten_new_v2 (sql/indexes/) holds exactly them, in main-id order.
 // Reading main ids from daten instead of EXISTS over the main table is the same set: daten's main id

@@ -1,7 +1,7 @@
 // The three prescription types of the v2 list, in the legacy's order, with the tables and columns each is read from (apoti.sql).
 
 export interface PrescriptionType {
-  /** As the v2 API writes it (API.md §4). */
+  /** As the v2 API writes it (docs/legacy-contract.md §4). */
   readonly name: 'eMuster16' | 'P-Rezept' | 'E-Rezept'
   /** Lower-cased, for the case-insensitive `type` filter. */
   readonly foldedName: string
@@ -15,7 +15,7 @@ export interface PrescriptionType {
   readonly statusId: string
   /** Column behind muster16Id / transaktionsNummer / erezeptId. */
   readonly numberColumn: string
-  /** Whether the item carries the main table's rz_liefer_id (eMuster16 only, API.md §4). */
+  /** Whether the item carries the main table's rz_liefer_id (eMuster16 only, docs/legacy-contract.md §4). */
   readonly withLieferId: boolean
 }
 

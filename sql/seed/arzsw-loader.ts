@@ -24,7 +24,7 @@ export async function loadArzSw(
       [text.code, text.name, text.description],
     )
     const database = names.tenants[tenant]
-    // leer is marked inactive on purpose: the legacy does not check the flag (API.md §2, step 4).
+    // leer is marked inactive on purpose: the legacy does not check the flag (docs/legacy-contract.md §2, step 4).
     const datenbank = await client.query<{ id: number }>(
       `INSERT INTO arzsw_datenbank (arzsw_mandant_id, datenbank_name, datenbank_connection_string, datenbank_aktiv, beschreibung)
        VALUES ($1, $2, $3, $4, $5) RETURNING arzsw_datenbank_id AS id`,

@@ -7,7 +7,7 @@ import {
 import { namedStatement, type NamedStatement } from './named-parameters.ts'
 import { deliveryXml } from './xml-documents.ts'
 
-// Pharmacies p = 1..@pharmacies; the Apotheken routes (API.md §9) list, search and find them by IK.
+// Pharmacies p = 1..@pharmacies; the Apotheken routes (docs/legacy-contract.md §9) list, search and find them by IK.
 function pharmaciesInsert(): string {
   const h = hashOf(31, 'p')
   return `INSERT INTO er_apotheke (id_apotheke, apotheke_name, apotheke_name_zusatz, apo_ik_nr, apo_int_nr,

@@ -1,4 +1,4 @@
-// The edge rows API.md §4 cares about, written over generated prescriptions at fixed ids near the
+// The edge rows docs/legacy-contract.md §4 cares about, written over generated prescriptions at fixed ids near the
 // newest end of every type in every non-empty tenant, so the simulator's and the fast paths' tests
 // find each of them on the first page of GET /v2/rezept.
 import type { PrescriptionType } from './prescription-types.ts'
@@ -22,11 +22,11 @@ export interface EdgeCase {
   /** 0, 1 or 2 status rows, in id order. */
   readonly status: readonly EdgeStatusRow[]
   readonly reference?: 'null' | 'beyond-2^53' | 'int8-max'
-  /** The XML with every character class of API.md §1, and an rz_liefer_id of 23 characters. */
+  /** The XML with every character class of docs/legacy-contract.md §1, and an rz_liefer_id of 23 characters. */
   readonly allCharacters?: boolean
-  /** Whether API.md §4 lists it as new. */
+  /** Whether docs/legacy-contract.md §4 lists it as new. */
   readonly isNew: boolean
-  /** Whether its daten row (API.md §4: false, lowest id) is the second one. */
+  /** Whether its daten row (docs/legacy-contract.md §4: false, lowest id) is the second one. */
   readonly datenIsSecond?: boolean
 }
 

@@ -15,7 +15,7 @@ export function pick(values: readonly string[], h: string): string {
   return `(ARRAY[${literals}]::text[])[1 + (${h}) % ${values.length}]`
 }
 
-// The word lists carry umlauts, ß and an apostrophe on purpose (API.md §1 escapes them).
+// The word lists carry umlauts, ß and an apostrophe on purpose (docs/legacy-contract.md §1 escapes them).
 export const SURNAMES = ['Müller', 'Schmidt', 'Schneider', 'Fischer', 'Weiß', 'Größer', 'Becker', 'Schäfer', 'Köhler',
   "D'Angelo", 'Krüger', 'Hoffmann', 'Schröder', 'Wagner', 'Jäger', 'Groß', 'Öztürk', 'Nußbaum', 'Zimmermann', 'Bäcker']
 export const FIRST_NAMES = ['Jürgen', 'Anna', 'Sören', 'Lena', 'Björn', 'Maria', 'Jörg', 'Ülkü', 'Käthe', 'Paul',

@@ -1,5 +1,5 @@
 // Writes the tenants' Npgsql connection strings, each tenant in a different legal keyword style so
-// that every parser of arzsw_datenbank.datenbank_connection_string is exercised (API.md §2, step 4).
+// that every parser of arzsw_datenbank.datenbank_connection_string is exercised (docs/legacy-contract.md §2, step 4).
 import type { TenantKey } from './tenants.ts'
 
 export interface ServerAddress {

@@ -16,7 +16,7 @@ export const RECENT_REGION_MIN = 40
 /**
  * What a row is, per the README's picture: 'new' (not yet fetched: 60 % of the recent region and
  * 0.3 % of the older rows), 'billed' (old, daten still false but status ABGERECHNET: 0.5 % of the
- * older rows, not new by API.md §4) or 'old' (fetched and mostly billed).
+ * older rows, not new by docs/legacy-contract.md §4) or 'old' (fetched and mostly billed).
  */
 function rowKind(type: PrescriptionType): string {
   const h = hashOf(type.salt + 1)
@@ -53,11 +53,11 @@ function statusInsert(type: PrescriptionType, second: boolean): string {
     : `(CASE kind WHEN 'new' THEN ${pick(OPEN_STATUSES, `${h} >> 12`)} WHEN 'billed' THEN 'ABGERECHNET'
         ELSE CASE WHEN (${h} >> 12) % 100 < 70 THEN 'ABGERECHNET' WHEN (${h} >> 12) % 100 < 95 THEN 'GELESEN'
         ELSE ${pick(RARE_CLOSED_STATUSES, `${h} >> 20`)} END END)`
-  // One row in ten reports a different billing status than its check status (API.md §4 maps both).
+  // One row in ten reports a different billing status than its check status (docs/legacy-contract.md §4 maps both).
   const billing = `CASE WHEN ${h} % 10 = 0 THEN ${pick(STATUS_VALUES, `${h} >> 32`)} ELSE s.st END`
   const date = `CASE WHEN kind = 'new' AND (${h} >> 4) % 10 = 0 THEN NULL
     ELSE ${deliveryDate(DELIVERY_OF_ROW)} + ((${h} >> 8) % 10)::int${second ? ' + 3' : ''} END`
-  // Mostly whole seconds; 5 % with microseconds; 3 % without a time (API.md §4: statusAbfrageZeit).
+  // Mostly whole seconds; 5 % with microseconds; 3 % without a time (docs/legacy-contract.md §4: statusAbfrageZeit).
   const time = `CASE WHEN (${h} >> 40) % 100 < 3 THEN NULL
     ELSE make_time((7 + (${h} >> 44) % 12)::int, ((${h} >> 48) % 60)::int, ((${h} >> 54) % 60)::float8
       + CASE WHEN (${h} >> 40) % 100 < 8 THEN ((${h} >> 20) % 1000000)::float8 / 1000000 ELSE 0 END) END`

@@ -6,7 +6,7 @@ export type PrescriptionTypeKey = 'emuster16' | 'prezept' | 'erezept'
 
 export interface PrescriptionType {
   readonly key: PrescriptionTypeKey
-  /** The type name on the wire (API.md §4). */
+  /** The type name on the wire (docs/legacy-contract.md §4). */
   readonly label: 'eMuster16' | 'P-Rezept' | 'E-Rezept'
   /** Keeps the types' pseudo-random streams apart. */
   readonly salt: number

@@ -48,7 +48,7 @@ export interface TenantReport {
   readonly tenant: TenantKey
   readonly database: string
   readonly prescriptions: TypeCounts
-  /** New per API.md §4: a daten row with transfer_arz false and no ABGERECHNET status row. */
+  /** New per docs/legacy-contract.md §4: a daten row with transfer_arz false and no ABGERECHNET status row. */
   readonly newPrescriptions: TypeCounts
   readonly deliveries: number
   readonly pharmacies: number

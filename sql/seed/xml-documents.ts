@@ -1,6 +1,6 @@
 // SQL expressions building the pharmacies' XML (daten.xml_request, header_daten.xml_request):
 // 1 to 8 KB, German text, entities, quotes, + and backticks, sometimes an emoji or a TAB, so that
-// the JSON escaping of API.md §1 is exercised by ordinary rows, not only by the edge rows.
+// the JSON escaping of docs/legacy-contract.md §1 is exercised by ordinary rows, not only by the edge rows.
 import { CITIES, FIRST_NAMES, hashOf, pick, SURNAMES } from './generated-values.ts'
 
 const XML_HEAD = `'<?xml version="1.0" encoding="UTF-8"?>' || E'\\n'`
@@ -41,7 +41,7 @@ export function deliveryXml(hdr: string, deliveryIdSql: string, pharmacyIkSql: s
 }
 
 /**
- * The XML of the edge row that carries every character class the JSON writer must escape (API.md
+ * The XML of the edge row that carries every character class the JSON writer must escape (docs/legacy-contract.md
  * §1): quotes, < > & ' + and backtick in text and attributes, umlauts, ß, an emoji outside the BMP,
  * TAB, a backslash and a DEL; padded to just under 8 KB, the largest size the README describes.
  */

@@ -1,5 +1,5 @@
 // Issue 16 point 4: an unauthenticated POST to a missing path (404) or a DELETE by an unknown user
-// (405) voided every tenant's cache. Only a write that can change prescription rows (API.md §7, §8),
+// (405) voided every tenant's cache. Only a write that can change prescription rows (docs/legacy-contract.md §7, §8),
 // by a caller the legacy accepted (2xx), voids anything, and then only that caller's tenant.
 import t from 'tap'
 import { startLegacySim } from '../../legacy-sim/server.ts'

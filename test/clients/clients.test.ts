@@ -27,7 +27,7 @@ async function compare(t: Test, runtime: ClientRuntime): Promise<void> {
   const report = await seed({ adminUrl: pgAdminUrl(), prefix, rows: 0, kleinRows: 300 })
   const arzswUrl = databaseUrl(report.databases.arzsw)
   const tenant = report.databases.tenants.klein
-  // A file-level copy of the seeded tenant: v1 `new` has no ORDER BY (API.md §8), so its order is the
+  // A file-level copy of the seeded tenant: v1 `new` has no ORDER BY (docs/legacy-contract.md §8), so its order is the
   // heap's, and two seedings with the same seed hold the same rows but not always in the same order.
   const pristine = `${prefix}pristine_klein`
   await admin(`DROP DATABASE IF EXISTS ${pristine}`, `CREATE DATABASE ${pristine} TEMPLATE ${tenant}`)

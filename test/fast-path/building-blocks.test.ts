@@ -17,8 +17,8 @@ function escaped(text: string): string {
 }
 
 // Every code point against the measured table: json-escaping.test.ts.
-t.test('strings are escaped as the legacy\'s relaxed System.Text.Json encoder writes them (API.md §1)', async (t) => {
-  t.equal(escaped('<Ärzt "A&B">'), '"<Ärzt \\"A&B\\">"', 'the API.md example')
+t.test('strings are escaped as the legacy\'s relaxed System.Text.Json encoder writes them (docs/legacy-contract.md §1)', async (t) => {
+  t.equal(escaped('<Ärzt "A&B">'), '"<Ärzt \\"A&B\\">"', 'the example of legacy-contract.md §1')
   t.equal(escaped("'+`/\\"), '"\'+`/\\\\"', 'apostrophe, plus, backtick and slash as themselves; backslash escaped')
   t.equal(escaped('\b\f\n\r\t\u0000\u001f\u007f\u00a0'), '"\\b\\f\\n\\r\\t\\u0000\\u001F\\u007F\\u00A0"', 'controls and NBSP')
   t.equal(escaped('😀ß€\u00ad'), '"\\uD83D\\uDE00ß€\u00ad"', 'above U+FFFF as upper-case surrogates; letters, € and the soft hyphen in UTF-8')

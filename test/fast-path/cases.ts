@@ -91,7 +91,7 @@ function buildCases(): FastPathCase[] {
     ['unknown parameters ignored', '?foo=bar&page=2&pageSize=4&x=%ZZ'], ['empty pieces ignored', '?&&page=2&&pageSize=6&'],
     ['pharmacyId on the list route is just unknown', '?pharmacyId=1&pharmacyId=2&pageSize=3'],
     ['a bare question mark', '?'], ['unknown repeated parameter', '?a=1&a=2&pageSize=2'],
-    // Recorded on the real legacy: only one ? opens the query, the first name is ?pageSize (API.md §3).
+    // Recorded on the real legacy: only one ? opens the query, the first name is ?pageSize (docs/legacy-contract.md §3).
     ['a second question mark starts the first name', '??pageSize=2'],
     ['an unknown name with a plus', '?a+b=1&pageSize=2'], ['an unknown value with percent escapes', '?note=%C3%84rzt&pageSize=2'],
   ]
@@ -101,7 +101,7 @@ function buildCases(): FastPathCase[] {
     cases.push(same(`/status ${name}`, PHARMACY, query!, 'klein'))
     cases.push(same(`/status ${name} (gross)`, PHARMACY, query!, 'gross'))
   }
-  // Path forms the legacy routes alike (API.md §3).
+  // Path forms the legacy routes alike (docs/legacy-contract.md §3).
   for (const path of ['/V2/REZEPT', '/v2.0/rezept', '/v2/rezept/', '/v2.0/Rezept/']) {
     cases.push({ ...same(`path form ${path}`, LIST, '', 'klein'), rawUrl: `${path}?pageSize=3` })
   }

@@ -1,4 +1,4 @@
-// The legacy runs its page queries, then its counts (API.md §4): an answer's totalCount is never older
+// The legacy runs its page queries, then its counts (docs/legacy-contract.md §4): an answer's totalCount is never older
 // than its items. A count reused under an unchanged snapshot must keep that order: here a commit lands
 // while the page query waits, after the request began, and the count must see it as the items do.
 import pg from 'pg'
@@ -11,7 +11,7 @@ import { startComparison, type ComparisonFixture } from './comparison-fixture.ts
 const KLEIN = { authorization: basicAuthorization('arz-klein', 'klein-Geheim2') }
 const LIST = '/v2/rezept?type=eMuster16&pageSize=3'
 const DATEN = 'er_senderezepte_emuster16_daten'
-// One new eMuster16 prescription with a single daten row leaves the selection (API.md §4).
+// One new eMuster16 prescription with a single daten row leaves the selection (docs/legacy-contract.md §4).
 const COLLECT_ONE = `UPDATE ${DATEN} SET transfer_arz = true WHERE id_senderezepte_emuster16_daten =
   (SELECT min(id_senderezepte_emuster16_daten) FROM ${DATEN} d
     WHERE transfer_arz = false AND NOT EXISTS (SELECT 1 FROM ${DATEN} o

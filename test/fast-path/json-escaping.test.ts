@@ -1,4 +1,4 @@
-// The one JSON string writer against the legacy's measured escaping (API.md §1), every BMP code point
+// The one JSON string writer against the legacy's measured escaping (docs/legacy-contract.md §1), every BMP code point
 // and characters above U+FFFF, for the fast paths' bytes and the simulator's text alike.
 import { readFileSync } from 'node:fs'
 import t from 'tap'
@@ -66,7 +66,7 @@ t.test('characters above U+FFFF are written as their two surrogates, upper-case 
     const want = Buffer.concat([Buffer.from('"'), expected(c), Buffer.from('"')])
     t.equal(written(String.fromCodePoint(c)).toString('latin1'), want.toString('latin1'), `U+${c.toString(16).toUpperCase()}`)
   }
-  t.equal(written('💊').toString(), '"\\uD83D\\uDC8A"', 'the API.md example')
+  t.equal(written('💊').toString(), '"\\uD83D\\uDC8A"', 'the example of legacy-contract.md §1')
   t.equal(written('x😀y').toString(), '"x\\uD83D\\uDE00y"')
 })
 
@@ -82,7 +82,7 @@ t.test('code points Unicode 16 assigned stay escaped: the table is .NET 8\'s, no
   }
 })
 
-t.test('the examples of API.md §1', async (t) => {
+t.test('the examples of docs/legacy-contract.md §1', async (t) => {
   t.equal(written('<Ärzt "A&B">').toString(), '"<Ärzt \\"A&B\\">"')
   t.equal(written('Prüf+<1>').toString(), '"Prüf+<1>"')
   t.equal(written("'+`/\\").toString(), '"\'+`/\\\\"')
@@ -96,7 +96,7 @@ t.test('the simulator writes the same text for every code point', async (t) => {
     if (got !== want) wrong.push(`U+${c.toString(16).toUpperCase()}: ${got} instead of ${want}`)
   }
   t.same(wrong.slice(0, 20), [], `${wrong.length} code points written otherwise`)
-  t.equal(jsonString('<Ärzt "A&B">'), '"<Ärzt \\"A&B\\">"', 'the API.md example')
+  t.equal(jsonString('<Ärzt "A&B">'), '"<Ärzt \\"A&B\\">"', 'the example of legacy-contract.md §1')
 })
 
 t.test('a long text grows the buffer and keeps every byte', async (t) => {

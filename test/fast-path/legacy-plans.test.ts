@@ -1,4 +1,4 @@
-// The fastpath_ indexes leave every plan of the legacy's own statements as it was (API.md §11), and the fast path's queries use them.
+// The fastpath_ indexes leave every plan of the legacy's own statements as it was (docs/legacy-contract.md §11), and the fast path's queries use them.
 import pg from 'pg'
 import t from 'tap'
 import { FAST_PATH_INDEXES } from '../../sql/indexes/fastpath-indexes.ts'

@@ -31,7 +31,7 @@ const PATIENT_XML = '<Patient><Name>Erika Mustermann</Name><Geburtsdatum>1964-08
 const MAIN = new URL('../../proxy/main.ts', import.meta.url).pathname
 const folder = mkdtempSync(join(tmpdir(), 't_audit_'))
 
-// The legacy stand-in: one good password (API.md §2: 401 with an empty body otherwise), JSON for the list.
+// The legacy stand-in: one good password (docs/legacy-contract.md §2: 401 with an empty body otherwise), JSON for the list.
 const upstream = http.createServer((req, res) => {
   req.resume()
   if (req.headers.authorization !== GOOD) {

@@ -100,7 +100,7 @@ await t.test('a 20 KB query string on an odd path reaches the legacy (which deci
   t.match(reply.text, /\r\nServer-Timing: legacy;dur=/, 'answered by the legacy, not refused by the proxy')
 })
 
-// API.md §3: paths are case-insensitive, `v2.0` is `v2`, a trailing slash is ignored.
+// docs/legacy-contract.md §3: paths are case-insensitive, `v2.0` is `v2`, a trailing slash is ignored.
 for (const target of ['/V2/REZEPT', '/v2.0/Rezept/', '/v2/rezept/STATUS?pharmacyId=1', '/v2/rezept?page=1']) {
   await t.test(`matched as the legacy matches it: ${target}`, async (t) => {
     const reply = await sendRaw(proxy.url, request(target))

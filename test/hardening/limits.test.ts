@@ -1,7 +1,7 @@
 // The abuse limits through a real proxy: rate buckets per unverified login/address and per verified
 // user (local and shared through Redis), the failed-login throttle, the per-tenant fast-path cap
 // (shed to the legacy), and the slow-client bound. An upstream that knows one good password stands in
-// for the legacy's authentication (API.md §2: 401 with an empty body otherwise).
+// for the legacy's authentication (docs/legacy-contract.md §2: 401 with an empty body otherwise).
 import t from 'tap'
 import { mkdtempSync, readFileSync } from 'node:fs'
 import http from 'node:http'

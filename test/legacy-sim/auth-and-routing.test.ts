@@ -1,4 +1,4 @@
-// API.md §2 (authentication, tenant header) and §3 (routing, versions, query binding, error shapes) over real HTTP.
+// docs/legacy-contract.md §2 (authentication, tenant header) and §3 (routing, versions, query binding, error shapes) over real HTTP.
 import t, { type Test } from 'tap'
 import bcrypt from 'bcryptjs'
 import { basic, BCRYPT_USER, call, createSimFixture, PLAIN_USER } from './sim-fixture.ts'

@@ -1,4 +1,4 @@
-// API.md §6 (PATCH statusuuid, a read over the §4 window) and §7 (PATCH status, one transaction with per-item errors) over HTTP.
+// docs/legacy-contract.md §6 (PATCH statusuuid, a read over the §4 window) and §7 (PATCH status, one transaction with per-item errors) over HTTP.
 import t from 'tap'
 import { DEFAULT_TIME_ZONE, serverToday } from '../../legacy-sim/server-date.ts'
 import { basic, call, createSimFixture, PLAIN_USER } from './sim-fixture.ts'

@@ -1,4 +1,4 @@
-// API.md §4 and §5 over HTTP with byte-exact bodies: which rows are new, per-type paging, clamping, 32-bit arithmetic, the field quirks.
+// docs/legacy-contract.md §4 and §5 over HTTP with byte-exact bodies: which rows are new, per-type paging, clamping, 32-bit arithmetic, the field quirks.
 import t, { type Test } from 'tap'
 import { byDotnetInstant } from '../support/dotnet-time.ts'
 import { basic, call, createSimFixture, PLAIN_USER, type SimFixture } from './sim-fixture.ts'

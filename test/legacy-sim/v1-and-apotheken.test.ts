@@ -1,4 +1,4 @@
-// API.md §8 (deprecated v1 routes: in-memory paging, mark-as-read, set-abgerechnet) and §9 (Apotheken CRUD) over HTTP.
+// docs/legacy-contract.md §8 (deprecated v1 routes: in-memory paging, mark-as-read, set-abgerechnet) and §9 (Apotheken CRUD) over HTTP.
 import t from 'tap'
 import { DEFAULT_TIME_ZONE, serverToday } from '../../legacy-sim/server-date.ts'
 import { basic, call, createSimFixture, PLAIN_USER } from './sim-fixture.ts'

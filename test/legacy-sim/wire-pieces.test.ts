@@ -10,8 +10,8 @@ import { parseSimulatorConfig } from '../../legacy-sim/simulator-config.ts'
 
 // Every code point against the measured table: test/fast-path/json-escaping.test.ts.
 t.test('strings are escaped the way the legacy\'s relaxed System.Text.Json encoder does', async (t) => {
-  t.equal(jsonString('<Ärzt "A&B">'), '"<Ärzt \\"A&B\\">"', 'the API.md §1 example')
-  t.equal(jsonString('Prüf+<1>'), '"Prüf+<1>"', 'the other API.md §1 example')
+  t.equal(jsonString('<Ärzt "A&B">'), '"<Ärzt \\"A&B\\">"', 'the docs/legacy-contract.md §1 example')
+  t.equal(jsonString('Prüf+<1>'), '"Prüf+<1>"', 'the other docs/legacy-contract.md §1 example')
   t.equal(jsonString("+'`\\/"), '"+\'`\\\\/"', 'plus, apostrophe, backtick and slash kept; backslash escaped')
   t.equal(jsonString('\b\f\n\r\t'), '"\\b\\f\\n\\r\\t"', 'the five short escapes')
   t.equal(jsonString('\u0001\u001f\u007f'), '"\\u0001\\u001F\\u007F"', 'other control characters as \\u00XX, uppercase hex')
@@ -50,7 +50,7 @@ t.test('query names are case-insensitive and the first value wins', async (t) =>
   t.equal(q.get('page'), '2')
   t.equal(q.get('type'), 'e Rezept', '+ decodes to a space')
   t.equal(q.get('pagesize'), '5')
-  // Only the target's first `?` opens the query (API.md §3, measured): a second one starts the first name.
+  // Only the target's first `?` opens the query (docs/legacy-contract.md §3, measured): a second one starts the first name.
   const doubled = readQuery('?pageSize=2')
   t.equal(doubled.get('pagesize'), undefined, '??pageSize=2 sets no pageSize')
   t.equal(doubled.get('?pagesize'), '2', 'its first name is ?pageSize')

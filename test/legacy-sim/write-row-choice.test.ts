@@ -1,4 +1,4 @@
-// Which rows the simulator's writes touch and how (API.md §7, §8; observed-sql.md): the plan's first status row, changed columns only, the legacy's "today".
+// Which rows the simulator's writes touch and how (docs/legacy-contract.md §7, §8; observed-sql.md): the plan's first status row, changed columns only, the legacy's "today".
 import t from 'tap'
 import { DEFAULT_TIME_ZONE, serverTimeOfDay, serverToday } from '../../legacy-sim/server-date.ts'
 import { basic, call, createSimFixture, PLAIN_USER } from './sim-fixture.ts'

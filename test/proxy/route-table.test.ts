@@ -1,4 +1,4 @@
-// The legacy's routing rules for the fast routes (API.md §3) and the odd targets that must not match.
+// The legacy's routing rules for the fast routes (docs/legacy-contract.md §3) and the odd targets that must not match.
 import t from 'tap'
 import { matchRoute } from '../../routes/route-table.ts'
 import { canaryBucket } from '../../routes/flag-store.ts'

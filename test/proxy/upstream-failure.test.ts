@@ -27,7 +27,7 @@ t.test('a legacy that is down gets a quick 502, and the proxy recovers when it r
 
   const json = await rawExchange(proxy.url, { method: 'GET', target: '/v2/rezept', headers: ['Accept', 'application/json'] })
   t.equal(headerValue(json.headers, 'content-type'), 'application/json; charset=utf-8')
-  t.equal(json.body.toString(), '"Bad Gateway: the ArzTi service is not reachable"', 'Accept: application/json gets the text as a JSON string (API.md §3)')
+  t.equal(json.body.toString(), '"Bad Gateway: the ArzTi service is not reachable"', 'Accept: application/json gets the text as a JSON string (docs/legacy-contract.md §3)')
   const head = await rawExchange(proxy.url, { method: 'HEAD', target: '/v2/rezept' })
   t.equal(head.status, 502)
   t.equal(head.body.length, 0, 'HEAD gets no body')

@@ -117,7 +117,7 @@ t.test('every recorded read, sent through the proxy with every fast route on, ge
 })
 
 // Recorded v2 list 200s the fast path leaves to the legacy, by index in gold-reads: query forms whose
-// binding it does not re-implement (API.md §3), and a version header. Each user's block is 72 reads.
+// binding it does not re-implement (docs/legacy-contract.md §3), and a version header. Each user's block is 72 reads.
 const EXPECTED_DEFERRED: readonly number[] = [
   ...[0, 72, 144].flatMap((block) => [
     48, 49, // pageSize=3&pageSize=9: a repeated parameter

@@ -68,7 +68,7 @@ export async function replay(baseUrl: string, recorded: RecordedExchange): Promi
   return { status: answer.status, contentType, body: answer.body, headers: answer.headers }
 }
 
-// String values that differ on every call (API.md §4, §6; the problem details' traceId). With the
+// String values that differ on every call (docs/legacy-contract.md §4, §6; the problem details' traceId). With the
 // legacy's escaping a `"` inside a string is `\"`, so `"key":"` can only be a property.
 const VOLATILE = /"(responseTimestamp|deliveryTimestamp|timestamp|traceId)":"(?:[^"\\]|\\.)*"/g
 

@@ -1,5 +1,5 @@
 // The order the real legacy's v1 `GET new` would list items in on a given database: its own statement
-// (observed-sql.md, no ORDER BY) per type, concatenated in type order, paged in memory (API.md §8).
+// (observed-sql.md, no ORDER BY) per type, concatenated in type order, paged in memory (docs/legacy-contract.md §8).
 import pg from 'pg'
 
 interface V1Type { name: 'eMuster16' | 'P-Rezept' | 'E-Rezept'; v1Name: string; stem: string }

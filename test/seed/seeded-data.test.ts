@@ -53,7 +53,7 @@ t.test('a few percent of the prescriptions are new, nearly all of them among the
   for (const type of PRESCRIPTION_TYPES) {
     const count = typeCounts(ROWS)[type.key]
     const ids = (await db.gross.query<{ id: number }>(`SELECT ${type.idColumn} AS id FROM ${type.table} m WHERE ${NEW_FILTER(type)}`)).rows.map((r) => r.id)
-    t.equal(ids.length, report.tenants[0]!.newPrescriptions[type.key], `${type.label}: the report counts new rows as API.md §4 does`)
+    t.equal(ids.length, report.tenants[0]!.newPrescriptions[type.key], `${type.label}: the report counts new rows as docs/legacy-contract.md §4 does`)
     const newest = ids.filter((id) => id > count * 0.9).length
     t.ok(newest / ids.length >= 0.8, `${type.label}: ${newest} of ${ids.length} new rows lie in the newest tenth of ids`)
     newTotal += ids.length
@@ -64,7 +64,7 @@ t.test('a few percent of the prescriptions are new, nearly all of them among the
   t.ok(billedUnread > 1, 'some rows are billed although their daten row is still false (not new)')
 })
 
-t.test('every edge row of API.md §4 exists in every type of every non-empty tenant', async (t) => {
+t.test('every edge row of docs/legacy-contract.md §4 exists in every type of every non-empty tenant', async (t) => {
   for (const tenant of ['gross', 'klein'] as const) {
     const client = db[tenant]
     const counts = typeCounts(tenant === 'gross' ? ROWS : KLEIN_ROWS)
@@ -86,7 +86,7 @@ t.test('every edge row of API.md §4 exists in every type of every non-empty ten
           t.equal(row.zeit, spec.time === undefined ? '10:15:00' : spec.time, `${where}: status_abfrage_zeit`)
         })
         const isNew = await value<boolean>(client, `SELECT ${NEW_FILTER(type)} FROM ${type.table} m WHERE ${type.idColumn} = $1`, [id])
-        t.equal(isNew, edge.isNew, `${where}: new per API.md §4`)
+        t.equal(isNew, edge.isNew, `${where}: new per docs/legacy-contract.md §4`)
         if (edge.datenIsSecond) t.ok(daten[1]!.id > daten[0]!.id && daten[1]!.transfer === false, `${where}: the false daten row is not the lowest id`)
       }
     }

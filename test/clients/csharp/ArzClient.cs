@@ -18,7 +18,7 @@ using System.Xml.Linq;
 
 static class ArzClient
 {
-    // "now" in the legacy's UtcNow form (API.md §1): the only values that differ between two runs.
+    // "now" in the legacy's UtcNow form (docs/legacy-contract.md §1): the only values that differ between two runs.
     static readonly Regex Now = new Regex(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,7})?Z$");
     static readonly string[] Volatile = { "responseTimestamp", "deliveryTimestamp", "lastUpdated" };
     const string V1 = "/api/v1/Prescriptions";

@@ -7,7 +7,7 @@
 // environment (better: the password stays out of the process list).
 declare(strict_types=1);
 
-// "now" in the legacy's UtcNow form (API.md §1): the only values that differ between two runs.
+// "now" in the legacy's UtcNow form (docs/legacy-contract.md §1): the only values that differ between two runs.
 const NOW = '/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,7})?Z$/';
 const VOLATILE = ['responseTimestamp', 'deliveryTimestamp', 'lastUpdated'];
 const SDK_HEADERS = ['Accept: application/json', 'User-Agent: OpenAPI-Generator/1.0.0/php'];

@@ -12,7 +12,7 @@ import sys
 
 import requests
 
-# "now" in the legacy's UtcNow form (API.md §1): the only values that differ between two runs.
+# "now" in the legacy's UtcNow form (docs/legacy-contract.md §1): the only values that differ between two runs.
 NOW = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,7})?Z$")
 VOLATILE = {"responseTimestamp", "deliveryTimestamp", "lastUpdated"}
 

@@ -82,7 +82,7 @@ export function headerValue(headers: readonly [string, string][], name: string):
   return headers.find(([n]) => n.toLowerCase() === name)?.[1]
 }
 
-/** The legacy's "now" timestamps (API.md §4) and a problem body's traceId differ per call: mask them. */
+/** The legacy's "now" timestamps (docs/legacy-contract.md §4) and a problem body's traceId differ per call: mask them. */
 export function maskVolatile(body: Buffer): string {
   return body
     .toString('latin1')
