@@ -8,7 +8,10 @@ import { EventBus } from '../proxy/events.ts'
 import { proxyDepsOf, wireFastPaths } from '../proxy/fast-path-wiring.ts'
 
 const overrides = JSON.parse(process.env.BENCH_PROXY_OVERRIDES ?? '{}') as Record<string, unknown>
-const config = loadConfig({ env: { ...process.env, FASTPATH_ENV: 'production' }, overrides })
+// Production refuses Redis without a key secret of the operator's; the benchmark brings its own (keyed
+// names cost the same whatever the secret), unless the environment names one.
+const BENCH_REDIS_KEY_SECRET = 'arzti-fastpath-benchmark-only-redis-key-secret'
+const config = loadConfig({ env: { REDIS_KEY_SECRET: BENCH_REDIS_KEY_SECRET, ...process.env, FASTPATH_ENV: 'production' }, overrides })
 const events = new EventBus()
 const fast = await wireFastPaths(config, events)
 const proxy = await startProxy(config, {

@@ -5,6 +5,8 @@ export interface CompareArgs {
   readonly admin?: string
   readonly adminToken?: string
   readonly requests?: string
+  /** What the report calls the legacy (`--legacy-name`): its Server header cannot tell ArzTi3Server from the simulator. */
+  readonly legacyName?: string
   readonly users: readonly string[]
   readonly out: string
   readonly rounds: number
@@ -20,9 +22,12 @@ export const USAGE = `npm run compare [-- options]
   --admin-token TOKEN     bearer token of the admin API (default: FASTPATH_ADMIN_TOKEN)
   --requests FILE         JSON request list ({"requests":[{"target":"/v2/rezept?pageSize=10","user":"login:pw"}]});
                           default: the built-in ARZ polling mix
+  --legacy-name NAME      what the report calls the proxy's upstream, e.g. "ArzTi3Server 8.0 (staging)"
+                          (default: "the legacy simulator" for the demo, "the proxy's upstream" otherwise; both
+                          send Server: Kestrel, so the answers cannot tell)
   --user LOGIN:PASSWORD   Basic credentials (repeatable; required with --proxy unless the file names users)
   --rounds N              times each request is sent per pass (default 20)
-  --no-cold               skip the cold-cache pass (it voids the users' cached answers with an empty status write)
+  --no-cold               skip the cold-cache pass (it voids the users' cached answers with a no-op status write)
   --out DIR               where report.html and report.json go (default docs/compare)`
 
 export class UsageError extends Error {}
@@ -36,7 +41,7 @@ export function parseCompareArgs(argv: readonly string[], env: Readonly<Record<s
     const arg = argv[i]!
     if (arg === '--help' || arg === '-h') help = true
     else if (arg === '--no-cold') cold = false
-    else if (['--proxy', '--admin', '--admin-token', '--requests', '--user', '--out', '--rounds'].includes(arg)) {
+    else if (['--proxy', '--admin', '--admin-token', '--requests', '--legacy-name', '--user', '--out', '--rounds'].includes(arg)) {
       const value = argv[++i]
       if (value === undefined || value.startsWith('--')) throw new UsageError(`${arg} needs a value`)
       if (arg === '--user') {
@@ -58,6 +63,7 @@ export function parseCompareArgs(argv: readonly string[], env: Readonly<Record<s
     ...(values['--admin'] !== undefined ? { admin: values['--admin'] } : {}),
     ...(adminToken ? { adminToken } : {}),
     ...(values['--requests'] !== undefined ? { requests: values['--requests'] } : {}),
+    ...(values['--legacy-name'] !== undefined ? { legacyName: values['--legacy-name'] } : {}),
     users,
     out: values['--out'] ?? 'docs/compare',
     rounds,

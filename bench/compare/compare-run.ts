@@ -16,7 +16,7 @@ export interface CompareOptions {
   readonly requests: readonly ReplayRequest[]
   /** Times each request is sent per pass. */
   readonly rounds: number
-  /** Run the cold pass (voids the users' cached answers with an empty status write before each round). */
+  /** Run the cold pass (voids the users' cached answers with a no-op status write before each round). */
   readonly cold: boolean
   /**
    * How long after the last request the flags are watched for a demotion (default 2000 ms): a sampled

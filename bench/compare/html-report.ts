@@ -6,7 +6,8 @@ import { demotionLines, formatMs, formatSpeedup, type PathStats, type RouteSumma
 
 const COLORS: Record<ServingPath, string> = { legacy: '#c2410c', fast: '#1d4ed8', cache: '#15803d' }
 
-export function htmlReport(result: CompareResult, routes: readonly RouteSummary[]): string {
+/** `legacyName`: what the legend calls the upstream (the operator's `--legacy-name`, or what main.ts knows of it). */
+export function htmlReport(result: CompareResult, routes: readonly RouteSummary[], legacyName = 'the proxy\'s upstream'): string {
   const verdict = result.mismatches.length === 0
     ? `<p class="ok">All ${result.compared} fast answers equal the legacy's (volatile timestamps blanked by JSON position).</p>`
     : `<p class="bad">${result.mismatches.length} of ${result.compared} fast answers differ from the legacy's.</p>`
@@ -17,7 +18,7 @@ export function htmlReport(result: CompareResult, routes: readonly RouteSummary[
 <p class="meta">${escape(result.proxyUrl)} · ${escape(result.startedAt)} · ${result.requests.length} requests × ${result.rounds} rounds per pass · ${result.mode === 'flags' ? 'passes: legacy (flag off), cold and warm cache (flag on)' : 'observed (paths from Server-Timing)'} · ${(result.durationMs / 1000).toFixed(1)} s</p>
 ${verdict}
 ${demotionLines(result).map((line) => `<p class="${line.startsWith('DEMOTED') ? 'bad' : 'meta'}">${escape(line)}</p>`).join('\n')}
-${legend()}
+${legend(legacyName)}
 ${routes.map((route) => routeSection(route, result)).join('\n')}
 ${mismatchSection(result)}
 <h2>Requests</h2>
@@ -122,8 +123,8 @@ function axis(scale: LogScale, from: number, to: number, y: number): string {
   return `${grid.join('')}<line x1="${from}" x2="${to}" y1="${y}" y2="${y}" class="axis"/>${labels.join('')}`
 }
 
-function legend(): string {
-  const text: Record<ServingPath, string> = { legacy: 'legacy (the proxy\'s upstream: ArzTi3Server, or the simulator in the demo)', fast: 'fast path (SQL, cache empty)', cache: 'fast path from its cache' }
+function legend(legacyName: string): string {
+  const text: Record<ServingPath, string> = { legacy: `legacy (${escape(legacyName)})`, fast: 'fast path (SQL, cache empty)', cache: 'fast path from its cache' }
   return `<p class="legend">${SERVING_PATHS.map((p) => `<span><span class="dot" style="background:${COLORS[p]}"></span>${text[p]}</span>`).join('')}</p>`
 }
 

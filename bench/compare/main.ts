@@ -51,7 +51,7 @@ async function main(): Promise<number> {
     console.log(terminalReport(result, routes))
     const out = resolve(args.out)
     mkdirSync(out, { recursive: true })
-    writeFileSync(join(out, 'report.html'), htmlReport(result, routes))
+    writeFileSync(join(out, 'report.html'), htmlReport(result, routes, args.legacyName ?? (demo ? 'the legacy simulator' : 'the proxy\'s upstream')))
     // Latencies and outcomes only: no bodies (patient data) and no passwords.
     writeFileSync(join(out, 'report.json'), `${JSON.stringify({ ...result, requests: result.requests.map(({ user: _user, ...rest }) => rest), routes: routes.map(({ paths, ...rest }) => ({ ...rest, paths: Object.fromEntries(Object.entries(paths).map(([k, v]) => [k, { count: v.count, p50: v.p50, p95: v.p95, p99: v.p99, max: v.max }])) })), samples: undefined }, null, 2)}\n`)
     console.log(`\nreport: ${join(out, 'report.html')}`)

@@ -36,18 +36,22 @@ export async function replay(proxyUrl: string, req: ReplayRequest): Promise<Repl
 }
 
 /**
- * An empty status write for the user's tenant (docs/legacy-contract.md §7: nothing changes, `processedCount` 0): the
- * proxy passes it to the legacy and voids the tenant's cached answers, so the next reads are cold.
+ * Voids the user's tenant's cached answers on every instance: a status write the legacy carries out
+ * (200) that changes nothing, for a prescription no tenant has. Only a 2xx prescription write voids
+ * the cache (docs/security.md, issue 16), so the empty list the legacy refuses with 400 no longer does.
  */
 export async function voidCache(proxyUrl: string, user: string): Promise<void> {
   const res = await request(`${proxyUrl}/v2/rezept/status`, {
     dispatcher: replayAgent,
     method: 'PATCH',
     headers: { authorization: basic(user), 'content-type': 'application/json' },
-    body: '{"updates":[]}',
+    body: NO_OP_STATUS_WRITE,
   })
   await res.body.dump()
+  if (res.statusCode !== 200) throw new Error(`voiding the cache needs a 200 to the no-op status write, got ${res.statusCode}`)
 }
+
+const NO_OP_STATUS_WRITE = JSON.stringify({ updates: [{ rezeptUuid: '00000000-0000-0000-0000-000000000000', type: 'eMuster16', transferArz: null, status: null }] })
 
 export function basic(user: string): string {
   return `Basic ${Buffer.from(user).toString('base64')}`

@@ -65,6 +65,7 @@ async function run(): Promise<void> {
       t.ok(lastGrid < svg.indexOf('<text') && lastGrid < svg.search(/<rect|<polyline/), 'gridlines are drawn first: no gridline over a label, bar or curve')
     }
     t.notMatch(html, /\.NET service/, 'the legend does not claim the upstream is the .NET service (the demo\'s is the simulator)')
+    t.match(htmlReport(result, routes, 'ArzTi3Server <staging>'), /legacy \(ArzTi3Server &#60;staging&#62;\)/, 'the legend names the upstream as --legacy-name says, escaped')
     t.notMatch(html, /<script|<link|src=|href=|url\(|@import/, 'self-contained: no script, no external file')
   })
 
