@@ -1,37 +1,22 @@
 // The order the real legacy's v1 `GET new` would list items in on a given database: its own statement
-// (observed-sql.md, no ORDER BY) per type, concatenated in type order, paged in memory (docs/legacy-contract.md §8).
+// (measured, no ORDER BY: docs/legacy-contract.md §12.2) per type, concatenated in type order, paged in memory (docs/legacy-contract.md §8).
 import pg from 'pg'
+import { PRESCRIPTION_TYPES } from '../../sql/queries/prescription-types.ts'
+import { observedStatements, statementFor } from '../support/observed-legacy-sql.ts'
 
-interface V1Type { name: 'eMuster16' | 'P-Rezept' | 'E-Rezept'; v1Name: string; stem: string }
+interface V1Type { name: 'eMuster16' | 'P-Rezept' | 'E-Rezept'; v1Name: string }
 
 const V1_TYPES: readonly V1Type[] = [
-  { name: 'eMuster16', v1Name: 'emuster16', stem: 'emuster16' },
-  { name: 'P-Rezept', v1Name: 'prezept', stem: 'prezept' },
-  { name: 'E-Rezept', v1Name: 'erezept', stem: 'erezept' },
+  { name: 'eMuster16', v1Name: 'emuster16' },
+  { name: 'P-Rezept', v1Name: 'prezept' },
+  { name: 'E-Rezept', v1Name: 'erezept' },
 ]
 
-/** The statement as the legacy sent it (observed-sql.md), for one type; only the table names change. */
-function legacyStatement(t: V1Type): string {
-  const main = `er_senderezepte_${t.stem}`
-  const id = `id_senderezepte_${t.stem}`
-  const daten = `${main}_daten`
-  const firstDaten = (alias: string, column: string) => `(
-        SELECT ${alias}.${column}
-        FROM ${daten} AS ${alias}
-        WHERE e.${id} = ${alias}.${id} AND ${alias}.transfer_arz = FALSE
-        LIMIT 1)`
-  const typeColumns = t.name === 'eMuster16'
-    ? `e.rz_liefer_id AS "RzLieferId", e.muster16_id AS "Muster16Id"`
-    : t.name === 'P-Rezept' ? `e.rz_liefer_id AS "RzLieferId", e.transaktions_nummer AS "TransaktionsNummer"` : `e.rz_liefer_id AS "RzLieferId", e.erezept_id AS "ErezeptId"`
-  return `SELECT '${t.name}' AS "Type", e.${id} AS "Id", ${typeColumns}, ${firstDaten('e2', 'rezept_uuid')} AS "RezeptUuid", ${firstDaten('e3', 'xml_request')} AS "XmlRequest", COALESCE(${firstDaten('e4', 'transfer_arz')}, FALSE) AS "TransferArz", ${firstDaten('e5', `${id}_daten`)} AS "DatenId"
-    FROM ${main} AS e
-    WHERE EXISTS (
-        SELECT 1
-        FROM ${daten} AS e0
-        WHERE e.${id} = e0.${id} AND e0.transfer_arz = FALSE) AND NOT EXISTS (
-        SELECT 1
-        FROM ${main}_status AS e1
-        WHERE e.${id} = e1.${id} AND e1.rezept_status = 'ABGERECHNET')`
+/** The legacy's own v1 list statement for one type, as measured (test/support/observed-legacy-sql.ts); undefined where the measurements are not beside the checkout. */
+function legacyStatement(t: V1Type): string | undefined {
+  const observed = observedStatements()?.find((s) => s.request.startsWith('GET /api/v1/Prescriptions/new') && /AS "Type"/.test(s.sql))
+  const type = PRESCRIPTION_TYPES.find((p) => p.name === t.name)!
+  return observed === undefined ? undefined : statementFor(observed.sql, type)
 }
 
 export interface V1Key { readonly type: string; readonly id: number; readonly datenId: number }
@@ -48,16 +33,19 @@ export function v1Selection(rawPath: string): { types: readonly V1Type[]; page: 
 
 /**
  * The keys of the page the legacy would answer, read now from `databaseUrl` with PostgreSQL's
- * default planner settings (a fresh connection that sets nothing).
+ * default planner settings (a fresh connection that sets nothing); 'unknown' where the legacy's
+ * statement is not at hand (the order is then not checked, the items still are).
  */
-export async function legacyV1Page(databaseUrl: string, rawPath: string): Promise<V1Key[]> {
+export async function legacyV1Page(databaseUrl: string, rawPath: string): Promise<V1Key[] | 'unknown'> {
   const { types, page, pageSize } = v1Selection(rawPath)
+  const statements = types.map(legacyStatement)
+  if (statements.some((sql) => sql === undefined)) return 'unknown'
   const client = new pg.Client({ connectionString: databaseUrl })
   await client.connect()
   const all: V1Key[] = []
   try {
-    for (const t of types) {
-      const rows = (await client.query<{ Id: number; DatenId: number }>(legacyStatement(t))).rows
+    for (const [i, t] of types.entries()) {
+      const rows = (await client.query<{ Id: number; DatenId: number }>(statements[i]!)).rows
       for (const row of rows) all.push({ type: t.name, id: row.Id, datenId: row.DatenId })
     }
   } finally {
