@@ -4,8 +4,8 @@
 // Times are CPU time of this process (process.cpuUsage): on a shared machine wall time also counts the
 // other processes' turns. Min is the least disturbed round, median the typical one.
 import pg from 'pg'
-import { EscapedTextMemo } from '../routes/fast-path/escaped-text-memo.ts'
-import { JsonBytes } from '../routes/fast-path/json-bytes.ts'
+import { EscapedTextMemo } from '../json/escaped-text-memo.ts'
+import { JsonBytes } from '../json/json-bytes.ts'
 import { prescriptionXml } from '../sql/seed/xml-documents.ts'
 
 const expression = prescriptionXml('eMuster16', 1, `(g * 7)::text`, `'30' || (1000000 + g)::text`).replaceAll('@seed', '7')

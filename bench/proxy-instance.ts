@@ -4,7 +4,7 @@
 import { loadConfig } from '../config/load.ts'
 import { startProxy } from '../proxy/app.ts'
 import { createLogger } from '../proxy/event-log.ts'
-import { EventBus } from '../proxy/events.ts'
+import { EventBus } from '../core/events.ts'
 import { proxyDepsOf, wireFastPaths } from '../proxy/fast-path-wiring.ts'
 
 const overrides = JSON.parse(process.env.BENCH_PROXY_OVERRIDES ?? '{}') as Record<string, unknown>

@@ -3,9 +3,9 @@
 import { readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import type { RouteId } from '../routes/fast-path/contract.ts'
-import { parseFlagMap, type FlagSetting } from '../routes/flag-setting.ts'
-import { DEV_REDIS_KEY_SECRET } from '../routes/fast-path/redis-secrets.ts'
+import type { RouteId } from '../core/route-ids.ts'
+import { parseFlagMap, type FlagSetting } from '../core/flag-setting.ts'
+import { DEV_REDIS_KEY_SECRET } from './schema.ts'
 import { ENVIRONMENTS, OPTIONS, type EnvironmentName, type OptionSpec } from './schema.ts'
 
 export interface Config {

@@ -28,6 +28,13 @@ export interface OptionSpec {
 const port = { kind: 'integer', min: 0, max: 65535 } as const
 const ms = { kind: 'integer', min: 1, max: 3_600_000 } as const
 
+/**
+ * The key secret outside production when none is configured: instances must share one, so it cannot
+ * be random per process. Public, so it protects nothing; config/load.ts refuses it in production and
+ * the proxy warns when it is used.
+ */
+export const DEV_REDIS_KEY_SECRET = 'arzti-fastpath development key secret: not a secret'
+
 export const OPTIONS: readonly OptionSpec[] = [
   { name: 'host', type: { kind: 'string' }, default: '127.0.0.1', env: 'HOST', reloadable: false, description: 'Address the client-facing listener binds to.' },
   { name: 'port', type: port, default: 8080, env: 'PORT', reloadable: false, description: 'Port of the client-facing listener (0 = any free port).' },

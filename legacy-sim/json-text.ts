@@ -1,6 +1,6 @@
 // Writes JSON text the way the legacy's System.Text.Json does (docs/legacy-contract.md §1): strings, .NET date forms.
-// Strings go through the fast paths' writer (routes/fast-path/json-bytes.ts): one escaping, one table.
-import { jsonStringText } from '../routes/fast-path/json-bytes.ts'
+// Strings go through the fast paths' writer (json/json-bytes.ts): one escaping, one table.
+import { jsonStringText } from '../json/json-bytes.ts'
 
 /** A JSON string literal, quotes included, escaped as the legacy's relaxed encoder does (docs/legacy-contract.md §1). */
 export const jsonString: (value: string) => string = jsonStringText

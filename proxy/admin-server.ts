@@ -4,10 +4,10 @@
 // with admin.metricsOpen (it names routes, tenants and failure counts).
 import { createHash, timingSafeEqual } from 'node:crypto'
 import http, { type IncomingMessage, type ServerResponse } from 'node:http'
-import { ROUTE_IDS } from '../routes/fast-path/contract.ts'
-import { isRouteId, parseFlagSetting, type FlagSetting } from '../routes/flag-setting.ts'
-import type { FlagStore } from '../routes/flag-store.ts'
-import { PROXY_ERRORS, ProxyError } from './errors.ts'
+import { ROUTE_IDS } from '../routes/contract.ts'
+import { isRouteId, parseFlagSetting, type FlagSetting } from '../core/flag-setting.ts'
+import type { FlagStore } from '../routes/flags/flag-store.ts'
+import { PROXY_ERRORS, ProxyError } from '../core/errors.ts'
 import { listen } from './listen.ts'
 import type { Readiness } from './readiness.ts'
 

@@ -4,7 +4,7 @@
 // operational log. Events carry no password, connection string or body, and nothing here adds one;
 // the free texts some events carry (an error, a reason) are stripped of credentials besides.
 import pino, { type Logger } from 'pino'
-import type { EventBus, ProxyEvent } from './events.ts'
+import type { EventBus, ProxyEvent } from '../core/events.ts'
 
 /**
  * `stderr`, `stdout`, `off`, or a file path (appended, created with its folder). Written synchronously:

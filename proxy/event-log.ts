@@ -1,7 +1,7 @@
 // The pino consumer of the event bus: one JSON line per thing worth an operator's attention. It
 // never sees an Authorization header, a password or a connection string: events do not carry them.
 import pino, { type DestinationStream, type Logger } from 'pino'
-import type { EventBus } from './events.ts'
+import type { EventBus } from '../core/events.ts'
 
 /** The operational log: stdout, or `destination` (tests). Times as ISO 8601 UTC, as in the audit log. */
 export function createLogger(level: string, destination?: DestinationStream): Logger {

@@ -1,12 +1,12 @@
 // Where the proxy gets its fast paths: the rezept-list factory (routes/rezept-list), given the
 // config's `fastPath` section plus the legacy settings it must echo. No ArzSw URL: no fast paths.
 import type { Config } from '../config/load.ts'
-import type { BasicCredentials } from '../routes/fast-path/basic-credentials.ts'
-import type { FastPath } from '../routes/fast-path/contract.ts'
-import type { VerifyOutcome } from '../routes/fast-path/credential-verifier.ts'
-import { createRezeptFastPaths, fastPathSettings, type FastPathSettingsInput } from '../routes/rezept-list/index.ts'
+import type { BasicCredentials } from '../auth/basic-credentials.ts'
+import type { FastPath } from '../routes/contract.ts'
+import type { VerifyOutcome } from '../auth/credential-verifier.ts'
+import { createRezeptFastPaths, fastPathSettings, type FastPathSettingsInput } from '../routes/v2-rezept-list/index.ts'
 import type { ProxyDeps } from './app.ts'
-import type { EventBus } from './events.ts'
+import type { EventBus } from '../core/events.ts'
 import type { MetricSources } from './metrics/sources.ts'
 
 export interface WiredFastPaths {

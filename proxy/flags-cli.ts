@@ -1,8 +1,8 @@
 // `npm run flags -- list | set ROUTE MODE [--admin URL] [--json]`: the admin API's flags for an
 // operator's shell and for scripts. Human lines by default, the API's JSON with --json; exit 0 done,
 // 1 refused or failed (also: a change Redis did not take), 2 usage. Token from FASTPATH_ADMIN_TOKEN.
-import { isRouteId, parseFlagText, flagText, type FlagSetting } from '../routes/flag-setting.ts'
-import { ROUTE_IDS } from '../routes/fast-path/contract.ts'
+import { isRouteId, parseFlagText, flagText, type FlagSetting } from '../core/flag-setting.ts'
+import { ROUTE_IDS } from '../routes/contract.ts'
 
 const USAGE = `usage: npm run flags -- list [--admin URL] [--json]
        npm run flags -- set ROUTE MODE [--admin URL] [--json]

@@ -3,7 +3,7 @@
 // proxy reads them from the legacy at start and on every reload and uses them; values set in the
 // config are assertions. Without them learnt or set, `on` and `canary` are refused.
 import { ANSWER_SETTINGS, ConfigError, type Config } from '../config/load.ts'
-import type { FlagSetting } from '../routes/flag-setting.ts'
+import type { FlagSetting } from '../core/flag-setting.ts'
 import { LegacyReader } from './shadow/legacy-reader.ts'
 
 /** Where the answer-shaping settings in use came from. */

@@ -3,10 +3,10 @@
 // verifies them (ArzSw + BCrypt, cached); every other caller is passed to the legacy, so the legacy's
 // own answer (404 today) stays exactly what it was.
 import type { IncomingHttpHeaders } from 'node:http'
-import { parseBasicCredentials } from '../routes/fast-path/basic-credentials.ts'
-import type { FastAnswer } from '../routes/fast-path/contract.ts'
-import type { BasicCredentials } from '../routes/fast-path/basic-credentials.ts'
-import type { VerifyOutcome } from '../routes/fast-path/credential-verifier.ts'
+import { parseBasicCredentials } from '../auth/basic-credentials.ts'
+import type { FastAnswer } from '../routes/contract.ts'
+import type { BasicCredentials } from '../auth/basic-credentials.ts'
+import type { VerifyOutcome } from '../auth/credential-verifier.ts'
 import { performanceHealth, performanceMetrics, type PerformanceSources } from './performance-report.ts'
 
 export type PerformanceEndpoint = 'metrics' | 'health'

@@ -1,12 +1,12 @@
 // The bodies of GET /v2/performance/metrics and GET /v2/health/performance (the endpoints the
 // legacy's own plan promised), in the legacy's style: compact camelCase JSON, "now" as UtcNow text.
-import { ROUTE_IDS, type RouteId } from '../routes/fast-path/contract.ts'
-import { utcNowText } from '../routes/fast-path/dotnet-time.ts'
-import { flagText, type FlagSetting } from '../routes/flag-setting.ts'
+import { ROUTE_IDS, type RouteId } from '../routes/contract.ts'
+import { utcNowText } from '../json/dotnet-time.ts'
+import { flagText, type FlagSetting } from '../core/flag-setting.ts'
 import type { PoolStats } from './metrics/sources.ts'
 import { PerformanceStats, SERVING_PATHS, type CacheLookupCounts, type LatencySummary } from './performance-stats.ts'
 import { ROUTES } from '../routes/route-table.ts'
-import type { ServedBy } from './events.ts'
+import type { ServedBy } from '../core/events.ts'
 
 export interface PerformanceSources {
   readonly stats: PerformanceStats

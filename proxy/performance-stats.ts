@@ -2,8 +2,8 @@
 // metrics: the last N durations per route and serving path (legacy, fast, cache) in fixed rings, and
 // the cache lookup counts per route. The Prometheus histograms answer "how many under 100 ms"; these
 // rings answer "what is p99 now" exactly, which bucketed histograms cannot.
-import { ROUTE_IDS, type RouteId } from '../routes/fast-path/contract.ts'
-import type { CacheLookupOutcome, EventBus, ProxyEvent, ServedBy } from './events.ts'
+import { ROUTE_IDS, type RouteId } from '../routes/contract.ts'
+import type { CacheLookupOutcome, EventBus, ProxyEvent, ServedBy } from '../core/events.ts'
 
 export const SERVING_PATHS: readonly ServedBy[] = ['legacy', 'fast', 'cache']
 

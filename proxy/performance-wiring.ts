@@ -2,11 +2,11 @@
 // the admin check through the fast paths' own credential verifier (its outcome cache, its BCrypt
 // threads off the event loop, its prepared-statement setting), when the proxy has fast paths.
 import type { Config } from '../config/load.ts'
-import type { BasicCredentials } from '../routes/fast-path/basic-credentials.ts'
-import type { RouteId } from '../routes/fast-path/contract.ts'
-import type { VerifyOutcome } from '../routes/fast-path/credential-verifier.ts'
-import type { FlagSetting } from '../routes/flag-setting.ts'
-import type { EventBus } from './events.ts'
+import type { BasicCredentials } from '../auth/basic-credentials.ts'
+import type { RouteId } from '../routes/contract.ts'
+import type { VerifyOutcome } from '../auth/credential-verifier.ts'
+import type { FlagSetting } from '../core/flag-setting.ts'
+import type { EventBus } from '../core/events.ts'
 import type { PoolStats } from './metrics/sources.ts'
 import { PerformanceEndpoints } from './performance-endpoints.ts'
 import { PerformanceStats } from './performance-stats.ts'

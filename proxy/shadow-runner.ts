@@ -1,7 +1,7 @@
 // Runs a fast path beside the legacy in shadow mode: never awaited by the client, at most
 // `concurrency` at once (excess shed and counted), every run bounded in time and cancelled on close.
 // Each run's outcome and duration go to whoever asked (the shadow comparison).
-import type { FastPath, FastPathOutcome, FastPathRequest } from '../routes/fast-path/contract.ts'
+import type { FastPath, FastPathOutcome, FastPathRequest } from '../routes/contract.ts'
 
 export interface ShadowCounts {
   started: number

@@ -1,7 +1,7 @@
 // The table of routes a fast path may take, and the matcher that applies the legacy's routing rules
 // (docs/legacy-contract.md §3: case-insensitive, `v2` or `v2.0`, trailing slash ignored) to a raw request target.
 // Anything odd — %-encoding, `//`, dot segments, `;`, a backslash — is not matched and goes to the legacy.
-import type { RouteId } from './fast-path/contract.ts'
+import type { RouteId } from './contract.ts'
 
 export interface RouteSpec {
   readonly id: RouteId

@@ -2,7 +2,7 @@
 // and whether exactly these credentials were recently accepted (by the fast path's verifier or by
 // the legacy), with the tenant database of that login once it has been looked up.
 import { createHmac, createSecretKey, randomBytes } from 'node:crypto'
-import { parseBasicCredentials } from '../../routes/fast-path/basic-credentials.ts'
+import { parseBasicCredentials } from '../../auth/basic-credentials.ts'
 
 export interface Caller {
   /** The login of parseable Basic credentials (verified or not); undefined without them. */

@@ -2,7 +2,7 @@
 // header too large, too slow): the same bytes Node's default handler writes, plus a `security` event
 // so the refusal reaches the audit log.
 import type { Duplex } from 'node:stream'
-import type { EventBus } from '../events.ts'
+import type { EventBus } from '../../core/events.ts'
 
 const ANSWERS: Record<number, Buffer> = {
   400: Buffer.from('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n', 'latin1'),

@@ -1,7 +1,7 @@
 // Token buckets shared by every proxy instance through Redis: one Lua script takes from all of a
 // request's buckets atomically (all or none), on Redis's own clock so instances' clocks do not matter.
 import { Redis } from 'ioredis'
-import { RedisKeyHasher } from '../../routes/fast-path/redis-secrets.ts'
+import { RedisKeyHasher } from '../../cache/redis-secrets.ts'
 import type { BucketSpec } from './token-buckets.ts'
 
 // KEYS: the buckets; ARGV: rate, burst per bucket. Returns 0 (taken) or the wait in ms.

@@ -3,15 +3,15 @@
 // one client address and per client address otherwise: never per login alone); the per-tenant cap on fast-path work; and what each answer teaches
 // about the caller (accepted or refused credentials). Emits a `security` event for each refusal.
 import type { IncomingMessage } from 'node:http'
-import type { EventBus, SecurityKind } from '../events.ts'
-import type { ProxyErrorCode } from '../errors.ts'
+import type { EventBus, SecurityKind } from '../../core/events.ts'
+import type { ProxyErrorCode } from '../../core/errors.ts'
 import { AuthFailures } from './auth-failures.ts'
 import { CallerBook, type Caller } from './caller-book.ts'
 import { clientAddressOf } from './client-address.ts'
 import type { ClassRates, LimitSettings } from './limit-settings.ts'
 import { RedisTokenBuckets } from './redis-token-buckets.ts'
 import { isOriginForm } from './request-target.ts'
-import { parseBasicCredentials } from '../../routes/fast-path/basic-credentials.ts'
+import { parseBasicCredentials } from '../../auth/basic-credentials.ts'
 import { TenantDirectory } from './tenant-directory.ts'
 import { LocalTokenBuckets, type BucketSpec } from './token-buckets.ts'
 

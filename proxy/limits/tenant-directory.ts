@@ -1,7 +1,7 @@
 // Which tenant database a login belongs to, read from ArzSw (docs/legacy-contract.md §2 step 2, without the password
 // columns) and kept as a label only: the connection string itself is never stored or logged.
 import pg from 'pg'
-import { parseTenantDatabase } from '../../routes/fast-path/npgsql-connection-string.ts'
+import { parseTenantDatabase } from '../../tenants/npgsql-connection-string.ts'
 
 const TENANT_SQL = `SELECT d.datenbank_connection_string
   FROM arzsw_benutzer b

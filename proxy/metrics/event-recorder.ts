@@ -1,8 +1,8 @@
 // The metrics consumer of the event bus: turns each ProxyEvent into an instrument update. Runs once
 // per request at least, so label objects come from LabelSets (made once) and nothing else is built.
 import type { Counter, Histogram, Meter } from '@opentelemetry/api'
-import { ROUTE_IDS } from '../../routes/fast-path/contract.ts'
-import type { EventBus, ProxyEvent } from '../events.ts'
+import { ROUTE_IDS } from '../../routes/contract.ts'
+import type { EventBus, ProxyEvent } from '../../core/events.ts'
 import { LATENCY_BUCKETS_SECONDS, METRICS, QUERY_BUCKETS_SECONDS, SPEEDUP_BUCKETS, type MetricSpec } from './catalogue.ts'
 import type { CircuitStates } from './circuit-states.ts'
 import { LabelSets, statusClass } from './label-sets.ts'

@@ -3,8 +3,8 @@
 // and by the scrape-time sources.
 import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus'
 import { MeterProvider } from '@opentelemetry/sdk-metrics'
-import type { FlagStore } from '../../routes/flag-store.ts'
-import type { EventBus } from '../events.ts'
+import type { FlagStore } from '../../routes/flags/flag-store.ts'
+import type { EventBus } from '../../core/events.ts'
 import { CircuitStates } from './circuit-states.ts'
 import { EventRecorder } from './event-recorder.ts'
 import { ScrapeTimeGauges } from './scrape-time-gauges.ts'

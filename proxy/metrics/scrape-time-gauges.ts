@@ -4,9 +4,9 @@
 // keep the saturation alert firing); a MetricProducer reports exactly what exists now.
 import { ValueType, type Attributes } from '@opentelemetry/api'
 import { AggregationTemporality, DataPointType, type CollectionResult, type DataPoint, type MetricData, type MetricProducer, type ResourceMetrics } from '@opentelemetry/sdk-metrics'
-import { ROUTE_IDS } from '../../routes/fast-path/contract.ts'
-import type { FlagStore } from '../../routes/flag-store.ts'
-import type { FlagMode } from '../events.ts'
+import { ROUTE_IDS } from '../../routes/contract.ts'
+import type { FlagStore } from '../../routes/flags/flag-store.ts'
+import type { FlagMode } from '../../core/events.ts'
 import { METRICS, type MetricSpec } from './catalogue.ts'
 import type { CircuitStates } from './circuit-states.ts'
 import type { MetricSources, PoolStats } from './sources.ts'

@@ -1,7 +1,7 @@
 // Compares a fast answer with the legacy's: status, Content-Type, and the bodies with the volatile
 // timestamps (docs/legacy-contract.md §4, §6, §7) blanked by JSON position (the answer template's walker), and says
 // which JSON paths differ when they do.
-import { templateFromBody, timestampSpans, type AnswerTemplate } from '../../routes/fast-path/answer-template.ts'
+import { templateFromBody, timestampSpans, type AnswerTemplate } from '../../cache/answer-template.ts'
 
 export interface ComparedSide {
   readonly status: number

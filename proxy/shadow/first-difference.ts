@@ -2,7 +2,7 @@
 // class an operator reads at a glance (`escaping`, `status-row`, …), the byte offset, the JSON member
 // there, and a short context of each side with letters and digits masked (a record holds no patient
 // data unless full bodies are switched on; punctuation, escapes and the JSON shape stay readable).
-import { timestampSpans } from '../../routes/fast-path/answer-template.ts'
+import { timestampSpans } from '../../cache/answer-template.ts'
 import type { ComparedSide } from './answer-comparison.ts'
 
 /**

@@ -3,7 +3,7 @@
 // differing JSON paths, the flag; bodies as length and sha256 unless full bodies are enabled.
 import { createHash } from 'node:crypto'
 import type { IncomingHttpHeaders } from 'node:http'
-import type { RouteId } from '../../routes/fast-path/contract.ts'
+import type { RouteId } from '../../routes/contract.ts'
 import type { Difference } from './answer-comparison.ts'
 import type { FirstDifference } from './first-difference.ts'
 

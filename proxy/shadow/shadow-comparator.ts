@@ -4,10 +4,10 @@
 // reading both sides again, emits shadow.compared, keeps mismatch records and feeds each route's
 // demotion window.
 import { randomUUID } from 'node:crypto'
-import type { FastAnswer, FastPath, FastPathRequest, RouteId } from '../../routes/fast-path/contract.ts'
-import { flagText } from '../../routes/flag-setting.ts'
-import type { FlagStore } from '../../routes/flag-store.ts'
-import type { EventBus, ShadowOutcome } from '../events.ts'
+import type { FastAnswer, FastPath, FastPathRequest, RouteId } from '../../routes/contract.ts'
+import { flagText } from '../../core/flag-setting.ts'
+import type { FlagStore } from '../../routes/flags/flag-store.ts'
+import type { EventBus, ShadowOutcome } from '../../core/events.ts'
 import type { ShadowResult, ShadowRunner } from '../shadow-runner.ts'
 import { differences, sameAnswer, sameBodies, type ComparedSide } from './answer-comparison.ts'
 import { firstDifference } from './first-difference.ts'

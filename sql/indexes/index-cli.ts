@@ -1,6 +1,6 @@
 // `npm run indexes -- apply|status|drop [--arzsw URL]`: the fast path's additive indexes on every tenant database registered in ArzSw (docs/legacy-contract.md §11).
 import pg from 'pg'
-import { parseTenantDatabase, type TenantDatabase } from '../../routes/fast-path/npgsql-connection-string.ts'
+import { parseTenantDatabase, type TenantDatabase } from '../../tenants/npgsql-connection-string.ts'
 import { FAST_PATH_INDEXES, INDEX_PREFIX } from './fastpath-indexes.ts'
 
 export type IndexCommand = 'apply' | 'status' | 'drop'

@@ -5,10 +5,10 @@ import pg from 'pg'
 import { request } from 'undici'
 import { loadConfig } from '../../config/load.ts'
 import { startProxy, type RunningProxy } from '../../proxy/app.ts'
-import { EventBus, type ProxyEvent } from '../../proxy/events.ts'
+import { EventBus, type ProxyEvent } from '../../core/events.ts'
 import { proxyDepsOf, wireFastPaths, type WiredFastPaths } from '../../proxy/fast-path-wiring.ts'
 import { PRESCRIPTION_TYPES } from '../../sql/queries/prescription-types.ts'
-import { blankVolatile } from '../fast-path/comparison-fixture.ts'
+import { blankVolatile } from '../routes/v2-rezept-list/comparison-fixture.ts'
 export { seededRandom as randomSource } from '../support/seeded-random.ts'
 
 export interface Instance {

@@ -1,9 +1,9 @@
-// Cache hits are stamped into reused copies (routes/fast-path/answer-copies.ts). Reuse must never
+// Cache hits are stamped into reused copies (cache/answer-copies.ts). Reuse must never
 // show: not in an answer being written, not in one kept for a sampled comparison.
 import t from 'tap'
-import { AnswerCopies } from '../../routes/fast-path/answer-copies.ts'
-import { templateFromBody } from '../../routes/fast-path/answer-template.ts'
-import { ResponseCache } from '../../routes/fast-path/response-cache.ts'
+import { AnswerCopies } from '../../cache/answer-copies.ts'
+import { templateFromBody } from '../../cache/answer-template.ts'
+import { ResponseCache } from '../../cache/response-cache.ts'
 import { startLegacySim } from '../../legacy-sim/server.ts'
 import { seed } from '../../sql/seed/seed.ts'
 import { databaseUrl, needsRedis, pgAdminUrl, redisTestPrefix, redisUrl } from '../support/services.ts'

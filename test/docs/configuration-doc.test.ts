@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises'
 import t from 'tap'
 import { CONFIGURATION_DOC, configurationMarkdown } from '../../config/docs.ts'
 import { OPTIONS } from '../../config/schema.ts'
-import { FAST_PATH_SETTING_DESCRIPTIONS } from '../../routes/rezept-list/settings.ts'
+import { FAST_PATH_SETTING_DESCRIPTIONS } from '../../routes/v2-rezept-list/settings.ts'
 
 t.test('the checked-in docs/configuration.md equals what the generator writes (run `npm run docs:config`)', async (t) => {
   const checkedIn = await readFile(CONFIGURATION_DOC, 'utf8')

@@ -20,7 +20,7 @@ import { PRESCRIPTION_TYPES } from '../../sql/queries/prescription-types.ts'
 import { databaseUrl, needsRedis, pgAdminUrl, redisTestPrefix, redisUrl } from '../support/services.ts'
 import { redisRelay, startTcpRelay, type TcpRelay } from '../support/tcp-relay.ts'
 import { basic, comparable, get, itemsOf, send, sleep, startInstance, toggleCandidates, type Instance, type Item } from '../cache/cache-instances.ts'
-import { execute } from '../fast-path/arzsw-users.ts'
+import { execute } from '../routes/v2-rezept-list/arzsw-users.ts'
 import { startFaultyLegacy } from './faulty-legacy.ts'
 
 const KLEIN = basic('arz-klein', 'klein-Geheim2')

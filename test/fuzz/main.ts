@@ -4,7 +4,7 @@
 import { parseArgs } from 'node:util'
 import { loadConfig } from '../../config/load.ts'
 import { startProxy } from '../../proxy/app.ts'
-import { EventBus } from '../../proxy/events.ts'
+import { EventBus } from '../../core/events.ts'
 import { proxyDepsOf, wireFastPaths } from '../../proxy/fast-path-wiring.ts'
 import { startLegacySim } from '../../legacy-sim/server.ts'
 import { seed } from '../../sql/seed/seed.ts'

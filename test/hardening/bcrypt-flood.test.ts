@@ -4,12 +4,12 @@
 import { availableParallelism } from 'node:os'
 import bcrypt from 'bcryptjs'
 import t, { type Test } from 'tap'
-import { EventBus, type ProxyEvent } from '../../proxy/events.ts'
-import { BcryptBusy, BcryptPool } from '../../routes/fast-path/bcrypt-pool.ts'
-import { CredentialVerifier } from '../../routes/fast-path/credential-verifier.ts'
+import { EventBus, type ProxyEvent } from '../../core/events.ts'
+import { BcryptBusy, BcryptPool } from '../../auth/bcrypt-pool.ts'
+import { CredentialVerifier } from '../../auth/credential-verifier.ts'
 import { seed } from '../../sql/seed/seed.ts'
 import { databaseUrl, pgAdminUrl } from '../support/services.ts'
-import { addUser, execute } from '../fast-path/arzsw-users.ts'
+import { addUser, execute } from '../routes/v2-rezept-list/arzsw-users.ts'
 
 const VICTIM = { user: 'flood-victim', password: 'Richtig-12-äö' }
 const REAL = { user: 'flood-real', password: 'Richtig-10' }

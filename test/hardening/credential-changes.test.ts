@@ -2,11 +2,11 @@
 // fast path within credentialWatchMs (1 s), as the legacy sees it at once; before, a user row lived
 // userRowRefreshMs (10 s) and the old password kept reading data.
 import t from 'tap'
-import { EventBus } from '../../proxy/events.ts'
-import { CredentialVerifier } from '../../routes/fast-path/credential-verifier.ts'
-import { addUser, execute } from '../fast-path/arzsw-users.ts'
-import { basicAuthorization } from '../fast-path/cases.ts'
-import { blankVolatile, startComparison, type ComparisonFixture } from '../fast-path/comparison-fixture.ts'
+import { EventBus } from '../../core/events.ts'
+import { CredentialVerifier } from '../../auth/credential-verifier.ts'
+import { addUser, execute } from '../routes/v2-rezept-list/arzsw-users.ts'
+import { basicAuthorization } from '../routes/v2-rezept-list/cases.ts'
+import { blankVolatile, startComparison, type ComparisonFixture } from '../routes/v2-rezept-list/comparison-fixture.ts'
 import { npgsqlConnectionString } from '../support/services.ts'
 
 let fixture: ComparisonFixture

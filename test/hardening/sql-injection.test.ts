@@ -10,7 +10,7 @@ import { seed } from '../../sql/seed/seed.ts'
 import { databaseUrl, pgAdminUrl } from '../support/services.ts'
 import { startInstance } from '../cache/cache-instances.ts'
 import { basic, headerValue, maskVolatile, rawExchange, type RawAnswer } from '../proxy/support/raw-exchange.ts'
-import { blankVolatile } from '../fast-path/comparison-fixture.ts'
+import { blankVolatile } from '../routes/v2-rezept-list/comparison-fixture.ts'
 
 // Every SQL text any pg client in this process sends (the proxy's and the simulator's, which binds
 // its values like EF Core does): recorded before anything connects.

@@ -8,7 +8,7 @@ import { bindInt, readQuery } from '../../legacy-sim/query-binding.ts'
 import { canonicalVersion, pathSegments } from '../../legacy-sim/route-table.ts'
 import { parseSimulatorConfig } from '../../legacy-sim/simulator-config.ts'
 
-// Every code point against the measured table: test/fast-path/json-escaping.test.ts.
+// Every code point against the measured table: test/json/json-escaping.test.ts.
 t.test('strings are escaped the way the legacy\'s relaxed System.Text.Json encoder does', async (t) => {
   t.equal(jsonString('<Ärzt "A&B">'), '"<Ärzt \\"A&B\\">"', 'the docs/legacy-contract.md §1 example')
   t.equal(jsonString('Prüf+<1>'), '"Prüf+<1>"', 'the other docs/legacy-contract.md §1 example')

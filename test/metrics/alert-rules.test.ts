@@ -2,9 +2,9 @@
 // and the scrape of a running proxy passes promtool's own exposition checks.
 import { readFile } from 'node:fs/promises'
 import t from 'tap'
-import { EventBus } from '../../proxy/events.ts'
+import { EventBus } from '../../core/events.ts'
 import { startProxyMetrics } from '../../proxy/metrics/proxy-metrics.ts'
-import { FlagStore } from '../../routes/flag-store.ts'
+import { FlagStore } from '../../routes/flags/flag-store.ts'
 import { findBinary, needsBinary, run } from './support/prometheus-tools.ts'
 
 const RULES_DIR = new URL('../../config/prometheus/', import.meta.url).pathname

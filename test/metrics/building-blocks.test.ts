@@ -1,15 +1,15 @@
 // The small pieces of the metrics: bounded label sets, status classes, circuit states, scrape-time
 // sources (merged pools, a broken source), and the pool registry's stats against a real PostgreSQL.
 import t from 'tap'
-import { EventBus } from '../../proxy/events.ts'
+import { EventBus } from '../../core/events.ts'
 import { METRICS } from '../../proxy/metrics/catalogue.ts'
 import { tenantLabel } from '../../proxy/metrics/tenant-label.ts'
 import { CircuitStates } from '../../proxy/metrics/circuit-states.ts'
 import { LabelSets, OVERFLOW_VALUE, statusClass } from '../../proxy/metrics/label-sets.ts'
 import { startProxyMetrics } from '../../proxy/metrics/proxy-metrics.ts'
-import { parseTenantDatabase } from '../../routes/fast-path/npgsql-connection-string.ts'
-import { TenantPools } from '../../routes/fast-path/tenant-pools.ts'
-import { FlagStore } from '../../routes/flag-store.ts'
+import { parseTenantDatabase } from '../../tenants/npgsql-connection-string.ts'
+import { TenantPools } from '../../tenants/tenant-pools.ts'
+import { FlagStore } from '../../routes/flags/flag-store.ts'
 import { npgsqlConnectionString } from '../support/services.ts'
 import { find, parseExposition, valueOf } from './support/exposition.ts'
 

@@ -2,11 +2,11 @@
 // exported metric has a panel and a line in the docs: the four cannot drift apart.
 import { readFile } from 'node:fs/promises'
 import t from 'tap'
-import type { ProxyEvent } from '../../proxy/events.ts'
-import { EventBus } from '../../proxy/events.ts'
+import type { ProxyEvent } from '../../core/events.ts'
+import { EventBus } from '../../core/events.ts'
 import { exposedSeriesNames, METRICS } from '../../proxy/metrics/catalogue.ts'
 import { startProxyMetrics } from '../../proxy/metrics/proxy-metrics.ts'
-import { FlagStore } from '../../routes/flag-store.ts'
+import { FlagStore } from '../../routes/flags/flag-store.ts'
 import { dashboardQueries, metricNamesIn } from './support/dashboard.ts'
 import { parseExposition } from './support/exposition.ts'
 

@@ -1,10 +1,10 @@
 // The proxy's /metrics over real HTTP: requests served by the legacy and the fast path, and every event
 // type on the bus, become the series the catalogue names, with bounded label values.
 import t, { type Test } from 'tap'
-import type { ProxyEvent } from '../../proxy/events.ts'
+import type { ProxyEvent } from '../../core/events.ts'
 import { METRICS } from '../../proxy/metrics/catalogue.ts'
 import { tenantLabel } from '../../proxy/metrics/tenant-label.ts'
-import { ROUTE_IDS } from '../../routes/fast-path/contract.ts'
+import { ROUTE_IDS } from '../../routes/contract.ts'
 import { find, parseExposition, valueOf, type Sample } from './support/exposition.ts'
 import { GOOD_AUTH, startSeededProxy, USER_LOGIN } from './support/seeded-proxy.ts'
 

@@ -2,7 +2,7 @@
 // with `, ` and refuses the result, while Node keeps only the first line in `req.headers`. Such a
 // request reaches the legacy with both lines as received, and no fast path answers it.
 import t from 'tap'
-import { EventBus, type ProxyEvent } from '../../proxy/events.ts'
+import { EventBus, type ProxyEvent } from '../../core/events.ts'
 import { startEchoUpstream } from './support/echo-upstream.ts'
 import { proxyFor } from './support/proxy-under-test.ts'
 import { basic, headerValue, rawExchange } from './support/raw-exchange.ts'

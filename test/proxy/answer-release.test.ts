@@ -3,7 +3,7 @@
 import t from 'tap'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
-import type { FastPath, FastPathOutcome } from '../../routes/fast-path/contract.ts'
+import type { FastPath, FastPathOutcome } from '../../routes/contract.ts'
 import { proxyFor } from './support/proxy-under-test.ts'
 
 const BODY = Buffer.from('{"prescriptions":[],"totalCount":0,"responseTimestamp":"2026-11-23T10:00:00Z"}')

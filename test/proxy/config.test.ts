@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import t from 'tap'
 import { ConfigError, loadConfig } from '../../config/load.ts'
 import { OPTIONS } from '../../config/schema.ts'
-import { parseFlagList, parseFlagText } from '../../routes/flag-setting.ts'
+import { parseFlagList, parseFlagText } from '../../core/flag-setting.ts'
 import { startEchoUpstream } from './support/echo-upstream.ts'
 import { proxyFor } from './support/proxy-under-test.ts'
 

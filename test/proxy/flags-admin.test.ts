@@ -7,7 +7,7 @@ import { pgAdminUrl } from '../support/services.ts'
 import { startEchoUpstream } from './support/echo-upstream.ts'
 import { proxyFor } from './support/proxy-under-test.ts'
 import { basic, headerValue, rawExchange } from './support/raw-exchange.ts'
-import type { FastAnswer } from '../../routes/fast-path/contract.ts'
+import type { FastAnswer } from '../../routes/contract.ts'
 import { STUB_BODY, stubFastPath } from './support/stub-fast-paths.ts'
 
 const TOKEN = 't0ken-for-tests'

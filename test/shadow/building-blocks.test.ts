@@ -14,7 +14,7 @@ import { listen } from '../../proxy/listen.ts'
 import { proxyFor } from '../proxy/support/proxy-under-test.ts'
 import { stubFastPath } from '../proxy/support/stub-fast-paths.ts'
 import { rawExchange } from '../proxy/support/raw-exchange.ts'
-import type { ProxyEvent } from '../../proxy/events.ts'
+import type { ProxyEvent } from '../../core/events.ts'
 import { waitFor } from './shadow-fixture.ts'
 
 const JSON_TYPE = 'application/json; charset=utf-8'

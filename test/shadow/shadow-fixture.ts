@@ -5,12 +5,12 @@ import { randomUUID } from 'node:crypto'
 import { loadConfig } from '../../config/load.ts'
 import { startLegacySim, type LegacySimHandle } from '../../legacy-sim/server.ts'
 import { startProxy, type RunningProxy } from '../../proxy/app.ts'
-import { EventBus, type ProxyEvent } from '../../proxy/events.ts'
+import { EventBus, type ProxyEvent } from '../../core/events.ts'
 import { wireFastPaths } from '../../proxy/fast-path-wiring.ts'
-import type { FastPath } from '../../routes/fast-path/contract.ts'
+import type { FastPath } from '../../routes/contract.ts'
 import { seed } from '../../sql/seed/seed.ts'
 import { databaseUrl, pgAdminUrl, redisTestPrefix, redisUrl } from '../support/services.ts'
-import { CASE_SETTINGS } from '../fast-path/cases.ts'
+import { CASE_SETTINGS } from '../routes/v2-rezept-list/cases.ts'
 
 export interface Installation {
   readonly sim: LegacySimHandle

@@ -1,9 +1,10 @@
-// The coverage floor of the project: at least 90 % of the lines of proxy/, routes/ and sql/ code,
+// The coverage floor of the project: at least 90 % of the lines of proxy/, routes/ and sql/ code and of
+// the rooms that left them (core/, auth/, tenants/, json/, cache/: docs/architecture.md),
 // read from the json-summary report tap writes. Below it, the test command fails.
 import { readdir, readFile } from 'node:fs/promises'
 import { join, relative } from 'node:path'
 
-const GATED = ['proxy/', 'routes/', 'sql/']
+const GATED = ['proxy/', 'routes/', 'sql/', 'core/', 'auth/', 'tenants/', 'json/', 'cache/']
 const FLOOR_PERCENT = 90
 const SUMMARY = '.tap/report/coverage-summary.json'
 

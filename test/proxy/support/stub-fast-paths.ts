@@ -1,6 +1,6 @@
 // Small fast paths with a fixed behaviour (answer fixed bytes, defer, throw, hang) for testing the
 // proxy's routing: the thing under test is the proxy, not the fast path.
-import type { FastPath, FastPathOutcome, FastPathRequest, RouteId } from '../../../routes/fast-path/contract.ts'
+import type { FastPath, FastPathOutcome, FastPathRequest, RouteId } from '../../../routes/contract.ts'
 
 export const STUB_BODY = Buffer.from('{"stub":true}')
 

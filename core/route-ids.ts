@@ -1,0 +1,27 @@
+// The closed vocabularies every room speaks: which routes a fast path may take, and why one hands a
+// request to the legacy. They live in core because events, metrics labels, flags and config name
+// them, and core imports nothing above it; routes/contract.ts re-exports them beside the contract.
+
+/** Ids of the routes a fast path may take (DEVELOPERS.md: keep stable). */
+export type RouteId = 'v2.rezept.list' | 'v2.rezept.pharmacy'
+export const ROUTE_IDS: readonly RouteId[] = ['v2.rezept.list', 'v2.rezept.pharmacy']
+
+/** Why a fast path handed a request to the legacy. A closed set so metrics labels stay bounded. */
+export type DeferReason =
+  | 'method'              // not a GET
+  | 'tenant-header'       // X-Tenant-Id present: the legacy answers 500 (docs/legacy-contract.md §2)
+  | 'version-header'      // X-API-Version present: the legacy's versioning rules decide (§3)
+  | 'query'               // a parameter the fast path does not fully understand (repeated, non-canonical, out of bounds)
+  | 'page-size-limit'     // pageSize above the fast path's configured limit
+  | 'auth-unparsable'     // Authorization header missing or not the legacy's Basic form
+  | 'ambiguous-credentials' // two Authorization lines, or a comma list in one: the legacy joins and refuses them (issue 26)
+  | 'auth-unknown-user'
+  | 'auth-wrong-password'
+  | 'auth-unavailable'    // ArzSw could not be asked
+  | 'auth-busy'           // no BCrypt thread within the queue's bounds (issue 16): the legacy checks the password
+  | 'tenant-unusable'     // connection string the fast path cannot turn into a pool
+  | 'db-error'
+  | 'db-timeout'
+  | 'pool-busy'           // no connection within the acquire timeout
+  | 'circuit-open'        // the tenant's database failed recently; not tried for a while
+  | 'shed'                // over a concurrency cap

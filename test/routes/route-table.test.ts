@@ -1,0 +1,36 @@
+// The legacy's routing rules for the fast routes (docs/legacy-contract.md §3) and the odd targets that must not match.
+import t from 'tap'
+import { matchRoute } from '../../routes/route-table.ts'
+import { canaryBucket } from '../../routes/flags/flag-store.ts'
+
+const MATCHES: [string, string][] = [
+  ['/v2/rezept', 'v2.rezept.list'],
+  ['/v2/rezept/', 'v2.rezept.list'],
+  ['/V2.0/Rezept/', 'v2.rezept.list'],
+  ['/v2.0/REZEPT?page=1&pageSize=5', 'v2.rezept.list'],
+  ['/v2/rezept/status', 'v2.rezept.pharmacy'],
+  ['/V2/Rezept/Status/?pharmacyId=1', 'v2.rezept.pharmacy'],
+  ['/v2/rezept?%2F=1', 'v2.rezept.list'],
+]
+const NO_MATCH = [
+  '//v2/rezept', '/v2//rezept', '/v2/rezept//', '/v2/%72ezept', '/v2%2Frezept', '/v2/./rezept', '/v2/x/../rezept', '/v2/rezept/.',
+  '/v2/rezept;x=1', '/v2/rezept\\', '/v2/rëzept', '/v2.1/rezept', '/v1/rezept', '/api/v2/rezept', '/v2/rezept/statusuuid', 'v2/rezept', '', '/v2/rezept/status/x',
+]
+
+t.test('the fast routes match with the legacy\'s rules: any case, v2 or v2.0, trailing slash', async (t) => {
+  for (const [target, id] of MATCHES) t.equal(matchRoute('GET', target)?.id, id, target)
+})
+
+t.test('odd targets and other methods are not matched and pass through', async (t) => {
+  for (const target of NO_MATCH) t.equal(matchRoute('GET', target), null, JSON.stringify(target))
+  for (const method of ['HEAD', 'POST', 'get', 'PATCH']) t.equal(matchRoute(method, '/v2/rezept'), null, method)
+  t.equal(matchRoute(undefined, '/v2/rezept'), null)
+  t.equal(matchRoute('GET', undefined), null)
+})
+
+t.test('canary buckets are stable and spread', async (t) => {
+  t.equal(canaryBucket('Basic abc'), canaryBucket('Basic abc'))
+  const buckets = new Set(Array.from({ length: 200 }, (_, i) => Math.floor(canaryBucket(`Basic user${i}`) / 1000)))
+  t.ok(buckets.size >= 9, 'two hundred clients fall in (nearly) every tenth')
+  t.ok(canaryBucket(undefined) >= 0 && canaryBucket(undefined) < 10_000)
+})
