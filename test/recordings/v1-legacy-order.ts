@@ -12,9 +12,9 @@ const V1_TYPES: readonly V1Type[] = [
   { name: 'E-Rezept', v1Name: 'erezept' },
 ]
 
-/** The legacy's own v1 list statement for one type, as measured (test/support/observed-legacy-sql.ts); undefined where the measurements are not beside the checkout. */
+/** The legacy's own v1 list statement for one type, as measured (test/support/observed-legacy-sql.ts); undefined where none was observed. */
 function legacyStatement(t: V1Type): string | undefined {
-  const observed = observedStatements()?.find((s) => s.request.startsWith('GET /api/v1/Prescriptions/new') && /AS "Type"/.test(s.sql))
+  const observed = observedStatements().find((s) => s.request.startsWith('GET /api/v1/Prescriptions/new') && /AS "Type"/.test(s.sql))
   const type = PRESCRIPTION_TYPES.find((p) => p.name === t.name)!
   return observed === undefined ? undefined : statementFor(observed.sql, type)
 }

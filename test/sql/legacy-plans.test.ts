@@ -9,7 +9,7 @@ import { urlForDatabase } from '../../sql/seed/database-setup.ts'
 import { seed } from '../../sql/seed/seed.ts'
 import { FAST_PATH_SESSION_OPTIONS } from '../../tenants/tenant-pools.ts'
 import { parseTenantDatabase } from '../../tenants/npgsql-connection-string.ts'
-import { OBSERVED_SQL_PATH, observedStatements, statementFor } from '../support/observed-legacy-sql.ts'
+import { observedStatements, statementFor } from '../support/observed-legacy-sql.ts'
 import { npgsqlConnectionString, pgAdminUrl } from '../support/services.ts'
 
 // FASTPATH_TEST_PLAN_WORLD=big_ runs against an existing seeded world (`npm run seed -- --prefix big_ ...`,
@@ -40,7 +40,7 @@ const PAGES: ReadonlyArray<readonly [number, number]> = [[2, 0], [1000, 0], [100
  */
 function legacyStatements(t: PrescriptionType, sample: LegacySample): Array<{ name: string; sql: string; values: unknown[] }> {
   const out: Array<{ name: string; sql: string; values: unknown[] }> = []
-  observedStatements()!.forEach((observed, index) => {
+  observedStatements().forEach((observed, index) => {
     const sql = statementFor(observed.sql, t)
     const name = `${t.name} ${observed.request} #${index + 1}`
     if (/LIMIT \$1 OFFSET \$2/.test(sql)) {
@@ -62,17 +62,12 @@ function legacyStatements(t: PrescriptionType, sample: LegacySample): Array<{ na
   return out
 }
 
-const observedMissing = observedStatements() === undefined
-  ? `the legacy's observed statements are not beside the checkout (${OBSERVED_SQL_PATH}); CI has them`
-  : undefined
-const skip = observedMissing === undefined ? {} : { skip: observedMissing }
 
 const existingWorld = process.env.FASTPATH_TEST_PLAN_WORLD
 const prefix = existingWorld || 't_legacy_plans_'
 
 let tenantDatabase: string
 t.before(async () => {
-  if (observedMissing !== undefined) return
   if (!existingWorld) await seed({ adminUrl: pgAdminUrl(), prefix, rows: 4000, kleinRows: 300 })
   tenantDatabase = `${prefix}apoti_gross`
 })
@@ -109,7 +104,7 @@ async function samples(): Promise<Map<string, LegacySample>> {
   }
 }
 
-t.test('the legacy\'s statements keep their plans when the fastpath_ indexes are applied; the fast path\'s queries use them', skip, async (t) => {
+t.test('the legacy\'s statements keep their plans when the fastpath_ indexes are applied; the fast path\'s queries use them', async (t) => {
   const database = parseTenantDatabase(npgsqlConnectionString(tenantDatabase))
   const dropped = await runOnTenant('drop', database)
   t.equal(dropped.error, undefined, 'no fastpath_ index before')
@@ -135,7 +130,7 @@ t.test('the legacy\'s statements keep their plans when the fastpath_ indexes are
 })
 
 // Guards the comparison itself: were EXPLAIN blind to indexes, every plan would compare equal.
-t.test('the comparison sees an index the legacy can use: the first shape of status_first moves its status lookup', skip, async (t) => {
+t.test('the comparison sees an index the legacy can use: the first shape of status_first moves its status lookup', async (t) => {
   const type = PRESCRIPTION_TYPES[0]!
   // The status lookup of PATCH /v2/rezept/status: `… WHERE <main id> = $1 LIMIT 1`, no ORDER BY.
   const lookup = legacyStatements(type, (await samples()).get(type.key)!).find((s) => s.name.includes('PATCH /v2/rezept/status') && new RegExp(`WHERE e\\.${type.mainId} = \\$1\\s+LIMIT 1`).test(s.sql))!

@@ -1,13 +1,12 @@
-// The statements the real legacy sends to a tenant database, read at test time from where they were
-// measured (../shared/legacy/observed-sql.md, beside the checkout; docs/legacy-contract.md §12.1-12.2),
-// never copied into the repository. Observed for eMuster16; the other types are the same shapes on
+// The statements the real legacy sends to a tenant database, as measured on the real service
+// (test/fixtures/legacy-observed-sql/, docs/legacy-contract.md §12.1-12.2). Observed for eMuster16; the other types are the same shapes on
 // their own tables and columns (as observed-sql.md says), so each statement is renamed per type.
-import { existsSync, readFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type { PrescriptionType } from '../../sql/queries/prescription-types.ts'
 
-/** Where the measurements lie: the steering folder `shared/` beside the checkout (CI has it there). */
-export const OBSERVED_SQL_PATH = fileURLToPath(new URL('../../../shared/legacy/observed-sql.md', import.meta.url))
+/** Where the measurements lie: a fixture, as the recordings are. */
+export const OBSERVED_SQL_PATH = fileURLToPath(new URL('../fixtures/legacy-observed-sql/observed-sql.md', import.meta.url))
 
 export interface ObservedStatement {
   /** The heading the statement stands under: the request that sent it. */
@@ -17,9 +16,8 @@ export interface ObservedStatement {
   readonly bound: readonly string[]
 }
 
-/** Every statement of observed-sql.md with something to plan (transaction control left out), or undefined where the file is not beside the checkout. */
-export function observedStatements(): ObservedStatement[] | undefined {
-  if (!existsSync(OBSERVED_SQL_PATH)) return undefined
+/** Every statement of observed-sql.md with something to plan (transaction control left out). */
+export function observedStatements(): ObservedStatement[] {
   const statements: ObservedStatement[] = []
   let request = ''
   let block: string[] | undefined
