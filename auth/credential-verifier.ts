@@ -5,6 +5,8 @@ import pg from 'pg'
 import type { EventBus } from '../core/events.ts'
 import type { BasicCredentials } from './basic-credentials.ts'
 import { BcryptBusy, BcryptPool, type BcryptQueueBounds } from './bcrypt-pool.ts'
+import { ARZSW_USER_SQL } from './arzsw-user-query.ts'
+import { RAW_TEXT } from '../tenants/raw-text-types.ts'
 
 export type VerifyOutcome =
   | { readonly kind: 'verified'; readonly connectionString: string }
@@ -56,12 +58,7 @@ interface UserRow {
   readonly generation: number
 }
 
-// The legacy's one query (docs/legacy-contract.md §2 step 2): exact login name, INNER JOINs to tenant and database.
-const USER_SQL = `SELECT b.login_passwort, b.login_passwort_crypt, d.datenbank_connection_string
-  FROM arzsw_benutzer b
-  JOIN arzsw_mandant m ON m.arzsw_mandant_id = b.arzsw_mandant_id
-  JOIN arzsw_datenbank d ON d.arzsw_datenbank_id = b.arzsw_datenbank_id
- WHERE b.login_name = $1`
+const USER_SQL = ARZSW_USER_SQL
 const USER_STATEMENT = 'fastpath_arzsw_user_v1'
 
 // A version of everything USER_SQL reads (issue 16 point 5: a changed password, a removed login or a
@@ -82,8 +79,6 @@ const WELL_FORMED_BCRYPT = /^\$2[aby]\$(0[4-9]|[12][0-9]|3[01])\$[./A-Za-z0-9]{5
 // used to push a real user's verified outcome out of one shared FIFO (issue 16 point 3); a refused
 // outcome now only ever displaces another refused one, and a used verified outcome moves to the back.
 const MAX_ENTRIES = 10_000
-
-const RAW_TEXT = { getTypeParser: () => (value: string) => value } as unknown as pg.CustomTypesConfig
 
 export class CredentialVerifier {
   readonly #options: CredentialVerifierOptions

@@ -1,6 +1,6 @@
 // One pg pool per distinct connection string (as Npgsql pools per string), with the simulator's type parsers.
 import pg from 'pg'
-import { parseNpgsqlConnectionString } from './npgsql-connection-string.ts'
+import { parseNpgsqlConnectionString } from './npgsql-settings.ts'
 
 // Column types handed over as their PostgreSQL text, untouched: bigints must keep every digit
 // (docs/legacy-contract.md §1), dates and times are re-formatted as .NET writes them, never through a JS Date.

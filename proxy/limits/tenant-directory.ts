@@ -1,13 +1,8 @@
 // Which tenant database a login belongs to, read from ArzSw (docs/legacy-contract.md §2 step 2, without the password
 // columns) and kept as a label only: the connection string itself is never stored or logged.
 import pg from 'pg'
+import { ARZSW_TENANT_SQL } from '../../auth/arzsw-user-query.ts'
 import { parseTenantDatabase } from '../../tenants/npgsql-connection-string.ts'
-
-const TENANT_SQL = `SELECT d.datenbank_connection_string
-  FROM arzsw_benutzer b
-  JOIN arzsw_mandant m ON m.arzsw_mandant_id = b.arzsw_mandant_id
-  JOIN arzsw_datenbank d ON d.arzsw_datenbank_id = b.arzsw_datenbank_id
- WHERE b.login_name = $1`
 
 const MAX_LOGINS = 10_000
 
@@ -38,7 +33,7 @@ export class TenantDirectory {
   async #read(login: string): Promise<void> {
     this.#reading.add(login)
     try {
-      const result = await this.#pool.query<{ datenbank_connection_string: string }>(TENANT_SQL, [login])
+      const result = await this.#pool.query<{ datenbank_connection_string: string }>(ARZSW_TENANT_SQL, [login])
       const text = result.rows[0]?.datenbank_connection_string
       let label: string | undefined
       try {

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto'
 import bcrypt from 'bcryptjs'
 import type pg from 'pg'
 import type { LegacySchema } from './legacy-schema.ts'
-import { npgsqlConnectionString, type ServerAddress } from './npgsql-connection-string.ts'
+import { npgsqlConnectionString, type ServerAddress } from './tenant-connection-strings.ts'
 import { SEED_USERS, type SeedDatabaseNames, type SeedUser, TENANT_KEYS, type TenantKey } from './tenants.ts'
 
 const TENANT_TEXT: Readonly<Record<TenantKey, { code: string; name: string; description: string }>> = {

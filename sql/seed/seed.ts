@@ -6,7 +6,7 @@ import { runChains } from './chain-runner.ts'
 import { connect, prepareLoadingSession, recreateDatabases, urlForDatabase } from './database-setup.ts'
 import { readLegacySchema } from './legacy-schema.ts'
 import { planTenant, planWeight, type LoadTask, type TenantPlan } from './load-plan.ts'
-import { serverAddressOf } from './npgsql-connection-string.ts'
+import { serverAddressOf } from './tenant-connection-strings.ts'
 import { PRESCRIPTION_TYPES, type PrescriptionTypeKey, type TypeCounts } from './prescription-types.ts'
 import { seedDatabaseNames, type SeedDatabaseNames, TENANT_KEYS, type TenantKey } from './tenants.ts'
 

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs'
 import t from 'tap'
 import { jsonDateAndTime, jsonDateAtMidnight, jsonString, jsonUtcNow } from '../../legacy-sim/json-text.ts'
-import { parseKeywordPairs, parseNpgsqlConnectionString } from '../../legacy-sim/npgsql-connection-string.ts'
+import { parseKeywordPairs, parseNpgsqlConnectionString } from '../../legacy-sim/npgsql-settings.ts'
 import { equalsOrdinalIgnoreCase } from '../../legacy-sim/prescription-tables.ts'
 import { bindInt, readQuery } from '../../legacy-sim/query-binding.ts'
 import { canonicalVersion, pathSegments } from '../../legacy-sim/route-table.ts'

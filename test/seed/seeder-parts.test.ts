@@ -2,7 +2,7 @@ import t from 'tap'
 import { CliUsageError, DEFAULT_ADMIN_URL, DEFAULT_ROWS, parseCommandLine } from '../../sql/seed/cli-options.ts'
 import { indexTable, readLegacySchema, splitLegacySchema } from '../../sql/seed/legacy-schema.ts'
 import { bind, namedStatement } from '../../sql/seed/named-parameters.ts'
-import { npgsqlConnectionString, serverAddressOf } from '../../sql/seed/npgsql-connection-string.ts'
+import { npgsqlConnectionString, serverAddressOf } from '../../sql/seed/tenant-connection-strings.ts'
 import { progressDisplay } from '../../sql/seed/progress-display.ts'
 import {
   redactedUrl, seed, SeedServerUnreachable, seedDatabaseNames, seedUserFor, validated, type SeedProgress,
