@@ -1,4 +1,7 @@
 // Verifies Basic credentials against ArzSw by the legacy's rules (docs/legacy-contract.md §2), caching outcomes so BCrypt does not run per request.
+//
+// Over 300 lines because the outcome caches, the ArzSw version watch and the user-row reads guard one
+// invariant together: no outcome outlives the credentials it was verified against by more than 1 s.
 import { createHmac, createSecretKey, randomBytes, type KeyObject } from 'node:crypto'
 import bcrypt from 'bcryptjs'
 import pg from 'pg'

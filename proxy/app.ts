@@ -1,6 +1,9 @@
 // Puts one proxy instance together from a validated config and the injected fast paths: event bus
 // and log, flags (and their Redis sync), the legacy upstream, the client and admin listeners; and
 // takes it apart again (reload of what may change at run time, graceful shutdown).
+//
+// Over 300 lines because the instance's assembly and its reload and shutdown share every part they
+// build: split, each half would have to know the other's order of start and stop.
 import type { Logger } from 'pino'
 import { Agent as UndiciAgent } from 'undici'
 import { ConfigError, reloadableChanges, type Config } from '../config/load.ts'

@@ -5,6 +5,9 @@
 // the upstream request cancelled when the client goes away. Before a request takes a connection it
 // passes the gate (a fair share per client, a bounded wait: 503 UPSTREAM_BUSY), and a body
 // that trickles is cut (408 REQUEST_BODY_TIMEOUT), so no client can hold the legacy's connections.
+//
+// Over 300 lines because the phases of one pass-through (gate, send, answer, retry, failure) share one
+// per-request state and must be read together to see that every path frees its socket exactly once.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http'
 import https from 'node:https'
 import type { TLSSocket } from 'node:tls'

@@ -4,6 +4,9 @@
 // replication=database creates a TEMPORARY slot, so nothing is retained once the connection is gone,
 // and streams it; pg parses CopyBothResponse and hands every CopyData chunk to its connection's
 // 'copyData' event. Any break is a gap: the listener hears `lost`, and a new slot is made later.
+//
+// Over 300 lines because one stream's states (connect, create slot, stream, status, break) and the
+// protocol calls they make are one state machine; the bytes themselves live in replication-messages.ts.
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
 import type { TenantDatabase } from '../../tenants/npgsql-connection-string.ts'
