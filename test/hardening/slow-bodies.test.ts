@@ -3,61 +3,22 @@
 // request waits a bounded time for a connection (then 503 UPSTREAM_BUSY), a trickling body is cut
 // (408 REQUEST_BODY_TIMEOUT), and a client that leaves frees its connection at once. Small
 // configured timeouts keep this test to a few seconds; every wait is bounded by an answer.
-import net from 'node:net'
 import t, { type Test } from 'tap'
 import { request } from 'undici'
 import { startEchoUpstream, type EchoUpstream } from '../proxy/support/echo-upstream.ts'
 import { proxyFor } from '../proxy/support/proxy-under-test.ts'
+import { eventually, slowBody } from './support/slow-body.ts'
 
 const ATTACKERS = 300
 const POOL = 16
 /** The part of the pool anonymous clients may hold (upstream.anonymousSharePercent, 75 %). */
 const ANONYMOUS_PART = 12
 
-interface SlowBody {
-  /** Status of the answer (0: the connection closed without one) and when it came. */
-  readonly answered: Promise<{ status: number; ms: number }>
-  leave(): void
-}
-
-/** A POST announcing 100 bytes that sends one every `everyMs`, from `address` (X-Forwarded-For). */
-function slowBody(baseUrl: string, address: string, everyMs: number): SlowBody {
-  const url = new URL(baseUrl)
-  const started = performance.now()
-  const socket = net.connect(Number(url.port), url.hostname)
-  socket.on('error', () => {})
-  socket.write(`POST /api/Apotheken HTTP/1.1\r\nHost: proxy\r\nX-Forwarded-For: ${address}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{`)
-  const drip = setInterval(() => socket.write(' '), everyMs)
-  let text = ''
-  const answered = new Promise<{ status: number; ms: number }>((resolve) => {
-    socket.on('data', (chunk: Buffer) => {
-      text += chunk.toString('latin1')
-      const status = /^HTTP\/1\.1 (\d{3})/.exec(text)
-      if (status) resolve({ status: Number(status[1]), ms: performance.now() - started })
-    })
-    socket.on('close', () => {
-      clearInterval(drip)
-      resolve({ status: 0, ms: performance.now() - started })
-    })
-  })
-  return { answered, leave: () => socket.destroy() }
-}
-
 async function timedGet(baseUrl: string, address: string): Promise<{ status: number; ms: number; body: string }> {
   const started = performance.now()
   const answer = await request(`${baseUrl}/api/Health/arzsw`, { headers: { 'x-forwarded-for': address }, headersTimeout: 10_000, bodyTimeout: 10_000 })
   const body = await answer.body.text()
   return { status: answer.statusCode, ms: performance.now() - started, body }
-}
-
-/** Retries `attempt` until it holds, at most `limitMs`: bounded by answers, not by one long sleep. */
-async function eventually(limitMs: number, attempt: () => Promise<boolean>): Promise<boolean> {
-  const until = performance.now() + limitMs
-  while (performance.now() < until) {
-    if (await attempt()) return true
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-  return false
 }
 
 async function upstreamFor(t: Test): Promise<EchoUpstream> {
