@@ -235,16 +235,32 @@ export class LegacyUpstream {
     state.proxyReq?.setTimeout(state.timeouts.bodyTimeoutMs)
     proxyRes.on('error', () => res.destroy())
     proxyRes.on('aborted', () => res.destroy())
-    if (state.writer === undefined) return this.#answer(proxyRes, state, res)
+    if (state.writer === undefined) return this.#answer(req, proxyRes, state, res)
     const writer = state.writer
     state.writer = undefined
     // The body stays unread in the socket meanwhile; the body timeout still bounds the wait.
     void this.#options.writeAnswered!(writer.authorization, proxyRes.statusCode).catch(() => {}).then(() => {
-      if (!res.destroyed) this.#answer(proxyRes, state, res)
+      if (!res.destroyed) this.#answer(req, proxyRes, state, res)
     })
   }
 
-  #answer(proxyRes: IncomingMessage, state: PassState, res: ServerResponse): void {
+  #answer(req: WithState, proxyRes: IncomingMessage, state: PassState, res: ServerResponse): void {
+    // The legacy answered before the client's body was all there (a 401 or 404 is given without
+    // reading it): the legacy's connection cannot carry another request until that body is through,
+    // and a body that trickles would hold it — past the gate's slot, which ends with the answer — until
+    // the pace check cuts it, while the pool's own queue has no deadline (issue 16 point 1, found by
+    // test/hardening/hostile-load.test.ts). So once the answer is sent, a body still coming is not
+    // waited for: the legacy request is dropped (its connection freed) and the client's connection
+    // closed, as the legacy would close it after an answer that left a body unread.
+    if (!req.complete) {
+      res.shouldKeepAlive = false
+      res.once('finish', () => {
+        if (req.complete) return
+        req[STATE] = undefined
+        state.proxyReq?.destroy()
+        req.socket.destroySoon()
+      })
+    }
     const extra: string[] = []
     if (this.#options.settings().serverTiming) extra.push('Server-Timing', `legacy;dur=${(performance.now() - state.exchange.startedAt).toFixed(1)}`)
     if (!res.headersSent) {

@@ -139,3 +139,19 @@ t.test('300 slow bodies from 300 addresses cannot take the part of the pool kept
   t.ok(performance.now() - started < 1000, `within 1 s (${(performance.now() - started).toFixed(0)} ms)`)
   t.ok(upstream.seen.filter((s) => s.method === 'POST').length <= ANONYMOUS_PART, 'anonymous requests at the legacy: at most their part (75 %)')
 })
+
+t.test('a body the legacy refuses unread (401 before reading it) frees the legacy connection with the answer, not when the pace check cuts it', async (t) => {
+  const upstream = await upstreamFor(t)
+  upstream.mode = 'refuse-unread'
+  // One connection to the legacy, and a grace long enough that only the answer can free it in time.
+  const proxy = await proxyFor(t, { legacyUrl: upstream.url, ...bounds, 'upstream.maxSockets': 1, 'upstream.maxPerClient': 1, 'limits.bodyRateGraceMs': 30_000, 'limits.bodyTimeoutMs': 60_000 })
+  const attacker = slowBody(proxy.url, '203.0.113.40', 2000)
+  t.teardown(() => attacker.leave())
+  const refused = await attacker.answered
+  t.equal(refused.status, 401, 'the legacy\'s 401 reaches the client')
+  t.ok(await eventually(5000, async () => upstream.openSockets() === 0), 'the legacy connection is closed with the answer')
+  upstream.mode = 'answer'
+  const normal = await timedGet(proxy.url, '198.51.100.40')
+  t.equal(normal.status, 200, 'the one legacy connection serves the next client')
+  t.ok(normal.ms < 1000, `at once (${normal.ms.toFixed(0)} ms), not after the 30 s grace`)
+})

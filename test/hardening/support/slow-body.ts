@@ -7,13 +7,23 @@ export interface SlowBody {
   leave(): void
 }
 
-/** A POST announcing 100 bytes that sends one every `everyMs`, from `address` (X-Forwarded-For). */
-export function slowBody(baseUrl: string, address: string, everyMs: number): SlowBody {
+/** What a slow body is sent as: by default an anonymous POST, which the legacy answers (401) unread. */
+export interface SlowTarget {
+  readonly method: string
+  readonly path: string
+  readonly authorization?: string
+}
+
+const ANONYMOUS_POST: SlowTarget = { method: 'POST', path: '/api/Apotheken' }
+
+/** A request announcing 100 bytes of body that sends one every `everyMs`, from `address` (X-Forwarded-For). */
+export function slowBody(baseUrl: string, address: string, everyMs: number, target: SlowTarget = ANONYMOUS_POST): SlowBody {
   const url = new URL(baseUrl)
   const started = performance.now()
   const socket = net.connect(Number(url.port), url.hostname)
   socket.on('error', () => {})
-  socket.write(`POST /api/Apotheken HTTP/1.1\r\nHost: proxy\r\nX-Forwarded-For: ${address}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{`)
+  const credentials = target.authorization === undefined ? '' : `Authorization: ${target.authorization}\r\n`
+  socket.write(`${target.method} ${target.path} HTTP/1.1\r\nHost: proxy\r\nX-Forwarded-For: ${address}\r\n${credentials}Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{`)
   const drip = setInterval(() => socket.write(' '), everyMs)
   let text = ''
   const answered = new Promise<{ status: number; ms: number }>((resolve) => {

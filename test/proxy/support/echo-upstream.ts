@@ -6,7 +6,8 @@ import type { AddressInfo, Socket } from 'node:net'
 export interface EchoUpstream {
   readonly url: string
   readonly port: number
-  mode: 'answer' | 'hang-headers' | 'hang-body' | 'slow'
+  /** refuse-unread: 401 at once, before reading the body, as the legacy refuses an anonymous write. */
+  mode: 'answer' | 'hang-headers' | 'hang-body' | 'slow' | 'refuse-unread'
   delayMs: number
   /** Every request as the upstream saw it, in order. */
   readonly seen: { method: string; url: string; rawHeaders: string[] }[]
@@ -31,6 +32,10 @@ export async function startEchoUpstream(port = 0): Promise<EchoUpstream> {
   }
   const server = http.createServer((req, res) => {
     upstream.seen.push({ method: req.method ?? '', url: req.url ?? '', rawHeaders: req.rawHeaders })
+    if (upstream.mode === 'refuse-unread') {
+      res.writeHead(401, { 'Content-Length': 0 })
+      return res.end()
+    }
     let received = 0
     req.on('data', (chunk: Buffer) => (received += chunk.length))
     req.on('end', () => {
