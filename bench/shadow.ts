@@ -13,7 +13,7 @@ import { loadConfig } from '../config/load.ts'
 import { EventBus } from '../core/events.ts'
 import { startInstance } from '../proxy/instance.ts'
 import { seed } from '../sql/seed/seed.ts'
-import { databaseUrl, pgAdminUrl } from '../test/support/services.ts'
+import { databaseUrl, pgAdminUrl } from '../dev/services.ts'
 
 const BLOCKS = Number(process.env.BENCH_SHADOW_BLOCKS ?? 8)
 const PER_BLOCK = Number(process.env.BENCH_SHADOW_REQUESTS ?? 300)

@@ -6,7 +6,7 @@ import { loadConfig } from '../../config/load.ts'
 import { startInstance } from '../../proxy/instance.ts'
 import { startLegacySim } from '../../legacy-sim/server.ts'
 import { seed } from '../../sql/seed/seed.ts'
-import { databaseUrl, pgAdminUrl, redisUrl } from '../support/services.ts'
+import { databaseUrl, pgAdminUrl, redisUrl } from '../../dev/services.ts'
 import { runFuzz } from './fuzz-engine.ts'
 
 const { values } = parseArgs({ options: { count: { type: 'string', default: '100000' }, seed: { type: 'string', default: '1' } } })

@@ -9,7 +9,7 @@ import { EventBus, type ProxyEvent } from '../../core/events.ts'
 import { startLegacySim } from '../../legacy-sim/server.ts'
 import { startInstance } from '../../proxy/instance.ts'
 import { seed } from '../../sql/seed/seed.ts'
-import { databaseUrl, pgAdminUrl } from '../support/services.ts'
+import { databaseUrl, pgAdminUrl } from '../../dev/services.ts'
 
 const KLEIN = `Basic ${Buffer.from('arz-klein:klein-Geheim2').toString('base64')}`
 const LIST = '/v2/rezept?pageSize=50'

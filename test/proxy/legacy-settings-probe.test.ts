@@ -13,7 +13,7 @@ import { learnLegacySettings } from '../../proxy/legacy-settings-probe.ts'
 import { startLegacySim } from '../../legacy-sim/server.ts'
 import { seed } from '../../sql/seed/seed.ts'
 import { randomUUID } from 'node:crypto'
-import { databaseUrl, deleteRedisKeys, needsRedis, pgAdminUrl, redisUrl } from '../support/services.ts'
+import { databaseUrl, deleteRedisKeys, needsRedis, pgAdminUrl, redisUrl } from '../../dev/services.ts'
 import type { Logger } from 'pino'
 
 const report = await seed({ adminUrl: pgAdminUrl(), prefix: 't_probe_', rows: 300, kleinRows: 300 })

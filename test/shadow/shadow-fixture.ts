@@ -8,7 +8,7 @@ import type { RunningProxy } from '../../proxy/app.ts'
 import { EventBus, type ProxyEvent } from '../../core/events.ts'
 import { startInstance } from '../../proxy/instance.ts'
 import { seed } from '../../sql/seed/seed.ts'
-import { databaseUrl, pgAdminUrl, redisTestPrefix, redisUrl } from '../support/services.ts'
+import { databaseUrl, pgAdminUrl, redisTestPrefix, redisUrl } from '../../dev/services.ts'
 import { CASE_SETTINGS } from '../routes/v2-rezept-list/cases.ts'
 
 export interface Installation {
