@@ -145,7 +145,7 @@ interface MemoryResult {
 
 function memoryProbe(file: ScenarioFile, data: PreparedData): MemoryResult[] {
   const user = file.users.gross
-  const output = execFileSync(process.execPath, ['--expose-gc', join(ROOT, 'bench/memory-probe.ts')], {
+  const output = execFileSync(process.execPath, ['--expose-gc', join(ROOT, 'bench/probes/memory-probe.ts')], {
     env: {
       ...process.env, ARZSW_URL: data.arzswUrl, MAX_PAGE_SIZE: '5000', BENCH_PATHS: JSON.stringify(file.memory.requests),
       BENCH_AUTH: `Basic ${Buffer.from(`${user.login}:${user.password}`).toString('base64')}`,
