@@ -8,7 +8,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { cpus, loadavg, totalmem } from 'node:os'
 import { join } from 'node:path'
 import pg from 'pg'
-import { redisReachable } from '../test/support/services.ts'
+import { DEFAULT_PG_ADMIN_URL, DEFAULT_REDIS_URL, redisReachable } from '../dev/services.ts'
 import { startContenders, type Contenders } from './contenders.ts'
 import { HttpConnections, runTurn, type Send } from './load.ts'
 import { prepareData, type PreparedData } from './prepare-data.ts'
@@ -19,8 +19,8 @@ import { requestKind, requestPicker, scenarioSend } from './scenario-requests.ts
 import { sqlFloor, type SqlFloor } from './sql-floor.ts'
 
 const ROOT = new URL('..', import.meta.url).pathname
-const PG_ADMIN_URL = process.env.PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
-const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379'
+const PG_ADMIN_URL = process.env.PG_ADMIN_URL ?? DEFAULT_PG_ADMIN_URL
+const REDIS_URL = process.env.BENCH_REDIS_URL ?? DEFAULT_REDIS_URL
 const log = (line: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`)
 
 interface Cli {
@@ -145,7 +145,7 @@ interface MemoryResult {
 
 function memoryProbe(file: ScenarioFile, data: PreparedData): MemoryResult[] {
   const user = file.users.gross
-  const output = execFileSync(process.execPath, ['--expose-gc', join(ROOT, 'bench/memory-probe.ts')], {
+  const output = execFileSync(process.execPath, ['--expose-gc', join(ROOT, 'bench/probes/memory-probe.ts')], {
     env: {
       ...process.env, ARZSW_URL: data.arzswUrl, MAX_PAGE_SIZE: '5000', BENCH_PATHS: JSON.stringify(file.memory.requests),
       BENCH_AUTH: `Basic ${Buffer.from(`${user.login}:${user.password}`).toString('base64')}`,

@@ -1,4 +1,4 @@
-// `node bench/shadow.ts`: does shadow mode slow the client? One proxy (wired as `npm start`) in front
+// `node bench/shadow.ts`: does shadow mode slow the client? One proxy (started as `npm start` starts it, proxy/instance.ts) in front
 // of the legacy simulator (its own process, loopback), the same polling request sent one at a time,
 // the route's flag alternating off / shadow in blocks A B A B …, each request sent once the last
 // one's shadow work is done (polling clients are minutes apart); prints p50/p95 per mode and the p50
@@ -10,11 +10,10 @@ import { cpus, hostname } from 'node:os'
 import { once } from 'node:events'
 import { Agent, request } from 'undici'
 import { loadConfig } from '../config/load.ts'
-import { startProxy } from '../proxy/app.ts'
 import { EventBus } from '../core/events.ts'
-import { wireFastPaths } from '../proxy/fast-path-wiring.ts'
+import { startInstance } from '../proxy/instance.ts'
 import { seed } from '../sql/seed/seed.ts'
-import { databaseUrl, pgAdminUrl } from '../test/support/services.ts'
+import { databaseUrl, pgAdminUrl } from '../dev/services.ts'
 
 const BLOCKS = Number(process.env.BENCH_SHADOW_BLOCKS ?? 8)
 const PER_BLOCK = Number(process.env.BENCH_SHADOW_REQUESTS ?? 300)
@@ -51,8 +50,8 @@ events.on((event) => {
     comparedCount++
   }
 })
-const fast = await wireFastPaths(config, events)
-const proxy = await startProxy(config, { fastPaths: fast.paths, events })
+const instance = await startInstance(config, { events })
+const proxy = instance.proxy
 const agent = new Agent({ connections: 1, pipelining: 1 })
 
 let shadowed = 0
@@ -105,6 +104,5 @@ console.log(row('shadow'))
 console.log(`shadow p50 / off p50 = ${ratio.toFixed(3)} (${((ratio - 1) * 100).toFixed(1)} %); comparisons: ${JSON.stringify(outcomes)}; shadow runs: ${JSON.stringify(proxy.shadow.counts)}`)
 
 await agent.close()
-await proxy.shutdown()
-await fast.close()
+await instance.close()
 sim.kill('SIGTERM')

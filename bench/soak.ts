@@ -10,7 +10,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { cpus, loadavg, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { redisReachable } from '../test/support/services.ts'
+import { DEFAULT_PG_ADMIN_URL, DEFAULT_REDIS_URL, redisReachable } from '../dev/services.ts'
 import { startContenders } from './contenders.ts'
 import { HttpConnections, percentile, runTurn, type Send } from './load.ts'
 import { prepareData } from './prepare-data.ts'
@@ -20,8 +20,8 @@ import { requestKind, requestPicker, scenarioSend } from './scenario-requests.ts
 import { judgeSoak, type SeriesFigures, type SoakSample, type SoakThresholds } from './soak-analysis.ts'
 
 const ROOT = new URL('..', import.meta.url).pathname
-const PG_ADMIN_URL = process.env.PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
-const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379'
+const PG_ADMIN_URL = process.env.PG_ADMIN_URL ?? DEFAULT_PG_ADMIN_URL
+const REDIS_URL = process.env.BENCH_REDIS_URL ?? DEFAULT_REDIS_URL
 const log = (line: string) => console.error(`[soak ${new Date().toISOString().slice(11, 19)}] ${line}`)
 
 const OPTIONS = {

@@ -11,7 +11,7 @@ import { JsonBytes } from './json-bytes.ts'
 
 /**
  * Texts shorter than this are escaped each time: the lookup would cost about as much as the escape.
- * Measured with the relaxed-encoder writer (bench/json-escape-micro.ts, 2026-12-03, CPU time, hits
+ * Measured with the relaxed-encoder writer (bench/probes/json-escape-micro.ts, 2026-12-03, CPU time, hits
  * only): at 128 units escaping is 1.2× faster than the memo, at 256 the memo 1.2-1.4× faster, at 2048 3×.
  */
 const MIN_MEMO_LENGTH = 256

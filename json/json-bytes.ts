@@ -10,7 +10,7 @@ const ASCII_KIND = ESCAPE_KIND.slice(0, 128)
 // The text's UTF-16 code units are read from a copy made by Buffer.write(text, 'utf16le'), not with
 // charCodeAt: once any `class … extends String` exists in the process — ioredis 6 declares one
 // (VerbatimString), and the proxy loads ioredis — V8 in Node 24.21 runs a charCodeAt loop 4-6×
-// slower (bench/json-escape-micro.ts, 2026-12-03, CPU time for 1000 XMLs: the charCodeAt writer
+// slower (bench/probes/json-escape-micro.ts, 2026-12-03, CPU time for 1000 XMLs: the charCodeAt writer
 // 6.7 ms in a bare process, 25 ms with ioredis loaded; this one 5.3 and 6.0 ms). The native copy
 // keeps every unit as it is, lone surrogates included. Bytes are read in pairs, so the order is little-endian on every platform.
 // Shared by all writers: string() runs synchronously from start to end.
@@ -75,7 +75,7 @@ export class JsonBytes {
    * characters as themselves in UTF-8, the listed code units as \uXXXX (upper-case hex) or a short form.
    *
    * One pass, one table lookup and the bytes per character. Copying unescaped runs with Buffer.write
-   * was measured slower (bench/json-escape-micro.ts, 2026-12-03): the seeded XMLs have a `"` every 22
+   * was measured slower (bench/probes/json-escape-micro.ts, 2026-12-03): the seeded XMLs have a `"` every 22
    * characters, and a slice plus a native call per run cost more than the loop; even escape-free
    * text was no faster through Buffer.write (utf8 from a two-byte string).
    */

@@ -1,13 +1,10 @@
 // `npm start`: validates the configuration, starts the embedded demo when no LEGACY_URL is given,
-// wires the fast paths, starts the proxy, and handles SIGHUP (reload) and SIGTERM (drain, exit 0).
+// starts the instance (proxy/instance.ts: settings probe, fast paths, proxy), and handles SIGHUP
+// (reload) and SIGTERM (drain, exit 0).
 import { ConfigError, loadConfig, type Config } from '../config/load.ts'
-import { startProxy } from './app.ts'
 import type { Demo, DemoOptions } from './demo/start-demo.ts'
 import { createLogger } from './event-log.ts'
-import { EventBus } from '../core/events.ts'
-import { proxyDepsOf, wireFastPaths } from './fast-path-wiring.ts'
-import { learnLegacySettings } from './legacy-settings-probe.ts'
-import { readUpstreamCa } from './upstream-trust.ts'
+import { startInstance } from './instance.ts'
 
 async function main(): Promise<void> {
   let overrides: Record<string, unknown> = {}
@@ -30,12 +27,8 @@ async function main(): Promise<void> {
     overrides = { legacyUrl: demo.legacyUrl, arzswUrl: config.arzswUrl ?? demo.arzswUrl, ...probe }
     config = loadConfig({ overrides })
   }
-  // The fast paths are built with the legacy's own answer-shaping settings, read before they exist.
-  const learnt = await learnLegacySettings(config, readUpstreamCa(config.upstream.caFile))
-  config = learnt.config
-  const events = new EventBus()
-  const fast = await wireFastPaths(config, events)
-  const proxy = await startProxy(config, { ...proxyDepsOf(fast), events, logger, legacySettings: learnt.source, reloadConfig: () => loadConfig({ overrides }) })
+  const instance = await startInstance(config, { logger, reloadConfig: () => loadConfig({ overrides }) })
+  const proxy = instance.proxy
 
   if (demo) {
     const auth = Buffer.from(`${demo.user.login}:${demo.user.password}`).toString('base64')
@@ -51,8 +44,7 @@ async function main(): Promise<void> {
     if (stopping) return
     stopping = true
     logger.info({ signal }, 'stopping')
-    await proxy.shutdown()
-    await fast.close()
+    await instance.close()
     await demo?.close()
     process.exit(0)
   }

@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { Parser } from 'tap-parser'
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../proxy/demo/embedded-postgres.ts'
 import { checkCoverage } from './support/coverage-gate.ts'
-import { pgAdminUrl, postgresReachable, redisReachable, redisUrl } from './support/services.ts'
+import { pgAdminUrl, postgresReachable, redisReachable, redisUrl } from '../dev/services.ts'
 
 async function main(): Promise<number> {
   let embedded: EmbeddedPostgresHandle | undefined

@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import t from 'tap'
 import type { ContenderFigures, ScenarioFigures } from '../../bench/report.ts'
 import type { ScenarioFile } from '../../bench/scenario-model.ts'
-import { pgAdminUrl, redisUrl } from '../support/services.ts'
+import { pgAdminUrl, redisUrl } from '../../dev/services.ts'
 
 const ROOT = new URL('../../', import.meta.url).pathname
 const nginxMissing = spawnSync('sh', ['-c', 'command -v nginx']).status !== 0

@@ -1,12 +1,13 @@
-// Proxy instances with the cache on, wired as `npm start` wires them, in front of the legacy simulator
+// Proxy instances with the cache on, started as `npm start` starts them (proxy/instance.ts), in front of the legacy simulator
 // on a seeded installation; and the means to write, read and compare through them.
 import type { Test } from 'tap'
 import pg from 'pg'
 import { request } from 'undici'
 import { loadConfig } from '../../config/load.ts'
-import { startProxy, type RunningProxy } from '../../proxy/app.ts'
+import type { RunningProxy } from '../../proxy/app.ts'
 import { EventBus, type ProxyEvent } from '../../core/events.ts'
-import { proxyDepsOf, wireFastPaths, type WiredFastPaths } from '../../proxy/fast-path-wiring.ts'
+import type { WiredFastPaths } from '../../proxy/fast-path-wiring.ts'
+import { startInstance as startProxyInstance } from '../../proxy/instance.ts'
 import { PRESCRIPTION_TYPES } from '../../sql/queries/prescription-types.ts'
 import { blankVolatile } from '../routes/v2-rezept-list/comparison-fixture.ts'
 export { seededRandom as randomSource } from '../support/seeded-random.ts'
@@ -36,12 +37,8 @@ export async function startInstance(t: Test, overrides: Record<string, unknown>,
   bus.on((event) => {
     if (event.type === 'cache.lookup' || event.type === 'cache.invalidated' || event.type === 'db.query' || event.type === 'fast.deferred' || event.type === 'shadow.compared') events.push(event)
   })
-  const fast = await wireFastPaths(config, bus)
-  const proxy = await startProxy(config, { ...proxyDepsOf(fast), events: bus, reloadConfig: () => read(reloaded()) })
-  t.teardown(async () => {
-    await proxy.shutdown()
-    await fast.close()
-  })
+  const { proxy, fast, close } = await startProxyInstance(config, { events: bus, reloadConfig: () => read(reloaded()) })
+  t.teardown(close)
   return { proxy, fast, events, url: proxy.url }
 }
 

@@ -7,7 +7,7 @@ import { startEmbeddedPostgres } from '../../proxy/demo/embedded-postgres.ts'
 import { startLegacySim } from '../../legacy-sim/server.ts'
 import { seed } from '../../sql/seed/seed.ts'
 import { PRESCRIPTION_TYPES } from '../../sql/queries/prescription-types.ts'
-import { needsRedis, redisTestPrefix, redisUrl } from '../support/services.ts'
+import { needsRedis, redisTestPrefix, redisUrl } from '../../dev/services.ts'
 import { basic, comparable, get, itemsOf, randomSource, setTransferDirectly, sleep, startInstance, toggleCandidates, type Item } from './cache-instances.ts'
 
 const KLEIN = basic('arz-klein', 'klein-Geheim2')

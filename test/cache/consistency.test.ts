@@ -6,7 +6,7 @@ import pg from 'pg'
 import { startLegacySim } from '../../legacy-sim/server.ts'
 import { seed } from '../../sql/seed/seed.ts'
 import { dotnetTicks } from '../support/dotnet-time.ts'
-import { databaseUrl, needsRedis, pgAdminUrl, redisTestPrefix, redisUrl } from '../support/services.ts'
+import { databaseUrl, needsRedis, pgAdminUrl, redisTestPrefix, redisUrl } from '../../dev/services.ts'
 import { basic, comparable, get, itemsOf, randomSource, send, setTransferDirectly, sleep, startInstance, toggleCandidates, type Instance, type Item } from './cache-instances.ts'
 
 const KLEIN = basic('arz-klein', 'klein-Geheim2')

@@ -4,7 +4,7 @@ import t from 'tap'
 import { request } from 'undici'
 import { startLegacySim } from '../../legacy-sim/server.ts'
 import { seed } from '../../sql/seed/seed.ts'
-import { databaseUrl, needsRedis, pgAdminUrl, redisTestPrefix, redisUrl } from '../support/services.ts'
+import { databaseUrl, needsRedis, pgAdminUrl, redisTestPrefix, redisUrl } from '../../dev/services.ts'
 import { redisRelay } from '../support/tcp-relay.ts'
 import { basic, get, sleep, startInstance } from './cache-instances.ts'
 

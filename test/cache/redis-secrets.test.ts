@@ -8,7 +8,7 @@ import { loadConfig } from '../../config/load.ts'
 import { BodySealer } from '../../cache/redis-secrets.ts'
 import { ResponseCache, type ResponseCacheOptions } from '../../cache/response-cache.ts'
 import { RedisTokenBuckets } from '../../proxy/limits/redis-token-buckets.ts'
-import { needsRedis, redisUrl } from '../support/services.ts'
+import { needsRedis, redisUrl } from '../../dev/services.ts'
 
 const HOST = 'db-apotheke.example.internal'
 const DATABASE = 'apoti_hirsch_apotheke'

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto'
 import { Redis } from 'ioredis'
 import { DEV_REDIS_KEY_SECRET, RedisKeyHasher } from '../../cache/redis-secrets.ts'
 import { ResponseCache, type ResponseCacheOptions } from '../../cache/response-cache.ts'
-import { needsRedis, redisUrl } from '../support/services.ts'
+import { needsRedis, redisUrl } from '../../dev/services.ts'
 import { redisRelay } from '../support/tcp-relay.ts'
 
 const UTC_NOW = /"(?:responseTimestamp|deliveryTimestamp)":"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{0,6}[1-9])?Z"/g

@@ -6,7 +6,7 @@ import { templateFromBody } from '../../cache/answer-template.ts'
 import { ResponseCache } from '../../cache/response-cache.ts'
 import { startLegacySim } from '../../legacy-sim/server.ts'
 import { seed } from '../../sql/seed/seed.ts'
-import { databaseUrl, needsRedis, pgAdminUrl, redisTestPrefix, redisUrl } from '../support/services.ts'
+import { databaseUrl, needsRedis, pgAdminUrl, redisTestPrefix, redisUrl } from '../../dev/services.ts'
 import { basic, comparable, get, startInstance } from './cache-instances.ts'
 
 const KLEIN = basic('arz-klein', 'klein-Geheim2')

@@ -5,7 +5,7 @@ import t from 'tap'
 import { startLegacySim } from '../../legacy-sim/server.ts'
 import { writesPrescriptions } from '../../routes/prescription-writes.ts'
 import { seed } from '../../sql/seed/seed.ts'
-import { databaseUrl, pgAdminUrl } from '../support/services.ts'
+import { databaseUrl, pgAdminUrl } from '../../dev/services.ts'
 import { basic, get, itemsOf, send, startInstance } from './cache-instances.ts'
 
 const KLEIN = basic('arz-klein', 'klein-Geheim2')

@@ -7,7 +7,7 @@ import pg from 'pg'
 import { startLegacySim } from '../../legacy-sim/server.ts'
 import { seed, seedUserFor } from '../../sql/seed/seed.ts'
 import { startInstance } from '../cache/cache-instances.ts'
-import { databaseUrl, deleteRedisKeys, needsRedis, pgAdminUrl, redisUrl } from '../support/services.ts'
+import { databaseUrl, deleteRedisKeys, needsRedis, pgAdminUrl, redisUrl } from '../../dev/services.ts'
 import { CLIENT_RUNTIMES, runClient, type ClientRun, type ClientRuntime } from './client-runtimes.ts'
 
 const USER = seedUserFor('klein')

@@ -5,7 +5,7 @@ import t from 'tap'
 import { randomUUID } from 'node:crypto'
 import { startLegacySim } from '../../legacy-sim/server.ts'
 import { seed } from '../../sql/seed/seed.ts'
-import { databaseUrl, needsRedis, pgAdminUrl, redisUrl } from '../support/services.ts'
+import { databaseUrl, needsRedis, pgAdminUrl, redisUrl } from '../../dev/services.ts'
 import { basic, get, startInstance } from '../cache/cache-instances.ts'
 import { fuzzRequests, runFuzz } from './fuzz-engine.ts'
 

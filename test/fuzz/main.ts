@@ -3,12 +3,10 @@
 // JSON and exits 1 on any finding.
 import { parseArgs } from 'node:util'
 import { loadConfig } from '../../config/load.ts'
-import { startProxy } from '../../proxy/app.ts'
-import { EventBus } from '../../core/events.ts'
-import { proxyDepsOf, wireFastPaths } from '../../proxy/fast-path-wiring.ts'
+import { startInstance } from '../../proxy/instance.ts'
 import { startLegacySim } from '../../legacy-sim/server.ts'
 import { seed } from '../../sql/seed/seed.ts'
-import { databaseUrl, pgAdminUrl, redisUrl } from '../support/services.ts'
+import { databaseUrl, pgAdminUrl, redisUrl } from '../../dev/services.ts'
 import { runFuzz } from './fuzz-engine.ts'
 
 const { values } = parseArgs({ options: { count: { type: 'string', default: '100000' }, seed: { type: 'string', default: '1' } } })
@@ -23,9 +21,8 @@ const report = await seed({ adminUrl: pgAdminUrl(), prefix: 'fuzz_', rows: 300, 
 const arzswUrl = databaseUrl(report.databases.arzsw)
 const sim = await startLegacySim({ arzswUrl, port: 0 })
 const config = loadConfig({ env: { FASTPATH_ENV: 'test' }, overrides: { legacyUrl: sim.url, arzswUrl, redisUrl: redisUrl(), redisKeyPrefix: 'fuzz:', flags: 'v2.rezept.list=on,v2.rezept.pharmacy=on' } })
-const events = new EventBus()
-const fast = await wireFastPaths(config, events)
-const proxy = await startProxy(config, { ...proxyDepsOf(fast), events })
+const instance = await startInstance(config)
+const proxy = instance.proxy
 const rssBefore = process.memoryUsage().rss
 const run = await runFuzz({
   proxyPort: Number(new URL(proxy.url).port), legacyPort: sim.port, seed: fuzzSeed, count,
@@ -33,7 +30,6 @@ const run = await runFuzz({
 })
 const summary = { date: new Date().toISOString(), seed: fuzzSeed, ...run, rssBeforeMiB: Math.round(rssBefore / 2 ** 20), rssAfterMiB: Math.round(process.memoryUsage().rss / 2 ** 20) }
 console.log(JSON.stringify(summary, null, 2))
-await proxy.shutdown()
-await fast.close()
+await instance.close()
 await sim.close()
 process.exit(run.findings.length === 0 ? 0 : 1)

@@ -8,7 +8,7 @@ import { EventBus, type ProxyEvent } from '../../core/events.ts'
 import { BcryptBusy, BcryptPool } from '../../auth/bcrypt-pool.ts'
 import { CredentialVerifier } from '../../auth/credential-verifier.ts'
 import { seed } from '../../sql/seed/seed.ts'
-import { databaseUrl, pgAdminUrl } from '../support/services.ts'
+import { databaseUrl, pgAdminUrl } from '../../dev/services.ts'
 import { addUser, execute } from '../routes/v2-rezept-list/arzsw-users.ts'
 import { oneBcrypt as oneBcryptOf } from './support/one-bcrypt.ts'
 

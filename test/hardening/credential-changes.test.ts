@@ -7,7 +7,7 @@ import { CredentialVerifier } from '../../auth/credential-verifier.ts'
 import { addUser, execute } from '../routes/v2-rezept-list/arzsw-users.ts'
 import { basicAuthorization } from '../routes/v2-rezept-list/cases.ts'
 import { blankVolatile, startComparison, type ComparisonFixture } from '../routes/v2-rezept-list/comparison-fixture.ts'
-import { npgsqlConnectionString } from '../support/services.ts'
+import { npgsqlConnectionString } from '../../dev/services.ts'
 
 let fixture: ComparisonFixture
 

@@ -11,15 +11,12 @@ import t from 'tap'
 import { request } from 'undici'
 import { loadConfig } from '../../config/load.ts'
 import { startLegacySim } from '../../legacy-sim/server.ts'
-import { startProxy } from '../../proxy/app.ts'
 import { EventBus, type ProxyEvent } from '../../core/events.ts'
-import { proxyDepsOf, wireFastPaths } from '../../proxy/fast-path-wiring.ts'
-import { learnLegacySettings } from '../../proxy/legacy-settings-probe.ts'
-import { readUpstreamCa } from '../../proxy/upstream-trust.ts'
+import { startInstance } from '../../proxy/instance.ts'
 import { seed, SEED_USERS } from '../../sql/seed/seed.ts'
 import { addUser, execute } from '../routes/v2-rezept-list/arzsw-users.ts'
 import { blankVolatile, send } from '../routes/v2-rezept-list/comparison-fixture.ts'
-import { databaseUrl, pgAdminUrl } from '../support/services.ts'
+import { databaseUrl, pgAdminUrl } from '../../dev/services.ts'
 import { oneBcrypt } from './support/one-bcrypt.ts'
 import { eventually, slowBody, type SlowBody } from './support/slow-body.ts'
 
@@ -83,18 +80,16 @@ t.test('300 slow bodies and a BCrypt flood at once: a real user is answered, byt
   phase('seeded')
   const sim = await startLegacySim({ arzswUrl, port: 0 })
   t.teardown(() => sim.close())
-  // As proxy/main.ts: config, the legacy's settings learnt by the probe user, fast paths, proxy.
+  // As npm start: config, the legacy's settings learnt by the probe user, fast paths, proxy (proxy/instance.ts).
   const overrides = {
     legacyUrl: sim.url, arzswUrl, 'legacyProbe.login': PROBE.login, 'legacyProbe.password': PROBE.password,
     flags: { 'v2.rezept.list': 'on', 'v2.rezept.pharmacy': 'on' }, ...bounds,
   }
   const reloadConfig = () => loadConfig({ env: { FASTPATH_ENV: 'test' }, overrides })
-  const learnt = await learnLegacySettings(reloadConfig(), readUpstreamCa(reloadConfig().upstream.caFile))
   const events = new EventBus()
-  const fast = await wireFastPaths(learnt.config, events)
-  t.teardown(() => fast.close())
-  const proxy = await startProxy(learnt.config, { ...proxyDepsOf(fast), events, legacySettings: learnt.source, reloadConfig })
-  t.teardown(() => proxy.shutdown())
+  const instance = await startInstance(reloadConfig(), { events, reloadConfig })
+  t.teardown(() => instance.close())
+  const { proxy } = instance
   t.equal(proxy.flags.get('v2.rezept.list').mode, 'on', 'the list fast path is on')
 
   const seen: ProxyEvent[] = []
@@ -160,7 +155,7 @@ t.test('300 slow bodies and a BCrypt flood at once: a real user is answered, byt
   // A guess may wait for a BCrypt thread (the deadline above), then for a legacy connection
   // (upstream.queueTimeoutMs), then for the legacy's status line (upstream.headersTimeoutMs, test.json):
   // the proxy's own bounds. Answered within their sum (plus a margin for a busy machine), it did not hang.
-  const guessBoundMs = bounds.fastPath.bcryptQueueTimeoutMs + bounds['upstream.queueTimeoutMs'] + learnt.config.upstream.headersTimeoutMs + 2000
+  const guessBoundMs = bounds.fastPath.bcryptQueueTimeoutMs + bounds['upstream.queueTimeoutMs'] + instance.config.upstream.headersTimeoutMs + 2000
   const guesses = Array.from({ length: GUESSES }, (_, i) =>
     timed(`${proxy.url}/v2/rezept?pageSize=5`, { authorization: basic(VICTIM.user, `falsch-${i}`), 'x-forwarded-for': '203.0.113.66' }, guessBoundMs + 1000))
   const authBusy = () => count((e) => e.type === 'auth.checked' && e.outcome === 'busy')

@@ -12,7 +12,7 @@ import type { ProxyEvent } from '../../core/events.ts'
 import { basic, rawExchange } from '../proxy/support/raw-exchange.ts'
 import { proxyFor } from '../proxy/support/proxy-under-test.ts'
 import { stubFastPath } from '../proxy/support/stub-fast-paths.ts'
-import { needsRedis, redisTestPrefix, redisUrl } from '../support/services.ts'
+import { needsRedis, redisTestPrefix, redisUrl } from '../../dev/services.ts'
 import { sendRaw } from './raw-socket.ts'
 
 const GOOD = basic('arz-klein', 'klein-Geheim2')

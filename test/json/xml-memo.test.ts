@@ -6,7 +6,7 @@ import { JsonBytes } from '../../json/json-bytes.ts'
 import { execute } from '../routes/v2-rezept-list/arzsw-users.ts'
 import { basicAuthorization } from '../routes/v2-rezept-list/cases.ts'
 import { blankVolatile, startComparison, type ComparisonFixture } from '../routes/v2-rezept-list/comparison-fixture.ts'
-import { databaseUrl } from '../support/services.ts'
+import { databaseUrl } from '../../dev/services.ts'
 
 function escapedPlainly(text: string): string {
   const out = new JsonBytes()

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises'
 import bcrypt from 'bcryptjs'
 import pg from 'pg'
 import { startLegacySim, type LegacySimHandle } from '../../legacy-sim/server.ts'
-import { databaseUrl, pgAdminUrl } from '../support/services.ts'
+import { databaseUrl, pgAdminUrl } from '../../dev/services.ts'
 
 export const PLAIN_USER = { login: 'apo-plain', password: 'klartext:mit:doppelpunkt' }
 export const BCRYPT_USER = { login: 'apo-crypt', password: 'Geheim-Ärzt-1' }

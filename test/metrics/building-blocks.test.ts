@@ -10,7 +10,7 @@ import { startProxyMetrics } from '../../proxy/metrics/proxy-metrics.ts'
 import { parseTenantDatabase } from '../../tenants/npgsql-connection-string.ts'
 import { TenantPools } from '../../tenants/tenant-pools.ts'
 import { FlagStore } from '../../routes/flags/flag-store.ts'
-import { npgsqlConnectionString } from '../support/services.ts'
+import { npgsqlConnectionString } from '../../dev/services.ts'
 import { find, parseExposition, valueOf } from './support/exposition.ts'
 
 t.test('a label set is made once per combination and reused', async (t) => {

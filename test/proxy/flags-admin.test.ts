@@ -3,7 +3,7 @@
 // each mode does with a fast path that answers, defers, throws or hangs.
 import t from 'tap'
 import { request } from 'undici'
-import { pgAdminUrl } from '../support/services.ts'
+import { pgAdminUrl } from '../../dev/services.ts'
 import { startEchoUpstream } from './support/echo-upstream.ts'
 import { proxyFor } from './support/proxy-under-test.ts'
 import { basic, headerValue, rawExchange } from './support/raw-exchange.ts'

@@ -4,7 +4,7 @@
 import { execFile } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import t from 'tap'
-import { deleteRedisKeys, needsRedis, redisUrl } from '../support/services.ts'
+import { deleteRedisKeys, needsRedis, redisUrl } from '../../dev/services.ts'
 import { startEchoUpstream } from './support/echo-upstream.ts'
 import { proxyFor } from './support/proxy-under-test.ts'
 

@@ -7,13 +7,12 @@ import type { AddressInfo } from 'node:net'
 import t, { type Test } from 'tap'
 import { ConfigError, loadConfig } from '../../config/load.ts'
 import { startProxy } from '../../proxy/app.ts'
-import { EventBus } from '../../core/events.ts'
-import { proxyDepsOf, wireFastPaths } from '../../proxy/fast-path-wiring.ts'
+import { startInstance } from '../../proxy/instance.ts'
 import { learnLegacySettings } from '../../proxy/legacy-settings-probe.ts'
 import { startLegacySim } from '../../legacy-sim/server.ts'
 import { seed } from '../../sql/seed/seed.ts'
 import { randomUUID } from 'node:crypto'
-import { databaseUrl, deleteRedisKeys, needsRedis, pgAdminUrl, redisUrl } from '../support/services.ts'
+import { databaseUrl, deleteRedisKeys, needsRedis, pgAdminUrl, redisUrl } from '../../dev/services.ts'
 import type { Logger } from 'pino'
 
 const report = await seed({ adminUrl: pgAdminUrl(), prefix: 't_probe_', rows: 300, kleinRows: 300 })
@@ -48,15 +47,11 @@ t.test('NODE_ENV=production with a probe user in front of a legacy with other se
     overrides: { ...PROBE, legacyUrl: sim.url, arzswUrl, host: '127.0.0.1', port: 0, 'admin.host': '127.0.0.1', 'admin.port': 0, logLevel: 'silent', 'audit.destination': 'off', 'limits.enabled': false, 'shadow.samplePercent': 0, flags: 'v2.rezept.list=on,v2.rezept.pharmacy=on' },
   })
   t.same(config.answerSettingsSet, [], 'config/production.json sets none of them: nothing invented')
-  const learnt = await learnLegacySettings(config, undefined)
-  t.same([learnt.source.kind, learnt.config.maxPageSize, learnt.config.environment], ['learnt', 700, 'Staging'], 'the legacy\'s values are learnt')
-  const events = new EventBus()
-  const fast = await wireFastPaths(learnt.config, events)
-  const proxy = await startProxy(learnt.config, { ...proxyDepsOf(fast), events, legacySettings: learnt.source })
-  t.teardown(async () => {
-    await proxy.shutdown()
-    await fast.close()
-  })
+  // Started as npm start starts it (proxy/instance.ts): the settings probe first, the fast paths built on what it learnt.
+  const instance = await startInstance(config)
+  t.teardown(instance.close)
+  const proxy = instance.proxy
+  t.same([proxy.legacySettings().kind, instance.config.maxPageSize, instance.config.environment], ['learnt', 700, 'Staging'], 'the legacy\'s values are learnt')
   for (const target of ['/v2/rezept?pageSize=5000', '/v2/rezept?pageSize=3', '/v2/rezept?type=unknown-type&pageSize=900', '/v2/rezept/status?pageSize=2000']) {
     const answer = await fetch(proxy.url + target, { headers: { authorization: KLEIN } })
     t.match(answer.headers.get('server-timing'), /^(fast|cache);dur=/, `${target}: a fast answer`)

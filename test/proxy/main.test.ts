@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import t from 'tap'
-import { pgAdminUrl } from '../support/services.ts'
+import { pgAdminUrl } from '../../dev/services.ts'
 import { startEchoUpstream } from './support/echo-upstream.ts'
 
 const MAIN = new URL('../../proxy/main.ts', import.meta.url).pathname

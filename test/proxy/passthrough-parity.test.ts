@@ -3,7 +3,7 @@
 import t from 'tap'
 import { startLegacySim, type LegacySimHandle } from '../../legacy-sim/server.ts'
 import { seed, seedDatabaseNames, SEED_USERS } from '../../sql/seed/seed.ts'
-import { databaseUrl, pgAdminUrl } from '../support/services.ts'
+import { databaseUrl, pgAdminUrl } from '../../dev/services.ts'
 import { basic, comparableHeaders, headerValue, maskVolatile, rawExchange, type RawRequest } from './support/raw-exchange.ts'
 import { proxyFor } from './support/proxy-under-test.ts'
 

@@ -6,7 +6,7 @@ import { request } from 'undici'
 import { startLegacySim } from '../../legacy-sim/server.ts'
 import { seed } from '../../sql/seed/seed.ts'
 import { basic, get, startInstance } from '../cache/cache-instances.ts'
-import { databaseUrl, pgAdminUrl } from '../support/services.ts'
+import { databaseUrl, pgAdminUrl } from '../../dev/services.ts'
 
 const ADMIN = basic('arz-gross', 'gross-Geheim1')
 const USER = basic('arz-klein', 'klein-Geheim2')

@@ -5,7 +5,7 @@
 import t from 'tap'
 import { request } from 'undici'
 import { freePort } from '../../proxy/listen.ts'
-import { pgAdminUrl } from '../support/services.ts'
+import { pgAdminUrl } from '../../dev/services.ts'
 import { startEchoUpstream } from './support/echo-upstream.ts'
 import { proxyFor } from './support/proxy-under-test.ts'
 import { stubFastPath } from './support/stub-fast-paths.ts'

@@ -15,7 +15,7 @@ import { startLegacySim, type LegacySimHandle } from '../../legacy-sim/server.ts
 import { startProxy } from '../../proxy/app.ts'
 import { LegacyReader } from '../../proxy/shadow/legacy-reader.ts'
 import { seed, seedDatabaseNames, SEED_USERS } from '../../sql/seed/seed.ts'
-import { databaseUrl, pgAdminUrl } from '../support/services.ts'
+import { databaseUrl, pgAdminUrl } from '../../dev/services.ts'
 import { makeTestCertificates, type TestCertificates, type TestKeyPair } from '../support/test-certificates.ts'
 import { startEchoUpstream } from './support/echo-upstream.ts'
 import { basic, comparableHeaders, headerValue, maskVolatile, rawExchange, type RawRequest } from './support/raw-exchange.ts'

@@ -5,13 +5,11 @@ import t, { type Test } from 'tap'
 import pg from 'pg'
 import { loadConfig } from '../../config/load.ts'
 import { startLegacySim, type LegacySimHandle } from '../../legacy-sim/server.ts'
-import { startProxy } from '../../proxy/app.ts'
-import { EventBus } from '../../core/events.ts'
-import { wireFastPaths } from '../../proxy/fast-path-wiring.ts'
+import { startInstance } from '../../proxy/instance.ts'
 import { ROUTE_IDS } from '../../routes/contract.ts'
 import { matchRoute } from '../../routes/route-table.ts'
 import { DEFAULT_KLEIN_ROWS, seed, SEED_USERS, type SeedReport } from '../../sql/seed/seed.ts'
-import { databaseUrl, needsRedis, pgAdminUrl, redisTestPrefix, redisUrl } from '../support/services.ts'
+import { databaseUrl, needsRedis, pgAdminUrl, redisTestPrefix, redisUrl } from '../../dev/services.ts'
 import { describe, readRecording, replay, userOf, type RecordedExchange, type ReplayedAnswer } from './recorded-exchanges.ts'
 import { isV1New, judge, RecordedV1Items, type Verdict } from './replay-verdict.ts'
 import { legacyV1Page } from './v1-legacy-order.ts'
@@ -97,13 +95,9 @@ t.test('every recorded read, sent through the proxy with every fast route on, ge
       'upstream.headersTimeoutMs': 60_000, 'upstream.bodyTimeoutMs': 60_000,
     },
   })
-  const events = new EventBus()
-  const fast = await wireFastPaths(config, events)
-  const proxy = await startProxy(config, { fastPaths: fast.paths, events })
-  t.teardown(async () => {
-    await proxy.shutdown()
-    await fast.close()
-  })
+  const instance = await startInstance(config)
+  t.teardown(instance.close)
+  const proxy = instance.proxy
   const outcomes = await replayAll(proxy.url)
   reportOutcomes(t, 'proxy', outcomes)
   t.equal(outcomes.filter((o) => o.verdict.kind !== 'equal').length, 0, 'answers that differ from the recording')

@@ -6,7 +6,7 @@ import { serverToday } from '../../legacy-sim/server-date.ts'
 import { INDEX_PREFIX } from '../../sql/indexes/fastpath-indexes.ts'
 import { seed, seedDatabaseNames } from '../../sql/seed/seed.ts'
 import { dropSeeded } from '../seed/seeded-databases.ts'
-import { databaseUrl, pgAdminUrl } from '../support/services.ts'
+import { databaseUrl, pgAdminUrl } from '../../dev/services.ts'
 import {
   blankVolatile, currentTables, firstDifference, recordedTablesAfterWrites, recordedWrites, sendRecorded, tableDifferences,
 } from './write-replay-support.ts'

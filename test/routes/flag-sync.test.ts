@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto'
 import { Redis } from 'ioredis'
 import t from 'tap'
-import { deleteRedisKeys, needsRedis, redisUrl } from '../support/services.ts'
+import { deleteRedisKeys, needsRedis, redisUrl } from '../../dev/services.ts'
 import { redisRelay } from '../support/tcp-relay.ts'
 import { startEchoUpstream } from '../proxy/support/echo-upstream.ts'
 import { proxyFor } from '../proxy/support/proxy-under-test.ts'

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process'
 import t from 'tap'
 import { seedDatabaseNames } from '../../sql/seed/seed.ts'
-import { pgAdminUrl } from '../support/services.ts'
+import { pgAdminUrl } from '../../dev/services.ts'
 import { dropSeeded, openDatabase } from './seeded-databases.ts'
 import { freePort } from '../../proxy/listen.ts'
 

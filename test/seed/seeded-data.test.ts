@@ -5,7 +5,7 @@ import t from 'tap'
 import {
   EDGE_CASES, edgeRowId, PRESCRIPTION_TYPES, SEED_USERS, seedDatabaseNames, typeCounts, type PrescriptionType, type SeedReport,
 } from '../../sql/seed/seed.ts'
-import { pgAdminUrl } from '../support/services.ts'
+import { pgAdminUrl } from '../../dev/services.ts'
 import { dropSeeded, openDatabase, seedSmall } from './seeded-databases.ts'
 
 const PREFIX = 't_seed_data_'

@@ -2,7 +2,7 @@
 // made, and sums up a database's rows into one checksum per table.
 import pg from 'pg'
 import { seed, seedDatabaseNames, type SeedReport } from '../../sql/seed/seed.ts'
-import { databaseUrl, pgAdminUrl } from '../support/services.ts'
+import { databaseUrl, pgAdminUrl } from '../../dev/services.ts'
 
 export async function openDatabase(database: string): Promise<pg.Client> {
   const client = new pg.Client({ connectionString: databaseUrl(database) })

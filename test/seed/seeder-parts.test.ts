@@ -118,7 +118,7 @@ t.test('on a terminal the progress is one redrawn bar; elsewhere it is plain lin
 t.test('a failing step stops the chains and names the step', async (t) => {
   const { runChains } = await import('../../sql/seed/chain-runner.ts')
   const { connect } = await import('../../sql/seed/database-setup.ts')
-  const { pgAdminUrl } = await import('../support/services.ts')
+  const { pgAdminUrl } = await import('../../dev/services.ts')
   const clients = [await connect(pgAdminUrl()), await connect(pgAdminUrl())]
   const done: string[] = []
   const step = (label: string, text: string) => ({ label, weight: 1, statements: [{ text, values: [] }] })

@@ -1,15 +1,14 @@
-// A seeded installation with the legacy simulator and proxy instances wired as `npm start` wires
-// them, for the shadow tests; plus a gate that holds a shadow run until the test lets it go.
+// A seeded installation with the legacy simulator and proxy instances started as `npm start` starts
+// them (proxy/instance.ts), for the shadow tests; plus a gate that holds a shadow run until the test lets it go.
 import type { Test } from 'tap'
 import { randomUUID } from 'node:crypto'
 import { loadConfig } from '../../config/load.ts'
 import { startLegacySim, type LegacySimHandle } from '../../legacy-sim/server.ts'
-import { startProxy, type RunningProxy } from '../../proxy/app.ts'
+import type { RunningProxy } from '../../proxy/app.ts'
 import { EventBus, type ProxyEvent } from '../../core/events.ts'
-import { wireFastPaths } from '../../proxy/fast-path-wiring.ts'
-import type { FastPath } from '../../routes/contract.ts'
+import { startInstance } from '../../proxy/instance.ts'
 import { seed } from '../../sql/seed/seed.ts'
-import { databaseUrl, pgAdminUrl, redisTestPrefix, redisUrl } from '../support/services.ts'
+import { databaseUrl, pgAdminUrl, redisTestPrefix, redisUrl } from '../../dev/services.ts'
 import { CASE_SETTINGS } from '../routes/v2-rezept-list/cases.ts'
 
 export interface Installation {
@@ -55,23 +54,21 @@ export async function startShadowInstance(t: Test, installation: Installation, o
   bus.on((event) => {
     if (event.type === 'shadow.compared' || event.type === 'route.demoted' || event.type === 'fast.deferred' || event.type === 'flag.changed') events.push(event)
   })
-  const fast = await wireFastPaths(config, bus)
   const instance: ShadowInstance = { proxy: undefined as unknown as RunningProxy, events, gate: undefined }
-  const gated: FastPath[] = fast.paths.map((path) => ({
-    routeId: path.routeId,
-    async handle(request, signal) {
-      const gate = instance.gate
-      instance.gate = undefined
-      if (gate) await gate()
-      return path.handle(request, signal)
-    },
-  }))
-  const proxy = await startProxy(config, { fastPaths: gated, events: bus })
-  t.teardown(async () => {
-    await proxy.shutdown()
-    await fast.close()
+  const running = await startInstance(config, {
+    events: bus,
+    wrapFastPath: (path) => ({
+      routeId: path.routeId,
+      async handle(request, signal) {
+        const gate = instance.gate
+        instance.gate = undefined
+        if (gate) await gate()
+        return path.handle(request, signal)
+      },
+    }),
   })
-  return Object.assign(instance, { proxy })
+  t.teardown(running.close)
+  return Object.assign(instance, { proxy: running.proxy })
 }
 
 export async function waitFor(what: string, check: () => boolean, timeoutMs = 5000): Promise<void> {

@@ -11,7 +11,7 @@ import { basic, comparable, get, itemsOf, setTransferDirectly, toggleCandidates 
 import { send as toSim } from '../routes/v2-rezept-list/comparison-fixture.ts'
 import { authorizationFor, FAST_PATH_CASES } from '../routes/v2-rezept-list/cases.ts'
 import { startFaultyLegacy } from '../faults/faulty-legacy.ts'
-import { needsRedis } from '../support/services.ts'
+import { needsRedis } from '../../dev/services.ts'
 import type { MismatchRecord } from '../../proxy/shadow/mismatch-record.ts'
 import { compared, startInstallation, startShadowInstance, waitFor, type Installation } from './shadow-fixture.ts'
 

@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import t from 'tap'
 import { judgeSoak, slope, type SoakSample } from '../../bench/soak-analysis.ts'
 import { seededRandom } from '../support/seeded-random.ts'
-import { pgAdminUrl, redisUrl } from '../support/services.ts'
+import { pgAdminUrl, redisUrl } from '../../dev/services.ts'
 
 const ROOT = new URL('../../', import.meta.url).pathname
 const THRESHOLDS = { rssMbPerMinute: 2, fdsPerMinute: 1 }

@@ -9,7 +9,7 @@ import { addUser } from '../routes/v2-rezept-list/arzsw-users.ts'
 import { authorizationFor, FAST_PATH_CASES } from '../routes/v2-rezept-list/cases.ts'
 import { blankVolatile, startComparison, type ComparisonFixture } from '../routes/v2-rezept-list/comparison-fixture.ts'
 import { urlForDatabase } from '../../sql/seed/database-setup.ts'
-import { npgsqlConnectionString, pgAdminUrl } from '../support/services.ts'
+import { npgsqlConnectionString, pgAdminUrl } from '../../dev/services.ts'
 
 let fixture: ComparisonFixture
 t.before(async () => {

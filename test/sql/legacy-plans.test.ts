@@ -10,7 +10,7 @@ import { seed } from '../../sql/seed/seed.ts'
 import { FAST_PATH_SESSION_OPTIONS } from '../../tenants/tenant-pools.ts'
 import { parseTenantDatabase } from '../../tenants/npgsql-connection-string.ts'
 import { observedStatements, statementFor } from '../support/observed-legacy-sql.ts'
-import { npgsqlConnectionString, pgAdminUrl } from '../support/services.ts'
+import { npgsqlConnectionString, pgAdminUrl } from '../../dev/services.ts'
 
 // FASTPATH_TEST_PLAN_WORLD=big_ runs against an existing seeded world (`npm run seed -- --prefix big_ ...`,
 // its gross tenant) instead of seeding a small one: plans on 1M rows are not those on a few thousand.

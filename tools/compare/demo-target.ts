@@ -1,10 +1,8 @@
 // What `npm run compare` runs against without --proxy: the embedded demo `npm start` runs (a
-// PostgreSQL, seeded small, the legacy simulator) and a proxy wired as `npm start` wires it.
+// PostgreSQL, seeded small, the legacy simulator) and a proxy started as `npm start` starts it (proxy/instance.ts).
 import { loadConfig } from '../../config/load.ts'
-import { startProxy } from '../../proxy/app.ts'
 import { startDemo } from '../../proxy/demo/start-demo.ts'
-import { EventBus } from '../../core/events.ts'
-import { proxyDepsOf, wireFastPaths } from '../../proxy/fast-path-wiring.ts'
+import { startInstance } from '../../proxy/instance.ts'
 import { SEED_USERS } from '../../sql/seed/seed.ts'
 
 export interface DemoTarget {
@@ -26,17 +24,15 @@ export async function startDemoTarget(log: (line: string) => void): Promise<Demo
     // Audit lines (the run's own flag changes) would land in the progress output on stderr: off, unless routed elsewhere.
     const audit = base.audit.destination === 'stderr' ? { 'audit.destination': 'off' } : {}
     const config = loadConfig({ overrides: { legacyUrl: demo.legacyUrl, arzswUrl: base.arzswUrl ?? demo.arzswUrl, port: 0, 'admin.port': 0, logLevel: 'warn', ...probe, ...audit } })
-    const events = new EventBus()
-    const fast = await wireFastPaths(config, events)
-    const proxy = await startProxy(config, { ...proxyDepsOf(fast), events })
+    const instance = await startInstance(config)
+    const proxy = instance.proxy
     return {
       proxyUrl: proxy.url,
       adminUrl: proxy.adminUrl,
       adminToken: config.admin.token,
       users: SEED_USERS.filter((u) => u.tenant !== 'leer').map((u) => `${u.login}:${u.password}`),
       async close() {
-        await proxy.shutdown()
-        await fast.close()
+        await instance.close()
         await demo.close()
       },
     }

@@ -9,7 +9,7 @@ import { EventBus } from '../../../core/events.ts'
 import type { MetricSources } from '../../../proxy/metrics/sources.ts'
 import { createRezeptFastPaths, fastPathSettings } from '../../../routes/v2-rezept-list/index.ts'
 import { seed, SEED_USERS } from '../../../sql/seed/seed.ts'
-import { databaseUrl, pgAdminUrl } from '../../support/services.ts'
+import { databaseUrl, pgAdminUrl } from '../../../dev/services.ts'
 
 const ENVIRONMENT = 'Test'
 const user = SEED_USERS[0]!

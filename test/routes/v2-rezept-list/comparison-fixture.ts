@@ -6,7 +6,7 @@ import { seed, type SeedReport } from '../../../sql/seed/seed.ts'
 import { EventBus, type ProxyEvent } from '../../../core/events.ts'
 import type { FastPath, FastPathOutcome, RouteId } from '../../../routes/contract.ts'
 import { createRezeptFastPaths, fastPathSettings, type FastPathSettingsInput, type RezeptFastPaths } from '../../../routes/v2-rezept-list/index.ts'
-import { pgAdminUrl } from '../../support/services.ts'
+import { pgAdminUrl } from '../../../dev/services.ts'
 
 export interface Exchange {
   readonly status: number

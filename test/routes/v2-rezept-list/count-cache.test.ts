@@ -4,7 +4,7 @@ import t from 'tap'
 import { execute } from './arzsw-users.ts'
 import { basicAuthorization } from './cases.ts'
 import { blankVolatile, startComparison, type ComparisonFixture } from './comparison-fixture.ts'
-import { databaseUrl } from '../../support/services.ts'
+import { databaseUrl } from '../../../dev/services.ts'
 
 const KLEIN = { authorization: basicAuthorization('arz-klein', 'klein-Geheim2') }
 const URL_ = '/v2/rezept?pageSize=3'

@@ -4,7 +4,7 @@ import t from 'tap'
 import { addUser, execute } from './arzsw-users.ts'
 import { basicAuthorization } from './cases.ts'
 import { startComparison, type ComparisonFixture } from './comparison-fixture.ts'
-import { databaseUrl, npgsqlConnectionString, pgAdminUrl } from '../../support/services.ts'
+import { databaseUrl, npgsqlConnectionString, pgAdminUrl } from '../../../dev/services.ts'
 import type { FastPathOutcome } from '../../../routes/contract.ts'
 import { freePort } from '../../../proxy/listen.ts'
 

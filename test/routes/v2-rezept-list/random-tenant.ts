@@ -1,7 +1,7 @@
 // Builds a tenant database of randomised prescriptions from a seeded PRNG (every §4 rule and §1 character class mixed at random) and registers a user for it in ArzSw.
 import { readFile } from 'node:fs/promises'
 import pg from 'pg'
-import { databaseUrl, pgAdminUrl } from '../../support/services.ts'
+import { databaseUrl, pgAdminUrl } from '../../../dev/services.ts'
 
 /** mulberry32: small, fast, and the same sequence for the same seed everywhere. */
 export function seededRandom(seed: number): () => number {

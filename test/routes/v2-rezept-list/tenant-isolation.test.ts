@@ -5,7 +5,7 @@ import { TenantPools } from '../../../tenants/tenant-pools.ts'
 import { addUser, execute } from './arzsw-users.ts'
 import { basicAuthorization } from './cases.ts'
 import { blankVolatile, startComparison, type ComparisonFixture } from './comparison-fixture.ts'
-import { npgsqlConnectionString, pgAdminUrl } from '../../support/services.ts'
+import { npgsqlConnectionString, pgAdminUrl } from '../../../dev/services.ts'
 
 const GROSS = basicAuthorization('arz-gross', 'gross-Geheim1')
 const KLEIN = basicAuthorization('arz-klein', 'klein-Geheim2')

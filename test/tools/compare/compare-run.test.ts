@@ -15,7 +15,7 @@ import { terminalReport } from '../../../tools/compare/terminal-table.ts'
 import { startLegacySim } from '../../../legacy-sim/server.ts'
 import { seed } from '../../../sql/seed/seed.ts'
 import { startInstance } from '../../cache/cache-instances.ts'
-import { databaseUrl, needsRedis, pgAdminUrl, redisTestPrefix, redisUrl } from '../../support/services.ts'
+import { databaseUrl, needsRedis, pgAdminUrl, redisTestPrefix, redisUrl } from '../../../dev/services.ts'
 
 const USERS = ['arz-gross:gross-Geheim1', 'arz-klein:klein-Geheim2']
 

@@ -1,18 +1,18 @@
 // The fast path's queries with the fastpath_ indexes of an older commit against today's, alternated on one tenant (docs/BENCHMARKS.md):
-// node bench/index-shapes.ts postgres://.../big_apoti_gross <old-commit> [rounds] [repetitions]
+// node bench/probes/index-shapes.ts postgres://.../big_apoti_gross <old-commit> [rounds] [repetitions]
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import pg from 'pg'
-import { FAST_PATH_SESSION_OPTIONS } from '../tenants/tenant-pools.ts'
-import { FAST_PATH_INDEXES, type FastPathIndex } from '../sql/indexes/fastpath-indexes.ts'
-import { newPrescriptionStatements, type NewPrescriptionStatements } from '../sql/queries/new-prescriptions.ts'
-import { PRESCRIPTION_TYPES, type PrescriptionType } from '../sql/queries/prescription-types.ts'
+import { FAST_PATH_SESSION_OPTIONS } from '../../tenants/tenant-pools.ts'
+import { FAST_PATH_INDEXES, type FastPathIndex } from '../../sql/indexes/fastpath-indexes.ts'
+import { newPrescriptionStatements, type NewPrescriptionStatements } from '../../sql/queries/new-prescriptions.ts'
+import { PRESCRIPTION_TYPES, type PrescriptionType } from '../../sql/queries/prescription-types.ts'
 
 const [url, oldCommit, roundsArg, repetitionsArg] = process.argv.slice(2)
-if (!url || !oldCommit) throw new Error('usage: node bench/index-shapes.ts <tenant-url> <old-commit> [rounds] [repetitions]')
+if (!url || !oldCommit) throw new Error('usage: node bench/probes/index-shapes.ts <tenant-url> <old-commit> [rounds] [repetitions]')
 const rounds = Number(roundsArg ?? 8)
 const repetitions = Number(repetitionsArg ?? 15)
 

@@ -1,9 +1,9 @@
 // Micro-benchmark of what issue 16 point 9 adds per cached answer: the keyed hash of a Redis key name,
-// and sealing/opening a record with AES-256-GCM (cache/redis-secrets.ts). `node bench/redis-secrets-micro.ts`
+// and sealing/opening a record with AES-256-GCM (cache/redis-secrets.ts). `node bench/probes/redis-secrets-micro.ts`
 // Times are CPU time of this process (process.cpuUsage): on a shared machine wall time also counts the
 // other processes' turns. Min is the least disturbed round, median the typical one.
 import { randomBytes } from 'node:crypto'
-import { BodySealer, RedisKeyHasher } from '../cache/redis-secrets.ts'
+import { BodySealer, RedisKeyHasher } from '../../cache/redis-secrets.ts'
 
 function cpuUs(rounds: number, run: () => void): number {
   const start = process.cpuUsage()

@@ -1,10 +1,10 @@
-// Heap growth of one big request, in-process: `node --expose-gc bench/memory-probe.ts` with ARZSW_URL,
+// Heap growth of one big request, in-process: `node --expose-gc bench/probes/memory-probe.ts` with ARZSW_URL,
 // MAX_PAGE_SIZE, BENCH_AUTH (Basic header value) and BENCH_PATHS (JSON array). Per path: one warm-up
 // (statements prepared, credentials verified, pools open), a full GC, then the measured request, holding
 // its answer. Prints one JSON line: heapUsed and arrayBuffers (Buffers live outside the JS heap) growth
 // while the request ran (garbage included: the peak it needed, not only what it kept) and after a GC.
-import { EventBus } from '../core/events.ts'
-import { createRezeptFastPaths, fastPathSettings } from '../routes/v2-rezept-list/index.ts'
+import { EventBus } from '../../core/events.ts'
+import { createRezeptFastPaths, fastPathSettings } from '../../routes/v2-rezept-list/index.ts'
 
 const gc = (globalThis as { gc?: () => void }).gc
 if (gc === undefined) throw new Error('run with node --expose-gc')

@@ -1,11 +1,14 @@
 // Prints EXPLAIN ANALYZE timings of the fast path's queries on one tenant database, for docs/fast-path.md:
-// node bench/explain-fast-path-queries.ts postgres://.../bench_apoti_gross [full]
+// node bench/probes/explain-fast-path-queries.ts [postgres://.../bench_apoti_gross] [full]
+// Without a URL: the benchmark's gross tenant (bench_apoti_gross) on the server of PG_ADMIN_URL.
 import pg from 'pg'
-import { newPrescriptionStatements } from '../sql/queries/new-prescriptions.ts'
-import { PRESCRIPTION_TYPES } from '../sql/queries/prescription-types.ts'
+import { databaseUrl } from '../../dev/services.ts'
+import { newPrescriptionStatements } from '../../sql/queries/new-prescriptions.ts'
+import { PRESCRIPTION_TYPES } from '../../sql/queries/prescription-types.ts'
 
-const url = process.argv[2] ?? 'postgres://postgres@127.0.0.1:5432/bench_apoti_gross'
-const full = process.argv[3] === 'full'
+const args = process.argv.slice(2)
+const full = args.includes('full')
+const url = args.find((arg) => arg !== 'full') ?? databaseUrl('bench_apoti_gross')
 const client = new pg.Client({ connectionString: url })
 await client.connect()
 await client.query('SET jit = off') // as the fast path's pools do

@@ -1,15 +1,15 @@
-// Micro-benchmark of JsonBytes.string and of the escaped-XML memo: PG_ADMIN_URL=… node bench/json-escape-micro.ts
+// Micro-benchmark of JsonBytes.string and of the escaped-XML memo: PG_ADMIN_URL=… node bench/probes/json-escape-micro.ts
 // The XMLs are the seeder's own (sql/seed/xml-documents.ts, seed 7), evaluated by PostgreSQL without a
 // table, so the figures need no bench database and are the same on every machine's data.
 // Times are CPU time of this process (process.cpuUsage): on a shared machine wall time also counts the
 // other processes' turns. Min is the least disturbed round, median the typical one.
 import pg from 'pg'
-import { EscapedTextMemo } from '../json/escaped-text-memo.ts'
-import { JsonBytes } from '../json/json-bytes.ts'
-import { prescriptionXml } from '../sql/seed/xml-documents.ts'
+import { EscapedTextMemo } from '../../json/escaped-text-memo.ts'
+import { JsonBytes } from '../../json/json-bytes.ts'
+import { prescriptionXml } from '../../sql/seed/xml-documents.ts'
 
 const expression = prescriptionXml('eMuster16', 1, `(g * 7)::text`, `'30' || (1000000 + g)::text`).replaceAll('@seed', '7')
-// Not through test/support/services.ts: it loads ioredis, and the first figures are for a process without it.
+// Not through dev/services.ts: it loads ioredis, and the first figures are for a process without it.
 const c = new pg.Client({ connectionString: process.env.PG_ADMIN_URL || 'postgres://postgres@127.0.0.1:5432/postgres' })
 await c.connect()
 const xml = (await c.query(`SELECT ${expression} AS xml FROM generate_series(1, 1000) AS g`)).rows.map((r) => r.xml as string)

@@ -1,5 +1,7 @@
-// Where the test suite finds its PostgreSQL and Redis: read once from the environment that
-// test/run.ts prepared (it starts an embedded PostgreSQL when none is reachable).
+// Where the test suite, the benchmark and the fuzz run find their PostgreSQL and Redis: read from the
+// environment (PG_ADMIN_URL, REDIS_URL), as test/run.ts prepared it for the tests (it starts an
+// embedded PostgreSQL when none is reachable). In dev/ so that bench/ and test/ share it without the
+// harness reaching into test/.
 import { randomUUID } from 'node:crypto'
 import { Redis } from 'ioredis'
 import pg from 'pg'

@@ -1,4 +1,4 @@
-// Where a process's CPU time went: `node bench/cpu-profile-summary.ts <file.cpuprofile> [top]` sums the
+// Where a process's CPU time went: `node bench/probes/cpu-profile-summary.ts <file.cpuprofile> [top]` sums the
 // self time of a `node --cpu-prof` profile per function and per file (node_modules package or project
 // file) and prints the largest shares. Used to explain a missed target (docs/fast-path.md, Benchmark).
 import { readFileSync } from 'node:fs'
@@ -15,7 +15,7 @@ interface Profile {
 
 const [path, topText] = process.argv.slice(2)
 if (path === undefined) {
-  console.error('usage: node bench/cpu-profile-summary.ts <file.cpuprofile> [top]')
+  console.error('usage: node bench/probes/cpu-profile-summary.ts <file.cpuprofile> [top]')
   process.exit(2)
 }
 const top = Number(topText ?? 25)
