@@ -6,7 +6,9 @@ import { fileURLToPath } from 'node:url'
 import type { RouteId } from '../core/route-ids.ts'
 import { parseFlagMap, type FlagSetting } from '../core/flag-setting.ts'
 import { DEV_REDIS_KEY_SECRET } from './schema.ts'
-import { ENVIRONMENTS, OPTIONS, type EnvironmentName, type OptionSpec } from './schema.ts'
+import { CACHE_MODES, ENVIRONMENTS, OPTIONS, type CacheMode, type EnvironmentName, type OptionSpec } from './schema.ts'
+import type { FastPathConfig } from './fast-path.ts'
+import { ROUTE_IDS } from '../core/route-ids.ts'
 
 export interface Config {
   readonly envName: EnvironmentName
@@ -71,7 +73,8 @@ export interface Config {
   readonly performanceTargetP99Ms: number
   /** GET /v2/health/performance judges a route's p99 after this many fast answers or seconds since start. */
   readonly performanceMinSample: { readonly answers: number; readonly seconds: number }
-  readonly fastPath: Readonly<Record<string, unknown>>
+  /** `fastPath.*`, typed and complete (config/fast-path.ts); fastPathSettingsFrom adds the proxy options the fast paths echo. */
+  readonly fastPath: FastPathConfig
 }
 
 /** The legacy's settings its answers are shaped by (docs/legacy-contract.md §4): learnt from it, or set explicitly. */
@@ -125,7 +128,10 @@ export interface LoadOptions {
   readonly env?: Readonly<Record<string, string | undefined>>
   /** Folder holding `<environment>.json`; defaults to this folder. */
   readonly directory?: string
-  /** Values that win over file and env (tests, the demo). */
+  /**
+   * Values that win over file and env (tests, the demo): by dotted name (`'fastPath.cache.maxStaleMs'`)
+   * or nested like the file (`{ fastPath: { cache: { maxStaleMs } } }`).
+   */
   readonly overrides?: Readonly<Record<string, unknown>>
 }
 
@@ -150,9 +156,15 @@ export function loadConfig(options: LoadOptions = {}): Config {
     throw new ConfigError([`${file}: cannot be read as JSON (${jsonFailure(error)})`])
   }
   const problems: string[] = []
-  const known = new Set(OPTIONS.map((o) => o.name))
   for (const name of flatNames(fileValues)) {
-    if (!known.has(name) && !name.startsWith('fastPath.')) problems.push(`${name} (in ${file}): unknown option; known: ${[...known].join(', ')}`)
+    const unknown = unknownOption(name)
+    if (unknown !== undefined) problems.push(`${name} (in ${file}): ${unknown}`)
+  }
+  const overrides = options.overrides === undefined ? {} : Object.fromEntries(flatEntries(options.overrides))
+  for (const name of Object.keys(overrides)) {
+    // Tests and tools build fast-path settings through overrides: a misspelt one must not fall back to its default.
+    const unknown = name.startsWith('fastPath.') || name === 'fastPath' ? unknownOption(name) : undefined
+    if (unknown !== undefined) problems.push(`${name}: ${unknown}`)
   }
   const values: Record<string, unknown> = {}
   const given = new Set<string>()
@@ -164,7 +176,10 @@ export function loadConfig(options: LoadOptions = {}): Config {
       raw = fromEnv
       source = `${spec.env} (option ${spec.name})`
     }
-    if (options.overrides && spec.name in options.overrides) raw = options.overrides[spec.name]
+    if (spec.name in overrides) {
+      raw = overrides[spec.name]
+      source = spec.name
+    }
     const checked = raw === undefined || raw === null ? { ok: true as const, value: spec.default } : validate(spec, raw)
     if (!checked.ok) problems.push(`${source}: ${checked.message}`)
     else values[spec.name] = checked.value
@@ -174,6 +189,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
     problems.push('tls.certFile and tls.keyFile (TLS_CERT_FILE, TLS_KEY_FILE): set both for HTTPS on the client listener, or neither for plain HTTP')
   }
   problems.push(...redisSecretProblems(envName, values))
+  problems.push(...fastPathProblems(values))
   if (problems.length > 0) throw new ConfigError(problems)
   return deepFreeze({ ...assemble(envName, values), answerSettingsSet: ANSWER_SETTINGS.filter((name) => given.has(name)) })
 }
@@ -194,6 +210,30 @@ function redisSecretProblems(envName: EnvironmentName, values: Record<string, un
   return problems
 }
 
+/** Bounds between fast-path options, checked once here so the fast paths take their settings as given. */
+function fastPathProblems(values: Record<string, unknown>): string[] {
+  const problems: string[] = []
+  const num = (name: string) => values[name] as number | undefined
+  const [userRow, authTtl] = [num('fastPath.userRowRefreshMs'), num('fastPath.authCacheTtlMs')]
+  if (userRow !== undefined && authTtl !== undefined && userRow > authTtl) {
+    problems.push(`fastPath.userRowRefreshMs: must not exceed fastPath.authCacheTtlMs (${authTtl}), or a changed password could outlive the cache bound; got ${userRow}`)
+  }
+  const [entry, l1] = [num('fastPath.cache.maxEntryBytes'), num('fastPath.cache.l1MaxBytes')]
+  if (entry !== undefined && l1 !== undefined && entry > l1) problems.push(`fastPath.cache.maxEntryBytes: must not exceed fastPath.cache.l1MaxBytes (${l1}), got ${entry}`)
+  return problems
+}
+
+/** Why a name found in the file or the overrides is not an option, or undefined when it is one. */
+function unknownOption(name: string): string | undefined {
+  if (OPTIONS.some((o) => o.name === name)) return undefined
+  const inside = OPTIONS.filter((o) => o.name.startsWith(`${name}.`)).map((o) => o.name)
+  if (inside.length > 0) return `must be an object (the group of ${inside.join(', ')})`
+  const dot = name.lastIndexOf('.')
+  const group = dot < 0 ? '' : name.slice(0, dot + 1)
+  const near = OPTIONS.filter((o) => o.name.startsWith(group)).map((o) => o.name)
+  return `unknown option; known${group === '' ? '' : ` in ${group.slice(0, -1)}`}: ${(near.length > 0 ? near : OPTIONS.map((o) => o.name)).join(', ')}`
+}
+
 /**
  * Why the file is not JSON, without the parser's quote of it: V8 quotes the text around the error
  * (`Unexpected token 'G', ..."token": Geheim-T"...`), and a config file holds tokens and passwords
@@ -210,7 +250,8 @@ function validate(spec: OptionSpec, raw: unknown): { ok: true; value: unknown } 
   const text = typeof raw === 'string' ? raw.trim() : undefined
   switch (type.kind) {
     case 'string':
-      return typeof raw === 'string' ? { ok: true, value: raw } : { ok: false, message: `must be a string, got ${JSON.stringify(raw)}` }
+      if (typeof raw !== 'string') return { ok: false, message: `must be a string, got ${JSON.stringify(raw)}` }
+      return type.nonEmpty && raw === '' ? { ok: false, message: 'must not be empty' } : { ok: true, value: raw }
     case 'url': {
       if (text === undefined) return { ok: false, message: `must be a URL (${type.protocols.join(' or ')}), got ${JSON.stringify(raw)}` }
       let url: URL
@@ -255,9 +296,36 @@ function validate(spec: OptionSpec, raw: unknown): { ok: true; value: unknown } 
         ? { ok: true, value: [...names] }
         : { ok: false, message: `must be a list of non-empty names (JSON array, or comma-separated), got ${JSON.stringify(raw)}` }
     }
-    case 'object':
-      return typeof raw === 'object' && !Array.isArray(raw) ? { ok: true, value: raw } : { ok: false, message: 'must be an object' }
+    case 'integerOrWord': {
+      if (raw === type.word || text === type.word) return { ok: true, value: type.word }
+      const n = typeof raw === 'number' ? raw : text !== undefined && /^-?\d+$/.test(text) ? Number(text) : Number.NaN
+      if (!Number.isInteger(n) || n < type.min || n > type.max) {
+        return { ok: false, message: `must be "${type.word}" or an integer from ${type.min} to ${type.max}, got ${JSON.stringify(raw)}` }
+      }
+      return { ok: true, value: n }
+    }
+    case 'cacheModes':
+      return cacheModes(spec.default as Record<string, CacheMode>, raw)
   }
+}
+
+/** `{"v2.rezept.list":"cdc"}` or (env) `v2.rezept.list=cdc,v2.rezept.pharmacy=off`, merged over the default. */
+function cacheModes(defaults: Record<string, CacheMode>, raw: unknown): { ok: true; value: unknown } | { ok: false; message: string } {
+  let given: Record<string, unknown>
+  if (typeof raw === 'string') {
+    given = {}
+    for (const entry of raw.split(',').map((e) => e.trim()).filter((e) => e !== '')) {
+      const eq = entry.indexOf('=')
+      if (eq < 0) return { ok: false, message: `"${entry}" is not <routeId>=<mode>` }
+      given[entry.slice(0, eq).trim()] = entry.slice(eq + 1).trim()
+    }
+  } else if (typeof raw === 'object' && raw !== null && !Array.isArray(raw)) given = raw as Record<string, unknown>
+  else return { ok: false, message: `must map route ids to cache modes, e.g. {"v2.rezept.list":"cdc"}, got ${JSON.stringify(raw)}` }
+  for (const [routeId, mode] of Object.entries(given)) {
+    if (!(ROUTE_IDS as readonly string[]).includes(routeId)) return { ok: false, message: `unknown route id "${routeId}"; accepted: ${ROUTE_IDS.join(', ')}` }
+    if (!(CACHE_MODES as readonly unknown[]).includes(mode)) return { ok: false, message: `${routeId}: must be one of ${CACHE_MODES.join(', ')}, got ${JSON.stringify(mode)}` }
+  }
+  return { ok: true, value: { ...defaults, ...given } }
 }
 
 function assemble(envName: EnvironmentName, v: Record<string, unknown>): Omit<Config, 'answerSettingsSet'> {
@@ -348,7 +416,36 @@ function assemble(envName: EnvironmentName, v: Record<string, unknown>): Omit<Co
     adminUsers: v.adminUsers as string[],
     performanceTargetP99Ms: num('performanceTargetP99Ms'),
     performanceMinSample: { answers: num('performanceMinAnswers'), seconds: num('performanceMinSeconds') },
-    fastPath: v.fastPath as Record<string, unknown>,
+    fastPath: {
+      authCacheTtlMs: num('fastPath.authCacheTtlMs'),
+      userRowRefreshMs: num('fastPath.userRowRefreshMs'),
+      credentialWatchMs: num('fastPath.credentialWatchMs'),
+      bcryptWorkers: v['fastPath.bcryptWorkers'] as number | 'cores',
+      bcryptMaxQueued: num('fastPath.bcryptMaxQueued'),
+      bcryptQueueTimeoutMs: num('fastPath.bcryptQueueTimeoutMs'),
+      pool: {
+        maxSize: num('fastPath.pool.maxSize'),
+        maxPools: num('fastPath.pool.maxPools'),
+        idleTimeoutMs: num('fastPath.pool.idleTimeoutMs'),
+        connectTimeoutMs: num('fastPath.pool.connectTimeoutMs'),
+        statementTimeoutMs: num('fastPath.pool.statementTimeoutMs'),
+        sessionOptions: v['fastPath.pool.sessionOptions'] as boolean,
+      },
+      preparedStatements: v['fastPath.preparedStatements'] as boolean,
+      countCache: v['fastPath.countCache'] as boolean,
+      fastPathMaxPageSize: num('fastPath.fastPathMaxPageSize'),
+      xmlMemoBytes: num('fastPath.xmlMemoBytes'),
+      circuitBreaker: { failureThreshold: num('fastPath.circuitBreaker.failureThreshold'), openMs: num('fastPath.circuitBreaker.openMs') },
+      cache: {
+        routes: v['fastPath.cache.routes'] as FastPathConfig['cache']['routes'],
+        maxStaleMs: num('fastPath.cache.maxStaleMs'),
+        changeFeedMaxStaleMs: num('fastPath.cache.changeFeedMaxStaleMs'),
+        l1MaxBytes: num('fastPath.cache.l1MaxBytes'),
+        maxEntryBytes: num('fastPath.cache.maxEntryBytes'),
+        redisCommandTimeoutMs: num('fastPath.cache.redisCommandTimeoutMs'),
+        publication: str('fastPath.cache.publication'),
+      },
+    },
   }
 }
 
@@ -383,15 +480,20 @@ function readPath(values: Record<string, unknown>, dotted: string): unknown {
   return current
 }
 
-function flatNames(values: Record<string, unknown>, prefix = ''): string[] {
-  const names: string[] = []
+function flatNames(values: Record<string, unknown>): string[] {
+  return flatEntries(values).map(([name]) => name)
+}
+
+/** Nested groups to dotted names; an option whose value is an object (flags, fastPath.cache.routes) stays whole. */
+function flatEntries(values: Readonly<Record<string, unknown>>, prefix = ''): Array<[string, unknown]> {
+  const entries: Array<[string, unknown]> = []
   for (const [key, value] of Object.entries(values)) {
     const name = prefix + key
-    if (name === 'flags' || name === 'fastPath') names.push(name)
-    else if (typeof value === 'object' && value !== null && !Array.isArray(value)) names.push(...flatNames(value as Record<string, unknown>, `${name}.`))
-    else names.push(name)
+    const isOption = OPTIONS.some((o) => o.name === name)
+    if (!isOption && typeof value === 'object' && value !== null && !Array.isArray(value)) entries.push(...flatEntries(value as Record<string, unknown>, `${name}.`))
+    else entries.push([name, value])
   }
-  return names
+  return entries
 }
 
 function deepFreeze<T>(value: T): T {
