@@ -4,11 +4,11 @@ import { readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { RouteId } from '../core/route-ids.ts'
-import { parseFlagMap, type FlagSetting } from '../core/flag-setting.ts'
-import { DEV_REDIS_KEY_SECRET } from './schema.ts'
-import { CACHE_MODES, ENVIRONMENTS, OPTIONS, type CacheMode, type EnvironmentName, type OptionSpec } from './schema.ts'
+import type { FlagSetting } from '../core/flag-setting.ts'
+import { ENVIRONMENTS, OPTIONS, type EnvironmentName } from './schema.ts'
 import type { FastPathConfig } from './fast-path.ts'
-import { ROUTE_IDS } from '../core/route-ids.ts'
+import { assemble } from './assemble.ts'
+import { flatEntries, flatNames, readPath, unknownOption, validate } from './option-values.ts'
 
 export interface Config {
   readonly envName: EnvironmentName
@@ -223,16 +223,7 @@ function fastPathProblems(values: Record<string, unknown>): string[] {
   return problems
 }
 
-/** Why a name found in the file or the overrides is not an option, or undefined when it is one. */
-function unknownOption(name: string): string | undefined {
-  if (OPTIONS.some((o) => o.name === name)) return undefined
-  const inside = OPTIONS.filter((o) => o.name.startsWith(`${name}.`)).map((o) => o.name)
-  if (inside.length > 0) return `must be an object (the group of ${inside.join(', ')})`
-  const dot = name.lastIndexOf('.')
-  const group = dot < 0 ? '' : name.slice(0, dot + 1)
-  const near = OPTIONS.filter((o) => o.name.startsWith(group)).map((o) => o.name)
-  return `unknown option; known${group === '' ? '' : ` in ${group.slice(0, -1)}`}: ${(near.length > 0 ? near : OPTIONS.map((o) => o.name)).join(', ')}`
-}
+
 
 /**
  * Why the file is not JSON, without the parser's quote of it: V8 quotes the text around the error
@@ -245,218 +236,6 @@ function jsonFailure(error: unknown): string {
   return at ? `not valid JSON at ${at[0]}` : 'not valid JSON (an unquoted value or a stray character; the text is not repeated here as it may hold a secret)'
 }
 
-function validate(spec: OptionSpec, raw: unknown): { ok: true; value: unknown } | { ok: false; message: string } {
-  const type = spec.type
-  const text = typeof raw === 'string' ? raw.trim() : undefined
-  switch (type.kind) {
-    case 'string':
-      if (typeof raw !== 'string') return { ok: false, message: `must be a string, got ${JSON.stringify(raw)}` }
-      return type.nonEmpty && raw === '' ? { ok: false, message: 'must not be empty' } : { ok: true, value: raw }
-    case 'url': {
-      if (text === undefined) return { ok: false, message: `must be a URL (${type.protocols.join(' or ')}), got ${JSON.stringify(raw)}` }
-      let url: URL
-      try {
-        url = new URL(text)
-      } catch {
-        return { ok: false, message: `must be a URL (${type.protocols.join(' or ')}); the value given does not parse` }
-      }
-      // Never echo the value: a connection URL may carry a password.
-      if (!type.protocols.includes(url.protocol)) return { ok: false, message: `must use ${type.protocols.join(' or ')}, not ${url.protocol}` }
-      return { ok: true, value: text }
-    }
-    case 'integer': {
-      const n = typeof raw === 'number' ? raw : text !== undefined && /^-?\d+$/.test(text) ? Number(text) : Number.NaN
-      if (!Number.isInteger(n) || n < type.min || n > type.max) {
-        return { ok: false, message: `must be an integer from ${type.min} to ${type.max}, got ${JSON.stringify(raw)}` }
-      }
-      return { ok: true, value: n }
-    }
-    case 'number': {
-      const n = typeof raw === 'number' ? raw : text !== undefined && text !== '' ? Number(text) : Number.NaN
-      if (!Number.isFinite(n) || n < type.min || n > type.max) return { ok: false, message: `must be a number from ${type.min} to ${type.max}, got ${JSON.stringify(raw)}` }
-      return { ok: true, value: n }
-    }
-    case 'boolean': {
-      if (typeof raw === 'boolean') return { ok: true, value: raw }
-      if (text === 'true' || text === '1') return { ok: true, value: true }
-      if (text === 'false' || text === '0') return { ok: true, value: false }
-      return { ok: false, message: `must be true or false (or 1/0), got ${JSON.stringify(raw)}` }
-    }
-    case 'choice':
-      return typeof raw === 'string' && type.values.includes(raw)
-        ? { ok: true, value: raw }
-        : { ok: false, message: `must be one of ${type.values.join(', ')}, got ${JSON.stringify(raw)}` }
-    case 'flags': {
-      const flags = parseFlagMap(raw)
-      return flags.ok ? flags : { ok: false, message: `${flags.message} (modes: off, shadow, on, canary:<0-100>)` }
-    }
-    case 'names': {
-      const names = typeof raw === 'string' ? raw.split(',').map((name) => name.trim()).filter((name) => name !== '') : raw
-      return Array.isArray(names) && names.every((name) => typeof name === 'string' && name !== '')
-        ? { ok: true, value: [...names] }
-        : { ok: false, message: `must be a list of non-empty names (JSON array, or comma-separated), got ${JSON.stringify(raw)}` }
-    }
-    case 'integerOrWord': {
-      if (raw === type.word || text === type.word) return { ok: true, value: type.word }
-      const n = typeof raw === 'number' ? raw : text !== undefined && /^-?\d+$/.test(text) ? Number(text) : Number.NaN
-      if (!Number.isInteger(n) || n < type.min || n > type.max) {
-        return { ok: false, message: `must be "${type.word}" or an integer from ${type.min} to ${type.max}, got ${JSON.stringify(raw)}` }
-      }
-      return { ok: true, value: n }
-    }
-    case 'cacheModes':
-      return cacheModes(spec.default as Record<string, CacheMode>, raw)
-  }
-}
-
-/** `{"v2.rezept.list":"cdc"}` or (env) `v2.rezept.list=cdc,v2.rezept.pharmacy=off`, merged over the default. */
-function cacheModes(defaults: Record<string, CacheMode>, raw: unknown): { ok: true; value: unknown } | { ok: false; message: string } {
-  let given: Record<string, unknown>
-  if (typeof raw === 'string') {
-    given = {}
-    for (const entry of raw.split(',').map((e) => e.trim()).filter((e) => e !== '')) {
-      const eq = entry.indexOf('=')
-      if (eq < 0) return { ok: false, message: `"${entry}" is not <routeId>=<mode>` }
-      given[entry.slice(0, eq).trim()] = entry.slice(eq + 1).trim()
-    }
-  } else if (typeof raw === 'object' && raw !== null && !Array.isArray(raw)) given = raw as Record<string, unknown>
-  else return { ok: false, message: `must map route ids to cache modes, e.g. {"v2.rezept.list":"cdc"}, got ${JSON.stringify(raw)}` }
-  for (const [routeId, mode] of Object.entries(given)) {
-    if (!(ROUTE_IDS as readonly string[]).includes(routeId)) return { ok: false, message: `unknown route id "${routeId}"; accepted: ${ROUTE_IDS.join(', ')}` }
-    if (!(CACHE_MODES as readonly unknown[]).includes(mode)) return { ok: false, message: `${routeId}: must be one of ${CACHE_MODES.join(', ')}, got ${JSON.stringify(mode)}` }
-  }
-  return { ok: true, value: { ...defaults, ...given } }
-}
-
-function assemble(envName: EnvironmentName, v: Record<string, unknown>): Omit<Config, 'answerSettingsSet'> {
-  const str = (name: string) => v[name] as string
-  const num = (name: string) => v[name] as number
-  const opt = (name: string) => v[name] as string | undefined
-  return {
-    envName,
-    host: str('host'),
-    port: num('port'),
-    tls: !opt('tls.certFile') ? undefined : { certFile: str('tls.certFile'), keyFile: str('tls.keyFile'), minVersion: str('tls.minVersion') as TlsConfig['minVersion'] },
-    admin: { host: str('admin.host'), port: num('admin.port'), token: opt('admin.token') || undefined, metricsOpen: v['admin.metricsOpen'] as boolean },
-    legacyUrl: opt('legacyUrl'),
-    arzswUrl: opt('arzswUrl'),
-    redisUrl: opt('redisUrl'),
-    redisKeyPrefix: str('redisKeyPrefix'),
-    redisKeySecret: opt('redisKeySecret') || DEV_REDIS_KEY_SECRET,
-    redisKeySecretIsDefault: !opt('redisKeySecret'),
-    redisBodyKey: opt('redisBodyKey')?.trim() || undefined,
-    flags: v.flags as Config['flags'],
-    flagRefreshMs: num('flagRefreshMs'),
-    shadowConcurrency: num('shadowConcurrency'),
-    shadow: {
-      bodyCapBytes: num('shadow.bodyCapBytes'),
-      samplePercent: num('shadow.samplePercent'),
-      sampleMaxPerSecond: num('shadow.sampleMaxPerSecond'),
-      valueMaxChars: num('shadow.valueMaxChars'),
-      mismatches: {
-        ringSize: num('shadow.mismatches.ringSize'),
-        file: opt('shadow.mismatches.file') || undefined,
-        maxFileBytes: num('shadow.mismatches.maxFileBytes'),
-        keepFiles: num('shadow.mismatches.keepFiles'),
-        fullBodies: v['shadow.mismatches.fullBodies'] as boolean,
-        bodyRetentionMinutes: num('shadow.mismatches.bodyRetentionMinutes'),
-      },
-      demotion: {
-        enabled: v['shadow.demotion.enabled'] as boolean,
-        window: num('shadow.demotion.window'),
-        maxMismatches: num('shadow.demotion.maxMismatches'),
-        latencyMinSamples: num('shadow.demotion.latencyMinSamples'),
-      },
-    },
-    upstream: {
-      connectTimeoutMs: num('upstream.connectTimeoutMs'),
-      headersTimeoutMs: num('upstream.headersTimeoutMs'),
-      bodyTimeoutMs: num('upstream.bodyTimeoutMs'),
-      maxSockets: num('upstream.maxSockets'),
-      idleSocketTimeoutMs: num('upstream.idleSocketTimeoutMs'),
-      caFile: opt('upstream.caFile') || undefined,
-      queueTimeoutMs: num('upstream.queueTimeoutMs'),
-      maxPerClient: num('upstream.maxPerClient'),
-      anonymousSharePercent: num('upstream.anonymousSharePercent'),
-    },
-    limits: {
-      enabled: v['limits.enabled'] as boolean,
-      default: classRates(v, 'default'),
-      premium: classRates(v, 'premium'),
-      premiumTenants: str('limits.premiumTenants').split(',').map((s) => s.trim()).filter((s) => s !== ''),
-      unverified: {
-        loginPerSecond: num('limits.unverified.loginPerSecond'),
-        loginBurst: num('limits.unverified.loginBurst'),
-        addressPerSecond: num('limits.unverified.addressPerSecond'),
-        addressBurst: num('limits.unverified.addressBurst'),
-      },
-      authFailures: { maxFailures: num('limits.authFailures.maxFailures'), windowMs: num('limits.authFailures.windowMs'), blockMs: num('limits.authFailures.blockMs') },
-      fastConcurrencyPerTenant: num('limits.fastConcurrencyPerTenant'),
-      verifiedTrustMs: num('limits.verifiedTrustMs'),
-      redisTimeoutMs: num('limits.redisTimeoutMs'),
-      clientAddressHeader: opt('limits.clientAddressHeader')?.toLowerCase() || undefined,
-      maxBodyBytes: num('limits.maxBodyBytes'),
-      maxHeaderBytes: num('limits.maxHeaderBytes'),
-      headersTimeoutMs: num('limits.headersTimeoutMs'),
-      requestTimeoutMs: num('limits.requestTimeoutMs'),
-      bodyMinBytesPerSecond: num('limits.bodyMinBytesPerSecond'),
-      bodyRateGraceMs: num('limits.bodyRateGraceMs'),
-      bodyTimeoutMs: num('limits.bodyTimeoutMs'),
-    },
-    audit: { destination: str('audit.destination') },
-    forwardedHeaders: v.forwardedHeaders as boolean,
-    serverTiming: v.serverTiming as boolean,
-    shutdownGraceMs: num('shutdownGraceMs'),
-    logLevel: str('logLevel'),
-    maxPageSize: num('maxPageSize'),
-    environment: str('environment'),
-    avsSystem: { manufacturer: str('avsSystem.manufacturer'), name: str('avsSystem.name'), version: str('avsSystem.version') },
-    legacyProbe: { login: opt('legacyProbe.login') || undefined, password: opt('legacyProbe.password') || undefined },
-    demo: { prefix: str('demo.prefix'), rows: num('demo.rows') },
-    adminUsers: v.adminUsers as string[],
-    performanceTargetP99Ms: num('performanceTargetP99Ms'),
-    performanceMinSample: { answers: num('performanceMinAnswers'), seconds: num('performanceMinSeconds') },
-    fastPath: {
-      authCacheTtlMs: num('fastPath.authCacheTtlMs'),
-      userRowRefreshMs: num('fastPath.userRowRefreshMs'),
-      credentialWatchMs: num('fastPath.credentialWatchMs'),
-      bcryptWorkers: v['fastPath.bcryptWorkers'] as number | 'cores',
-      bcryptMaxQueued: num('fastPath.bcryptMaxQueued'),
-      bcryptQueueTimeoutMs: num('fastPath.bcryptQueueTimeoutMs'),
-      pool: {
-        maxSize: num('fastPath.pool.maxSize'),
-        maxPools: num('fastPath.pool.maxPools'),
-        idleTimeoutMs: num('fastPath.pool.idleTimeoutMs'),
-        connectTimeoutMs: num('fastPath.pool.connectTimeoutMs'),
-        statementTimeoutMs: num('fastPath.pool.statementTimeoutMs'),
-        sessionOptions: v['fastPath.pool.sessionOptions'] as boolean,
-      },
-      preparedStatements: v['fastPath.preparedStatements'] as boolean,
-      countCache: v['fastPath.countCache'] as boolean,
-      fastPathMaxPageSize: num('fastPath.fastPathMaxPageSize'),
-      xmlMemoBytes: num('fastPath.xmlMemoBytes'),
-      circuitBreaker: { failureThreshold: num('fastPath.circuitBreaker.failureThreshold'), openMs: num('fastPath.circuitBreaker.openMs') },
-      cache: {
-        routes: v['fastPath.cache.routes'] as FastPathConfig['cache']['routes'],
-        maxStaleMs: num('fastPath.cache.maxStaleMs'),
-        changeFeedMaxStaleMs: num('fastPath.cache.changeFeedMaxStaleMs'),
-        l1MaxBytes: num('fastPath.cache.l1MaxBytes'),
-        maxEntryBytes: num('fastPath.cache.maxEntryBytes'),
-        redisCommandTimeoutMs: num('fastPath.cache.redisCommandTimeoutMs'),
-        publication: str('fastPath.cache.publication'),
-      },
-    },
-  }
-}
-
-function classRates(v: Record<string, unknown>, name: 'default' | 'premium'): ClassRatesConfig {
-  return {
-    userPerSecond: v[`limits.${name}.userPerSecond`] as number,
-    userBurst: v[`limits.${name}.userBurst`] as number,
-    tenantPerSecond: v[`limits.${name}.tenantPerSecond`] as number,
-    tenantBurst: v[`limits.${name}.tenantBurst`] as number,
-  }
-}
 
 /** The options a reload may change, named, for the reload log line. */
 export function reloadableChanges(before: Config, after: Config): string[] {
@@ -470,31 +249,6 @@ export function reloadableChanges(before: Config, after: Config): string[] {
   return changed
 }
 
-function readPath(values: Record<string, unknown>, dotted: string): unknown {
-  if (dotted in values) return values[dotted]
-  let current: unknown = values
-  for (const part of dotted.split('.')) {
-    if (typeof current !== 'object' || current === null) return undefined
-    current = (current as Record<string, unknown>)[part]
-  }
-  return current
-}
-
-function flatNames(values: Record<string, unknown>): string[] {
-  return flatEntries(values).map(([name]) => name)
-}
-
-/** Nested groups to dotted names; an option whose value is an object (flags, fastPath.cache.routes) stays whole. */
-function flatEntries(values: Readonly<Record<string, unknown>>, prefix = ''): Array<[string, unknown]> {
-  const entries: Array<[string, unknown]> = []
-  for (const [key, value] of Object.entries(values)) {
-    const name = prefix + key
-    const isOption = OPTIONS.some((o) => o.name === name)
-    if (!isOption && typeof value === 'object' && value !== null && !Array.isArray(value)) entries.push(...flatEntries(value as Record<string, unknown>, `${name}.`))
-    else entries.push([name, value])
-  }
-  return entries
-}
 
 function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {

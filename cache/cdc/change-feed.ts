@@ -28,12 +28,8 @@ export interface ChangeListener {
   lost(tenantId: string, error: ChangeFeedError): void | Promise<unknown>
 }
 
-/**
- * publication and connectTimeoutMs are settings (fastPath.cache.publication, fastPath.pool.connectTimeoutMs),
- * validated by config/load.ts; the timings below are this module's own, with defaults.
- */
+/** publication, connectTimeoutMs: settings (fastPath.cache.*, fastPath.pool.*) checked by config/load.ts; the timings are code. */
 export interface ChangeFeedOptions {
-  /** The publication on the tables the fast path reads. */
   readonly publication: string
   /** Wait before the first retry after a failure; doubles with each further failure. Default 1000. */
   readonly reconnectMs?: number
@@ -84,7 +80,6 @@ export class ChangeFeeds {
 
   constructor(options: ChangeFeedOptions, listener: ChangeListener) {
     const { publication, reconnectMs = 1000, maxReconnectMs = 30_000, statusIntervalMs = 2000, connectTimeoutMs } = options
-    // A guard on the caller's code, not on configuration: the timings are not options an operator sets.
     for (const [name, value] of [['reconnectMs', reconnectMs], ['maxReconnectMs', maxReconnectMs], ['statusIntervalMs', statusIntervalMs]] as const) {
       if (!Number.isInteger(value) || value < 1) throw new RangeError(`change feed option ${name} must be a positive integer of milliseconds, not ${value}`)
     }
