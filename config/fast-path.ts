@@ -38,11 +38,21 @@ export interface CacheSettings {
 
 /** The tenant pools' settings (tenants/tenant-pools.ts takes them as its options). */
 export interface TenantPoolSettings {
+  /** Connections per tenant pool (one pool per distinct tenant database). */
   readonly maxSize: number
+  /** Tenant pools kept at once; the least recently used idle pool is closed beyond this. */
   readonly maxPools: number
+  /** A pool unused this long is closed; also pg's idle timeout for single connections. */
   readonly idleTimeoutMs: number
+  /** Connecting (and waiting for a free connection) may take this long before the request defers. */
   readonly connectTimeoutMs: number
+  /** PostgreSQL statement_timeout for the fast path's queries. */
   readonly statementTimeoutMs: number
+  /**
+   * Send the session options DateStyle=ISO, jit=off, random_page_cost=1.1 at connect. PgBouncer refuses
+   * the `options` startup parameter unless told to ignore it: then false (dates in a non-ISO server
+   * DateStyle are not recognised and such requests defer, never answer wrongly).
+   */
   readonly sessionOptions: boolean
 }
 
