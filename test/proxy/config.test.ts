@@ -79,6 +79,26 @@ t.test('invalid values are refused with the option named and the accepted values
   t.match(problems({ FASTPATH_ENV: 'staging' }, dir).join(), /cannot be read as JSON/)
 })
 
+t.test('fast-path settings are options like any other: from file, env or overrides, complete, refused by name', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 't_proxy_config_fast_'))
+  writeFileSync(join(dir, 'test.json'), JSON.stringify({ fastPath: { pool: { maxSize: 3 }, cache: { routes: { 'v2.rezept.list': 'cdc' } } } }))
+  const config = loadConfig({ env: { FASTPATH_ENV: 'test', FASTPATH_PREPARED_STATEMENTS: 'false' }, directory: dir, overrides: { fastPath: { cache: { maxStaleMs: 900 } } } })
+  t.equal(config.fastPath.pool.maxSize, 3, 'from the file')
+  t.equal(config.fastPath.pool.maxPools, 50, 'the rest of the group defaulted')
+  t.same(config.fastPath.cache.routes, { 'v2.rezept.list': 'cdc', 'v2.rezept.pharmacy': 'ttl' }, 'cache modes merged over the default')
+  t.equal(config.fastPath.preparedStatements, false, 'from the env')
+  t.equal(config.fastPath.cache.maxStaleMs, 900, 'overrides may be nested like the file')
+  t.same(loadConfig({ env: { FASTPATH_ENV: 'test', FASTPATH_CACHE_ROUTES: 'v2.rezept.pharmacy=off' } }).fastPath.cache.routes, { 'v2.rezept.list': 'ttl', 'v2.rezept.pharmacy': 'off' })
+
+  writeFileSync(join(dir, 'test.json'), JSON.stringify({ fastPath: { pool: { maxSize: 'ten' }, cache: 5, bcryptWorkers: 'all', userRowRefreshMs: 90_000 } }))
+  const found = problems({ FASTPATH_ENV: 'test', FASTPATH_CACHE_ROUTES: 'v2.rezept.list=always' }, dir).join('\n')
+  t.match(found, /fastPath.pool.maxSize \(in test.json\): must be an integer from 1 to 10000, got "ten"/)
+  t.match(found, /fastPath.cache \(in .*test.json\): must be an object \(the group of fastPath.cache.routes, /)
+  t.match(found, /fastPath.bcryptWorkers \(in test.json\): must be "cores" or an integer from 0 to 64, got "all"/)
+  t.match(found, /fastPath.userRowRefreshMs: must not exceed fastPath.authCacheTtlMs \(60000\)/)
+  t.match(found, /FASTPATH_CACHE_ROUTES \(option fastPath.cache.routes\): v2.rezept.list: must be one of off, ttl, cdc, got "always"/)
+})
+
 t.test('the schema table describes every option once', async (t) => {
   const names = OPTIONS.map((o) => o.name)
   t.equal(new Set(names).size, names.length)
