@@ -5,28 +5,29 @@ import { templateFromBody, type AnswerTemplate } from './answer-template.ts'
 import { AnswerCopies } from './answer-copies.ts'
 import { TenantGenerations, type TenantGeneration } from './tenant-generations.ts'
 import { decodeRecord, encodeRecord } from './cache-record.ts'
-import { BodySealer, DEV_REDIS_KEY_SECRET, RedisKeyHasher } from './redis-secrets.ts'
+import { BodySealer, RedisKeyHasher } from './redis-secrets.ts'
 import type { CacheInvalidationCause } from '../core/events.ts'
 
+/** The fastPath.cache.* and redis* settings, validated by config/load.ts, and the hooks. */
 export interface ResponseCacheOptions {
   /** Bytes the in-process tier may hold. */
   readonly l1MaxBytes: number
   /** Answers larger than this are not cached. */
   readonly maxEntryBytes: number
   /** An entry is served only while less than this has passed since its load began (issue 6, mode ttl). */
-  readonly maxStaleMs?: number
+  readonly maxStaleMs: number
   /**
    * The longer bound for callers that trust the tenant's change feed (mode cdc): an entry loaded while
    * the feed was following without a gap is served up to this age; every change heard voids it anyway.
    */
-  readonly changeFeedMaxStaleMs?: number
+  readonly changeFeedMaxStaleMs: number
   /** The shared tier; without it the cache is L1 only. A given client stays the caller's to close. */
   readonly redis?: Redis | string
   /** How long a Redis command may take before the request goes on without it. */
-  readonly redisCommandTimeoutMs?: number
+  readonly redisCommandTimeoutMs: number
   readonly keyPrefix: string
-  /** Secret of the keyed hash that names a tenant in Redis (shared by the instances); default: the public development one. */
-  readonly keySecret?: string
+  /** Secret of the keyed hash that names a tenant in Redis (shared by the instances). */
+  readonly keySecret: string
   /** 32 bytes, base64: records in Redis are sealed with AES-256-GCM; unset: stored in clear. */
   readonly bodyKey?: string | undefined
   /** Told of every invalidation, for metrics and logs; must not throw. */
@@ -124,13 +125,7 @@ export class ResponseCache {
   #subscribed = false
 
   constructor(options: ResponseCacheOptions) {
-    const { l1MaxBytes, maxEntryBytes, maxStaleMs = 2000, changeFeedMaxStaleMs = 60_000, redisCommandTimeoutMs = 100, keyPrefix } = options
-    for (const [name, value] of [['l1MaxBytes', l1MaxBytes], ['maxEntryBytes', maxEntryBytes], ['maxStaleMs', maxStaleMs],
-      ['changeFeedMaxStaleMs', changeFeedMaxStaleMs], ['redisCommandTimeoutMs', redisCommandTimeoutMs]] as const) {
-      if (!Number.isSafeInteger(value) || value <= 0) throw new RangeError(`response cache: ${name} must be a positive integer, got ${String(value)}`)
-    }
-    if (maxEntryBytes > l1MaxBytes) throw new RangeError(`response cache: maxEntryBytes (${maxEntryBytes}) must not exceed l1MaxBytes (${l1MaxBytes})`)
-    if (typeof keyPrefix !== 'string' || keyPrefix === '') throw new RangeError('response cache: keyPrefix must be a non-empty string')
+    const { l1MaxBytes, maxEntryBytes, maxStaleMs, changeFeedMaxStaleMs, redisCommandTimeoutMs, keyPrefix } = options
     this.#maxStaleMs = maxStaleMs
     this.#changeFeedMaxStaleMs = Math.max(maxStaleMs, changeFeedMaxStaleMs)
     this.#onInvalidated = options.onInvalidated ?? (() => {})
@@ -138,7 +133,7 @@ export class ResponseCache {
     this.#maxEntryBytes = maxEntryBytes
     this.#keyPrefix = keyPrefix
     this.#channel = `${keyPrefix}invalidated`
-    this.#tenants = new TenantGenerations(new RedisKeyHasher(options.keySecret ?? DEV_REDIS_KEY_SECRET))
+    this.#tenants = new TenantGenerations(new RedisKeyHasher(options.keySecret))
     this.#sealer = options.bodyKey === undefined ? undefined : new BodySealer(options.bodyKey)
     this.#l1 = new LRUCache<string, Entry>({
       maxSize: l1MaxBytes,

@@ -4,9 +4,11 @@ import { readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { RouteId } from '../core/route-ids.ts'
-import { parseFlagMap, type FlagSetting } from '../core/flag-setting.ts'
-import { DEV_REDIS_KEY_SECRET } from './schema.ts'
-import { ENVIRONMENTS, OPTIONS, type EnvironmentName, type OptionSpec } from './schema.ts'
+import type { FlagSetting } from '../core/flag-setting.ts'
+import { ENVIRONMENTS, OPTIONS, type EnvironmentName } from './schema.ts'
+import type { FastPathConfig } from './fast-path.ts'
+import { assemble } from './assemble.ts'
+import { flatEntries, flatNames, readPath, unknownOption, validate } from './option-values.ts'
 
 export interface Config {
   readonly envName: EnvironmentName
@@ -71,7 +73,8 @@ export interface Config {
   readonly performanceTargetP99Ms: number
   /** GET /v2/health/performance judges a route's p99 after this many fast answers or seconds since start. */
   readonly performanceMinSample: { readonly answers: number; readonly seconds: number }
-  readonly fastPath: Readonly<Record<string, unknown>>
+  /** `fastPath.*`, typed and complete (config/fast-path.ts); fastPathSettingsFrom adds the proxy options the fast paths echo. */
+  readonly fastPath: FastPathConfig
 }
 
 /** The legacy's settings its answers are shaped by (docs/legacy-contract.md §4): learnt from it, or set explicitly. */
@@ -125,7 +128,10 @@ export interface LoadOptions {
   readonly env?: Readonly<Record<string, string | undefined>>
   /** Folder holding `<environment>.json`; defaults to this folder. */
   readonly directory?: string
-  /** Values that win over file and env (tests, the demo). */
+  /**
+   * Values that win over file and env (tests, the demo): by dotted name (`'fastPath.cache.maxStaleMs'`)
+   * or nested like the file (`{ fastPath: { cache: { maxStaleMs } } }`).
+   */
   readonly overrides?: Readonly<Record<string, unknown>>
 }
 
@@ -150,9 +156,15 @@ export function loadConfig(options: LoadOptions = {}): Config {
     throw new ConfigError([`${file}: cannot be read as JSON (${jsonFailure(error)})`])
   }
   const problems: string[] = []
-  const known = new Set(OPTIONS.map((o) => o.name))
   for (const name of flatNames(fileValues)) {
-    if (!known.has(name) && !name.startsWith('fastPath.')) problems.push(`${name} (in ${file}): unknown option; known: ${[...known].join(', ')}`)
+    const unknown = unknownOption(name)
+    if (unknown !== undefined) problems.push(`${name} (in ${file}): ${unknown}`)
+  }
+  const overrides = options.overrides === undefined ? {} : Object.fromEntries(flatEntries(options.overrides))
+  for (const name of Object.keys(overrides)) {
+    // Tests and tools build fast-path settings through overrides: a misspelt one must not fall back to its default.
+    const unknown = name.startsWith('fastPath.') || name === 'fastPath' ? unknownOption(name) : undefined
+    if (unknown !== undefined) problems.push(`${name}: ${unknown}`)
   }
   const values: Record<string, unknown> = {}
   const given = new Set<string>()
@@ -164,7 +176,10 @@ export function loadConfig(options: LoadOptions = {}): Config {
       raw = fromEnv
       source = `${spec.env} (option ${spec.name})`
     }
-    if (options.overrides && spec.name in options.overrides) raw = options.overrides[spec.name]
+    if (spec.name in overrides) {
+      raw = overrides[spec.name]
+      source = spec.name
+    }
     const checked = raw === undefined || raw === null ? { ok: true as const, value: spec.default } : validate(spec, raw)
     if (!checked.ok) problems.push(`${source}: ${checked.message}`)
     else values[spec.name] = checked.value
@@ -174,6 +189,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
     problems.push('tls.certFile and tls.keyFile (TLS_CERT_FILE, TLS_KEY_FILE): set both for HTTPS on the client listener, or neither for plain HTTP')
   }
   problems.push(...redisSecretProblems(envName, values))
+  problems.push(...fastPathProblems(values))
   if (problems.length > 0) throw new ConfigError(problems)
   return deepFreeze({ ...assemble(envName, values), answerSettingsSet: ANSWER_SETTINGS.filter((name) => given.has(name)) })
 }
@@ -194,6 +210,21 @@ function redisSecretProblems(envName: EnvironmentName, values: Record<string, un
   return problems
 }
 
+/** Bounds between fast-path options, checked once here so the fast paths take their settings as given. */
+function fastPathProblems(values: Record<string, unknown>): string[] {
+  const problems: string[] = []
+  const num = (name: string) => values[name] as number | undefined
+  const [userRow, authTtl] = [num('fastPath.userRowRefreshMs'), num('fastPath.authCacheTtlMs')]
+  if (userRow !== undefined && authTtl !== undefined && userRow > authTtl) {
+    problems.push(`fastPath.userRowRefreshMs: must not exceed fastPath.authCacheTtlMs (${authTtl}), or a changed password could outlive the cache bound; got ${userRow}`)
+  }
+  const [entry, l1] = [num('fastPath.cache.maxEntryBytes'), num('fastPath.cache.l1MaxBytes')]
+  if (entry !== undefined && l1 !== undefined && entry > l1) problems.push(`fastPath.cache.maxEntryBytes: must not exceed fastPath.cache.l1MaxBytes (${l1}), got ${entry}`)
+  return problems
+}
+
+
+
 /**
  * Why the file is not JSON, without the parser's quote of it: V8 quotes the text around the error
  * (`Unexpected token 'G', ..."token": Geheim-T"...`), and a config file holds tokens and passwords
@@ -205,161 +236,6 @@ function jsonFailure(error: unknown): string {
   return at ? `not valid JSON at ${at[0]}` : 'not valid JSON (an unquoted value or a stray character; the text is not repeated here as it may hold a secret)'
 }
 
-function validate(spec: OptionSpec, raw: unknown): { ok: true; value: unknown } | { ok: false; message: string } {
-  const type = spec.type
-  const text = typeof raw === 'string' ? raw.trim() : undefined
-  switch (type.kind) {
-    case 'string':
-      return typeof raw === 'string' ? { ok: true, value: raw } : { ok: false, message: `must be a string, got ${JSON.stringify(raw)}` }
-    case 'url': {
-      if (text === undefined) return { ok: false, message: `must be a URL (${type.protocols.join(' or ')}), got ${JSON.stringify(raw)}` }
-      let url: URL
-      try {
-        url = new URL(text)
-      } catch {
-        return { ok: false, message: `must be a URL (${type.protocols.join(' or ')}); the value given does not parse` }
-      }
-      // Never echo the value: a connection URL may carry a password.
-      if (!type.protocols.includes(url.protocol)) return { ok: false, message: `must use ${type.protocols.join(' or ')}, not ${url.protocol}` }
-      return { ok: true, value: text }
-    }
-    case 'integer': {
-      const n = typeof raw === 'number' ? raw : text !== undefined && /^-?\d+$/.test(text) ? Number(text) : Number.NaN
-      if (!Number.isInteger(n) || n < type.min || n > type.max) {
-        return { ok: false, message: `must be an integer from ${type.min} to ${type.max}, got ${JSON.stringify(raw)}` }
-      }
-      return { ok: true, value: n }
-    }
-    case 'number': {
-      const n = typeof raw === 'number' ? raw : text !== undefined && text !== '' ? Number(text) : Number.NaN
-      if (!Number.isFinite(n) || n < type.min || n > type.max) return { ok: false, message: `must be a number from ${type.min} to ${type.max}, got ${JSON.stringify(raw)}` }
-      return { ok: true, value: n }
-    }
-    case 'boolean': {
-      if (typeof raw === 'boolean') return { ok: true, value: raw }
-      if (text === 'true' || text === '1') return { ok: true, value: true }
-      if (text === 'false' || text === '0') return { ok: true, value: false }
-      return { ok: false, message: `must be true or false (or 1/0), got ${JSON.stringify(raw)}` }
-    }
-    case 'choice':
-      return typeof raw === 'string' && type.values.includes(raw)
-        ? { ok: true, value: raw }
-        : { ok: false, message: `must be one of ${type.values.join(', ')}, got ${JSON.stringify(raw)}` }
-    case 'flags': {
-      const flags = parseFlagMap(raw)
-      return flags.ok ? flags : { ok: false, message: `${flags.message} (modes: off, shadow, on, canary:<0-100>)` }
-    }
-    case 'names': {
-      const names = typeof raw === 'string' ? raw.split(',').map((name) => name.trim()).filter((name) => name !== '') : raw
-      return Array.isArray(names) && names.every((name) => typeof name === 'string' && name !== '')
-        ? { ok: true, value: [...names] }
-        : { ok: false, message: `must be a list of non-empty names (JSON array, or comma-separated), got ${JSON.stringify(raw)}` }
-    }
-    case 'object':
-      return typeof raw === 'object' && !Array.isArray(raw) ? { ok: true, value: raw } : { ok: false, message: 'must be an object' }
-  }
-}
-
-function assemble(envName: EnvironmentName, v: Record<string, unknown>): Omit<Config, 'answerSettingsSet'> {
-  const str = (name: string) => v[name] as string
-  const num = (name: string) => v[name] as number
-  const opt = (name: string) => v[name] as string | undefined
-  return {
-    envName,
-    host: str('host'),
-    port: num('port'),
-    tls: !opt('tls.certFile') ? undefined : { certFile: str('tls.certFile'), keyFile: str('tls.keyFile'), minVersion: str('tls.minVersion') as TlsConfig['minVersion'] },
-    admin: { host: str('admin.host'), port: num('admin.port'), token: opt('admin.token') || undefined, metricsOpen: v['admin.metricsOpen'] as boolean },
-    legacyUrl: opt('legacyUrl'),
-    arzswUrl: opt('arzswUrl'),
-    redisUrl: opt('redisUrl'),
-    redisKeyPrefix: str('redisKeyPrefix'),
-    redisKeySecret: opt('redisKeySecret') || DEV_REDIS_KEY_SECRET,
-    redisKeySecretIsDefault: !opt('redisKeySecret'),
-    redisBodyKey: opt('redisBodyKey')?.trim() || undefined,
-    flags: v.flags as Config['flags'],
-    flagRefreshMs: num('flagRefreshMs'),
-    shadowConcurrency: num('shadowConcurrency'),
-    shadow: {
-      bodyCapBytes: num('shadow.bodyCapBytes'),
-      samplePercent: num('shadow.samplePercent'),
-      sampleMaxPerSecond: num('shadow.sampleMaxPerSecond'),
-      valueMaxChars: num('shadow.valueMaxChars'),
-      mismatches: {
-        ringSize: num('shadow.mismatches.ringSize'),
-        file: opt('shadow.mismatches.file') || undefined,
-        maxFileBytes: num('shadow.mismatches.maxFileBytes'),
-        keepFiles: num('shadow.mismatches.keepFiles'),
-        fullBodies: v['shadow.mismatches.fullBodies'] as boolean,
-        bodyRetentionMinutes: num('shadow.mismatches.bodyRetentionMinutes'),
-      },
-      demotion: {
-        enabled: v['shadow.demotion.enabled'] as boolean,
-        window: num('shadow.demotion.window'),
-        maxMismatches: num('shadow.demotion.maxMismatches'),
-        latencyMinSamples: num('shadow.demotion.latencyMinSamples'),
-      },
-    },
-    upstream: {
-      connectTimeoutMs: num('upstream.connectTimeoutMs'),
-      headersTimeoutMs: num('upstream.headersTimeoutMs'),
-      bodyTimeoutMs: num('upstream.bodyTimeoutMs'),
-      maxSockets: num('upstream.maxSockets'),
-      idleSocketTimeoutMs: num('upstream.idleSocketTimeoutMs'),
-      caFile: opt('upstream.caFile') || undefined,
-      queueTimeoutMs: num('upstream.queueTimeoutMs'),
-      maxPerClient: num('upstream.maxPerClient'),
-      anonymousSharePercent: num('upstream.anonymousSharePercent'),
-    },
-    limits: {
-      enabled: v['limits.enabled'] as boolean,
-      default: classRates(v, 'default'),
-      premium: classRates(v, 'premium'),
-      premiumTenants: str('limits.premiumTenants').split(',').map((s) => s.trim()).filter((s) => s !== ''),
-      unverified: {
-        loginPerSecond: num('limits.unverified.loginPerSecond'),
-        loginBurst: num('limits.unverified.loginBurst'),
-        addressPerSecond: num('limits.unverified.addressPerSecond'),
-        addressBurst: num('limits.unverified.addressBurst'),
-      },
-      authFailures: { maxFailures: num('limits.authFailures.maxFailures'), windowMs: num('limits.authFailures.windowMs'), blockMs: num('limits.authFailures.blockMs') },
-      fastConcurrencyPerTenant: num('limits.fastConcurrencyPerTenant'),
-      verifiedTrustMs: num('limits.verifiedTrustMs'),
-      redisTimeoutMs: num('limits.redisTimeoutMs'),
-      clientAddressHeader: opt('limits.clientAddressHeader')?.toLowerCase() || undefined,
-      maxBodyBytes: num('limits.maxBodyBytes'),
-      maxHeaderBytes: num('limits.maxHeaderBytes'),
-      headersTimeoutMs: num('limits.headersTimeoutMs'),
-      requestTimeoutMs: num('limits.requestTimeoutMs'),
-      bodyMinBytesPerSecond: num('limits.bodyMinBytesPerSecond'),
-      bodyRateGraceMs: num('limits.bodyRateGraceMs'),
-      bodyTimeoutMs: num('limits.bodyTimeoutMs'),
-    },
-    audit: { destination: str('audit.destination') },
-    forwardedHeaders: v.forwardedHeaders as boolean,
-    serverTiming: v.serverTiming as boolean,
-    shutdownGraceMs: num('shutdownGraceMs'),
-    logLevel: str('logLevel'),
-    maxPageSize: num('maxPageSize'),
-    environment: str('environment'),
-    avsSystem: { manufacturer: str('avsSystem.manufacturer'), name: str('avsSystem.name'), version: str('avsSystem.version') },
-    legacyProbe: { login: opt('legacyProbe.login') || undefined, password: opt('legacyProbe.password') || undefined },
-    demo: { prefix: str('demo.prefix'), rows: num('demo.rows') },
-    adminUsers: v.adminUsers as string[],
-    performanceTargetP99Ms: num('performanceTargetP99Ms'),
-    performanceMinSample: { answers: num('performanceMinAnswers'), seconds: num('performanceMinSeconds') },
-    fastPath: v.fastPath as Record<string, unknown>,
-  }
-}
-
-function classRates(v: Record<string, unknown>, name: 'default' | 'premium'): ClassRatesConfig {
-  return {
-    userPerSecond: v[`limits.${name}.userPerSecond`] as number,
-    userBurst: v[`limits.${name}.userBurst`] as number,
-    tenantPerSecond: v[`limits.${name}.tenantPerSecond`] as number,
-    tenantBurst: v[`limits.${name}.tenantBurst`] as number,
-  }
-}
 
 /** The options a reload may change, named, for the reload log line. */
 export function reloadableChanges(before: Config, after: Config): string[] {
@@ -373,26 +249,6 @@ export function reloadableChanges(before: Config, after: Config): string[] {
   return changed
 }
 
-function readPath(values: Record<string, unknown>, dotted: string): unknown {
-  if (dotted in values) return values[dotted]
-  let current: unknown = values
-  for (const part of dotted.split('.')) {
-    if (typeof current !== 'object' || current === null) return undefined
-    current = (current as Record<string, unknown>)[part]
-  }
-  return current
-}
-
-function flatNames(values: Record<string, unknown>, prefix = ''): string[] {
-  const names: string[] = []
-  for (const [key, value] of Object.entries(values)) {
-    const name = prefix + key
-    if (name === 'flags' || name === 'fastPath') names.push(name)
-    else if (typeof value === 'object' && value !== null && !Array.isArray(value)) names.push(...flatNames(value as Record<string, unknown>, `${name}.`))
-    else names.push(name)
-  }
-  return names
-}
 
 function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {

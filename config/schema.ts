@@ -2,7 +2,8 @@
 // change it, and what it means. Loading, validation and the docs are all derived from this table.
 
 export type OptionType =
-  | { kind: 'string' }
+  /** nonEmpty: an empty string is refused (it would name nothing). */
+  | { kind: 'string'; nonEmpty?: boolean }
   | { kind: 'url'; protocols: readonly string[] }
   | { kind: 'integer'; min: number; max: number }
   | { kind: 'number'; min: number; max: number }
@@ -11,7 +12,10 @@ export type OptionType =
   | { kind: 'flags' }
   /** A list of names: a JSON array of strings, or (env) comma-separated. */
   | { kind: 'names' }
-  | { kind: 'object' }
+  /** An integer in the range, or the one word (e.g. `cores`). */
+  | { kind: 'integerOrWord'; min: number; max: number; word: string }
+  /** A cache mode per route id, merged over the default: a JSON object, or (env) `v2.rezept.list=cdc,…`. */
+  | { kind: 'cacheModes' }
 
 export interface OptionSpec {
   /** Dotted path in the config file, e.g. `upstream.connectTimeoutMs`. */
@@ -27,6 +31,16 @@ export interface OptionSpec {
 
 const port = { kind: 'integer', min: 0, max: 65535 } as const
 const ms = { kind: 'integer', min: 1, max: 3_600_000 } as const
+const bytes = { kind: 'integer', min: 1, max: 1_099_511_627_776 } as const
+const count = { kind: 'integer', min: 1, max: 1_000_000 } as const
+
+/**
+ * Per route: `off` (never cached), `ttl` (an entry lives at most fastPath.cache.maxStaleMs after the
+ * database state it reflects), `cdc` (as ttl, and up to changeFeedMaxStaleMs while the tenant's change
+ * feed follows).
+ */
+export type CacheMode = 'off' | 'ttl' | 'cdc'
+export const CACHE_MODES: readonly CacheMode[] = ['off', 'ttl', 'cdc']
 
 /**
  * The key secret outside production when none is configured: instances must share one, so it cannot
@@ -48,7 +62,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'legacyUrl', type: { kind: 'url', protocols: ['http:', 'https:'] }, default: undefined, env: 'LEGACY_URL', reloadable: false, description: 'Base URL of the legacy ArzTi3Server. `https:` verifies its certificate (see upstream.caFile). Unset: `npm start` runs the embedded demo.' },
   { name: 'arzswUrl', type: { kind: 'url', protocols: ['postgres:', 'postgresql:'] }, default: undefined, env: 'ARZSW_URL', reloadable: false, description: 'PostgreSQL URL of the ArzSw management database (fast-path authentication, readiness).' },
   { name: 'redisUrl', type: { kind: 'url', protocols: ['redis:', 'rediss:'] }, default: undefined, env: 'REDIS_URL', reloadable: false, description: 'Redis shared by proxy instances for flags. Unset: flags live in this instance only.' },
-  { name: 'redisKeyPrefix', type: { kind: 'string' }, default: 'fastpath:', env: 'REDIS_KEY_PREFIX', reloadable: false, description: 'Prefix of every Redis key and channel this proxy uses.' },
+  { name: 'redisKeyPrefix', type: { kind: 'string', nonEmpty: true }, default: 'fastpath:', env: 'REDIS_KEY_PREFIX', reloadable: false, description: 'Prefix of every Redis key and channel this proxy uses.' },
   { name: 'redisKeySecret', type: { kind: 'string' }, default: undefined, env: 'REDIS_KEY_SECRET', reloadable: false, description: 'Secret (at least 32 characters, the same on every instance) of the keyed hash (HMAC-SHA256) that names tenants, logins and addresses in Redis keys: without it they cannot be reproduced from guessed values. Required in production when redisUrl is set (the proxy refuses to start); elsewhere a fixed, public development secret is used and a warning logged.' },
   { name: 'redisBodyKey', type: { kind: 'string' }, default: undefined, env: 'REDIS_BODY_KEY', reloadable: false, description: 'Set (32 random bytes, base64: `openssl rand -base64 32`, the same on every instance): cached answers lie in Redis sealed with AES-256-GCM, bound to their key. Unset: in clear (docs/cache.md gives the cost).' },
   { name: 'flags', type: { kind: 'flags' }, default: {}, env: 'FASTPATH_FLAGS', reloadable: true, description: 'Initial mode per route id: `off`, `shadow`, `on` or `canary:<percent>`; env form `v2.rezept.list=on,v2.rezept.pharmacy=canary:10`.' },
@@ -123,7 +137,34 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'performanceMinSeconds', type: { kind: 'integer', min: 0, max: 86_400 }, default: 60, reloadable: true, description: 'Seconds after start from which GET /v2/health/performance judges every route with fast answers, however few.' },
   { name: 'demo.prefix', type: { kind: 'string' }, default: 'demo_', env: 'FASTPATH_DEMO_PREFIX', reloadable: false, description: 'Database name prefix of the embedded demo (`npm start` without LEGACY_URL).' },
   { name: 'demo.rows', type: { kind: 'integer', min: 300, max: 10_000_000 }, default: 2000, env: 'FASTPATH_DEMO_ROWS', reloadable: false, description: 'Prescriptions the demo seeds into its large tenant.' },
-  { name: 'fastPath', type: { kind: 'object' }, default: {}, reloadable: false, description: 'Settings of the fast paths (routes/rezept-list), validated by their owner; passed through as given.' },
+  // The fast paths of GET /v2/rezept and /v2/rezept/status (routes/v2-rezept-list): built once at
+  // start, so none is reloadable. They also take arzswUrl, maxPageSize, environment, avsSystem.* and
+  // the redis* options above.
+  { name: 'fastPath.authCacheTtlMs', type: ms, default: 60_000, reloadable: false, description: 'How long a verified or refused credential is trusted without running BCrypt again.' },
+  { name: 'fastPath.userRowRefreshMs', type: ms, default: 10_000, reloadable: false, description: 'Time between re-reads of a user\'s ArzSw row (password, tenant) when nothing in ArzSw changed; at most fastPath.authCacheTtlMs.' },
+  { name: 'fastPath.credentialWatchMs', type: ms, default: 1000, reloadable: false, description: 'How long a change in ArzSw (a password, a removed login, a tenant move, a connection string) may go unseen: a request finding the last look at ArzSw\'s version older than this waits for a new one (one small query, at most one per period per instance), and a changed version makes every user row be read again.' },
+  { name: 'fastPath.bcryptWorkers', type: { kind: 'integerOrWord', min: 0, max: 64, word: 'cores' }, default: 'cores', env: 'FASTPATH_BCRYPT_WORKERS', reloadable: false, description: 'Worker threads that run BCrypt comparisons, so they never hold up the event loop: `cores` (one per available core, os.availableParallelism), a number, or 0 to run them on the event loop (no queue bounds then).' },
+  { name: 'fastPath.bcryptMaxQueued', type: { kind: 'integer', min: 1, max: 100_000 }, default: 32, reloadable: false, description: 'BCrypt comparisons waiting for a thread at most (besides at most 2 per login, logins served in turn); one more is deferred to the legacy at once (reason auth-busy), which checks the password itself.' },
+  { name: 'fastPath.bcryptQueueTimeoutMs', type: ms, default: 500, reloadable: false, description: 'How long a BCrypt comparison may wait for a thread; not begun by then, its request is deferred to the legacy (reason auth-busy).' },
+  { name: 'fastPath.pool.maxSize', type: { kind: 'integer', min: 1, max: 10_000 }, default: 10, env: 'FASTPATH_POOL_MAX_SIZE', reloadable: false, description: 'Connections per tenant database pool.' },
+  { name: 'fastPath.pool.maxPools', type: { kind: 'integer', min: 1, max: 100_000 }, default: 50, reloadable: false, description: 'Tenant pools kept open at once; the least recently used is closed beyond it.' },
+  { name: 'fastPath.pool.idleTimeoutMs', type: ms, default: 60_000, reloadable: false, description: 'An unused pool (and an idle connection) is closed after this.' },
+  { name: 'fastPath.pool.connectTimeoutMs', type: ms, default: 2000, reloadable: false, description: 'Connecting or waiting for a free connection may take this long before the request defers to the legacy.' },
+  { name: 'fastPath.pool.statementTimeoutMs', type: ms, default: 5000, reloadable: false, description: 'PostgreSQL statement_timeout of fast-path queries (tenant and ArzSw); the client stops waiting for an answer after twice this (a slow network), deferring with db-timeout (auth-unavailable for ArzSw).' },
+  { name: 'fastPath.pool.sessionOptions', type: { kind: 'boolean' }, default: true, env: 'FASTPATH_POOL_SESSION_OPTIONS', reloadable: false, description: 'Send DateStyle=ISO, jit=off, random_page_cost=1.1 as startup options; false behind PgBouncer.' },
+  { name: 'fastPath.preparedStatements', type: { kind: 'boolean' }, default: true, env: 'FASTPATH_PREPARED_STATEMENTS', reloadable: false, description: 'Use named prepared statements; false for PgBouncer in transaction mode.' },
+  { name: 'fastPath.countCache', type: { kind: 'boolean' }, default: true, reloadable: false, description: 'Reuse per-type counts while the tenant cluster\'s snapshot is unchanged (no commit since); exact, false to always count.' },
+  { name: 'fastPath.fastPathMaxPageSize', type: { kind: 'integer', min: 1, max: 2_147_483_647 }, default: 100_000, reloadable: false, description: 'A clamped pageSize above this is left to the legacy, bounding the fast path\'s memory per request.' },
+  { name: 'fastPath.xmlMemoBytes', type: { kind: 'integer', min: 0, max: 1_099_511_627_776 }, default: 67_108_864, reloadable: false, description: 'Bytes of escaped xmlRequest texts kept for reuse, each used only while the row\'s text is unchanged (exact); 0 escapes every text anew.' },
+  { name: 'fastPath.circuitBreaker.failureThreshold', type: count, default: 5, reloadable: false, description: 'Consecutive database failures of a tenant that open its circuit.' },
+  { name: 'fastPath.circuitBreaker.openMs', type: ms, default: 10_000, reloadable: false, description: 'How long an open circuit sends the tenant to the legacy before a trial request.' },
+  { name: 'fastPath.cache.routes', type: { kind: 'cacheModes' }, default: { 'v2.rezept.list': 'ttl', 'v2.rezept.pharmacy': 'ttl' }, env: 'FASTPATH_CACHE_ROUTES', reloadable: false, description: 'Cache mode per route id, `off`, `ttl` or `cdc`, merged over the default: e.g. `{"v2.rezept.list":"cdc"}`; env form `v2.rezept.list=cdc,v2.rezept.pharmacy=off`.' },
+  { name: 'fastPath.cache.maxStaleMs', type: ms, default: 2000, env: 'FASTPATH_CACHE_MAX_STALE_MS', reloadable: false, description: 'ttl: how long after its load began an answer may still be served; bounds how late a write the proxy does not see (imports, the ARZ check) shows.' },
+  { name: 'fastPath.cache.changeFeedMaxStaleMs', type: ms, default: 60_000, reloadable: false, description: 'cdc: how long an answer may be served while the tenant\'s change feed follows without a gap.' },
+  { name: 'fastPath.cache.l1MaxBytes', type: bytes, default: 268_435_456, reloadable: false, description: 'Bytes of answers kept in this process.' },
+  { name: 'fastPath.cache.maxEntryBytes', type: bytes, default: 16_777_216, reloadable: false, description: 'Answers larger than this are not cached; at most fastPath.cache.l1MaxBytes.' },
+  { name: 'fastPath.cache.redisCommandTimeoutMs', type: ms, default: 100, reloadable: false, description: 'How long a cache command to Redis may take before the request goes on without Redis.' },
+  { name: 'fastPath.cache.publication', type: { kind: 'string', nonEmpty: true }, default: 'fastpath_changes', env: 'FASTPATH_CACHE_PUBLICATION', reloadable: false, description: 'cdc: the logical-replication publication followed in each tenant database (docs/legacy-contract.md §11).' },
 ]
 
 export const ENVIRONMENTS = ['development', 'test', 'staging', 'production'] as const

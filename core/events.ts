@@ -1,9 +1,10 @@
 // One closed union of what happens in the proxy, and the bus that carries it to the consumers that
 // decide what to record (the pino logger, the metrics). Emitting with nobody listening costs a check.
 import type { DeferReason, RouteId } from './route-ids.ts'
+import type { FLAG_MODES } from './flag-setting.ts'
 
 export type ServedBy = 'legacy' | 'fast' | 'cache'
-export type FlagMode = 'off' | 'shadow' | 'on' | 'canary'
+export type FlagMode = (typeof FLAG_MODES)[number]
 
 export type ProxyEvent =
   | { type: 'request.served'; routeId: RouteId | null; servedBy: ServedBy; status: number; durationMs: number; requestId?: string; method?: string }

@@ -1,10 +1,12 @@
 // Where the proxy gets its fast paths: the rezept-list factory (routes/rezept-list), given the
-// config's `fastPath` section plus the legacy settings it must echo. No ArzSw URL: no fast paths.
+// config's `fastPath.*` options plus the legacy settings it must echo (fastPathSettingsFrom), as
+// config/load.ts validated them. No ArzSw URL: no fast paths.
 import type { Config } from '../config/load.ts'
 import type { BasicCredentials } from '../auth/basic-credentials.ts'
 import type { FastPath } from '../routes/contract.ts'
 import type { VerifyOutcome } from '../auth/credential-verifier.ts'
-import { createRezeptFastPaths, fastPathSettings, type FastPathSettingsInput } from '../routes/v2-rezept-list/index.ts'
+import { createRezeptFastPaths } from '../routes/v2-rezept-list/index.ts'
+import { fastPathSettingsFrom } from '../config/fast-path.ts'
 import type { ProxyDeps } from './app.ts'
 import type { EventBus } from '../core/events.ts'
 import type { MetricSources } from './metrics/sources.ts'
@@ -22,17 +24,7 @@ export interface WiredFastPaths {
 
 export async function wireFastPaths(config: Config, events: EventBus): Promise<WiredFastPaths> {
   if (config.arzswUrl === undefined) return { paths: [], close: async () => {} }
-  const settings = fastPathSettings({
-    ...(config.fastPath as Partial<FastPathSettingsInput>),
-    arzswUrl: config.arzswUrl,
-    maxPageSize: config.maxPageSize,
-    environment: config.environment,
-    avsSystem: config.avsSystem,
-    redisUrl: config.redisUrl,
-    redisKeyPrefix: config.redisKeyPrefix,
-    redisKeySecret: config.redisKeySecret,
-    redisBodyKey: config.redisBodyKey,
-  })
+  const settings = fastPathSettingsFrom(config)
   const fast = await createRezeptFastPaths(settings, { events })
   const redisUp = fast.redisUp() === undefined ? {} : { redisUp: () => fast.redisUp() === true }
   return {

@@ -1,28 +1,13 @@
 // One pg pool per distinct tenant database, created on first use, bounded in size and count, closed when idle.
 import pg from 'pg'
 import type { TenantDatabase } from './npgsql-connection-string.ts'
+import type { TenantPoolSettings } from '../config/fast-path.ts'
 
 /** The startup options of every tenant connection (the fast path's own planner settings; why: below). */
 export const FAST_PATH_SESSION_OPTIONS = '-c DateStyle=ISO,MDY -c jit=off -c random_page_cost=1.1'
 
-export interface TenantPoolOptions {
-  /** Connections per tenant pool (one pool per distinct tenant database). */
-  readonly maxSize: number
-  /** Tenant pools kept at once; the least recently used idle pool is closed beyond this. */
-  readonly maxPools: number
-  /** A pool unused this long is closed; also pg's idle timeout for single connections. */
-  readonly idleTimeoutMs: number
-  /** Connecting (and waiting for a free connection) may take this long before the request defers. */
-  readonly connectTimeoutMs: number
-  /** PostgreSQL statement_timeout for the fast path's queries. */
-  readonly statementTimeoutMs: number
-  /**
-   * Send the session options DateStyle=ISO, jit=off, random_page_cost=1.1 at connect. PgBouncer refuses
-   * the `options` startup parameter unless told to ignore it: then false (dates in a non-ISO server
-   * DateStyle are not recognised and such requests defer, never answer wrongly).
-   */
-  readonly sessionOptions: boolean
-}
+/** fastPath.pool.* (config/schema.ts), checked by config/load.ts: taken as given. */
+export type TenantPoolOptions = TenantPoolSettings
 
 interface Entry {
   readonly pool: pg.Pool

@@ -31,9 +31,9 @@ export interface ChangeListener {
   lost(tenantId: string, error: ChangeFeedError): void | Promise<unknown>
 }
 
+/** publication, connectTimeoutMs: settings (fastPath.cache.*, fastPath.pool.*) checked by config/load.ts; the timings are code. */
 export interface ChangeFeedOptions {
-  /** The publication on the tables the fast path reads; default fastpath_changes. */
-  readonly publication?: string
+  readonly publication: string
   /** Wait before the first retry after a failure; doubles with each further failure. Default 1000. */
   readonly reconnectMs?: number
   /** The longest wait between retries. Default 30000. */
@@ -44,8 +44,7 @@ export interface ChangeFeedOptions {
    * Default 2000.
    */
   readonly statusIntervalMs?: number
-  /** Default 5000. */
-  readonly connectTimeoutMs?: number
+  readonly connectTimeoutMs: number
 }
 
 export type ChangeFeedErrorCode =
@@ -67,8 +66,6 @@ export class ChangeFeedError extends Error {
   }
 }
 
-export const DEFAULT_PUBLICATION = 'fastpath_changes'
-
 interface Settings {
   readonly publication: string
   readonly reconnectMs: number
@@ -85,11 +82,10 @@ export class ChangeFeeds {
   #closed = false
 
   constructor(options: ChangeFeedOptions, listener: ChangeListener) {
-    const { publication = DEFAULT_PUBLICATION, reconnectMs = 1000, maxReconnectMs = 30_000, statusIntervalMs = 2000, connectTimeoutMs = 5000 } = options
-    for (const [name, value] of [['reconnectMs', reconnectMs], ['maxReconnectMs', maxReconnectMs], ['statusIntervalMs', statusIntervalMs], ['connectTimeoutMs', connectTimeoutMs]] as const) {
+    const { publication, reconnectMs = 1000, maxReconnectMs = 30_000, statusIntervalMs = 2000, connectTimeoutMs } = options
+    for (const [name, value] of [['reconnectMs', reconnectMs], ['maxReconnectMs', maxReconnectMs], ['statusIntervalMs', statusIntervalMs]] as const) {
       if (!Number.isInteger(value) || value < 1) throw new RangeError(`change feed option ${name} must be a positive integer of milliseconds, not ${value}`)
     }
-    if (publication === '') throw new RangeError('change feed option publication must name a publication')
     this.#settings = Object.freeze({ publication, reconnectMs, maxReconnectMs: Math.max(reconnectMs, maxReconnectMs), statusIntervalMs, connectTimeoutMs })
     this.#listener = listener
   }

@@ -6,13 +6,12 @@ import { ValueType, type Attributes } from '@opentelemetry/api'
 import { AggregationTemporality, DataPointType, type CollectionResult, type DataPoint, type MetricData, type MetricProducer, type ResourceMetrics } from '@opentelemetry/sdk-metrics'
 import { ROUTE_IDS } from '../../routes/contract.ts'
 import type { FlagStore } from '../../routes/flags/flag-store.ts'
-import type { FlagMode } from '../../core/events.ts'
+import { FLAG_MODES } from '../../core/flag-setting.ts'
 import { METRICS, type MetricSpec } from './catalogue.ts'
 import type { CircuitStates } from './circuit-states.ts'
 import type { MetricSources, PoolStats } from './sources.ts'
 import { tenantLabel } from './tenant-label.ts'
 
-const FLAG_MODES: readonly FlagMode[] = ['off', 'shadow', 'on', 'canary']
 const READINESS = ['ok', 'degraded', 'down'] as const
 const SHADOW_RUN_OUTCOMES = ['started', 'shed', 'answered', 'deferred', 'failed'] as const
 const SCOPE = { name: 'arzti-fastpath/scrape-time' }

@@ -20,7 +20,7 @@ import { ListBodyWriter, type TypePage } from './list-body.ts'
 import { parseListRequest, type ListRequest } from './list-request.ts'
 import type { FastPathSettings } from './settings.ts'
 
-export { FAST_PATH_DEFAULTS, FAST_PATH_SETTING_DESCRIPTIONS, fastPathSettings, type FastPathSettings, type FastPathSettingsInput } from './settings.ts'
+export { fastPathSettings, fastPathSettingsFrom, type FastPathSettings, type FastPathSettingsInput } from './settings.ts'
 
 export const CONTENT_TYPE = 'application/json; charset=utf-8'
 

@@ -9,6 +9,7 @@ import { ChangeFeeds, type ChangeFeedError, type ChangeFeedOptions, type ChangeL
 import { parseTenantDatabase, type TenantDatabase } from '../../tenants/npgsql-connection-string.ts'
 import { standbyStatusUpdate } from '../../cache/cdc/replication-messages.ts'
 import { PRESCRIPTION_TYPES } from '../../sql/queries/prescription-types.ts'
+import { fastPathSettings } from '../../config/fast-path.ts'
 
 const TENANT_DB = 't_cdc_tenant'
 const NOPUB_DB = 't_cdc_nopub'
@@ -368,10 +369,11 @@ t.test('a listener that throws or rejects does not stop the stream', async (t) =
 
 t.test('options are checked once, naming the option', async (t) => {
   const listener = new Recorder()
-  t.throws(() => new ChangeFeeds({ publication: 'x', reconnectMs: 0 }, listener), /reconnectMs must be a positive integer/)
-  t.throws(() => new ChangeFeeds({ publication: 'x', statusIntervalMs: 1.5 }, listener), /statusIntervalMs/)
-  t.throws(() => new ChangeFeeds({ publication: '' }, listener), /publication must name a publication/)
-  await new ChangeFeeds({}, listener).close()
+  t.throws(() => new ChangeFeeds({ publication: 'x', connectTimeoutMs: 1000, reconnectMs: 0 }, listener), /reconnectMs must be a positive integer/)
+  t.throws(() => new ChangeFeeds({ publication: 'x', connectTimeoutMs: 1000, statusIntervalMs: 1.5 }, listener), /statusIntervalMs/)
+  // The publication is a setting: refused by the configuration (config/load.ts), which the feeds take as given.
+  t.throws(() => fastPathSettings({ arzswUrl: 'postgres://x@h/db', cache: { publication: '' } }), /fastPath.cache.publication: must not be empty/)
+  await new ChangeFeeds({ publication: 'x', connectTimeoutMs: 1000 }, listener).close()
 })
 
 t.test('a standby status update confirms one LSN thrice with a PostgreSQL timestamp', async (t) => {

@@ -9,6 +9,7 @@ import { BodySealer } from '../../cache/redis-secrets.ts'
 import { ResponseCache, type ResponseCacheOptions } from '../../cache/response-cache.ts'
 import { RedisTokenBuckets } from '../../proxy/limits/redis-token-buckets.ts'
 import { needsRedis, redisUrl } from '../../dev/services.ts'
+import { CACHE_DEFAULTS } from './cache-settings.ts'
 
 const HOST = 'db-apotheke.example.internal'
 const DATABASE = 'apoti_hirsch_apotheke'
@@ -47,7 +48,7 @@ t.teardown(async () => {
 })
 
 async function cacheOf(t: Test, options: Partial<ResponseCacheOptions>): Promise<ResponseCache> {
-  const made = new ResponseCache({ l1MaxBytes: 1_000_000, maxEntryBytes: 100_000, keyPrefix: prefix, redis: redisUrl(), keySecret: SECRET, ...options })
+  const made = new ResponseCache({ ...CACHE_DEFAULTS, l1MaxBytes: 1_000_000, maxEntryBytes: 100_000, keyPrefix: prefix, redis: redisUrl(), keySecret: SECRET, ...options })
   t.teardown(() => made.close())
   const deadline = Date.now() + 5000
   while (!made.l2Available && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10))

@@ -5,6 +5,8 @@ import { Redis } from 'ioredis'
 import { DEV_REDIS_KEY_SECRET, RedisKeyHasher } from '../../cache/redis-secrets.ts'
 import { ResponseCache, type ResponseCacheOptions } from '../../cache/response-cache.ts'
 import { needsRedis, redisUrl } from '../../dev/services.ts'
+import { fastPathSettings } from '../../config/fast-path.ts'
+import { CACHE_DEFAULTS } from './cache-settings.ts'
 import { redisRelay } from '../support/tcp-relay.ts'
 
 const UTC_NOW = /"(?:responseTimestamp|deliveryTimestamp)":"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{0,6}[1-9])?Z"/g
@@ -60,7 +62,7 @@ async function untilInRedis(tenantId: string, routeKey: string, timeoutMs = 5000
 const caches: ResponseCache[] = []
 
 function cache(options: Partial<ResponseCacheOptions> = {}): ResponseCache {
-  const made = new ResponseCache({ l1MaxBytes: 1_000_000, maxEntryBytes: 100_000, keyPrefix: prefix, ...options })
+  const made = new ResponseCache({ ...CACHE_DEFAULTS, l1MaxBytes: 1_000_000, maxEntryBytes: 100_000, keyPrefix: prefix, ...options })
   caches.push(made)
   return made
 }
@@ -293,7 +295,7 @@ t.test('with Redis at a closed port every call still works from L1', async (t) =
 
 t.test('a given Redis client is used and left open for its owner', needsRedis(), async (t) => {
   const client = new Redis(redisUrl())
-  const only = new ResponseCache({ l1MaxBytes: 10_000, maxEntryBytes: 1000, keyPrefix: prefix, redis: client })
+  const only = new ResponseCache({ ...CACHE_DEFAULTS, l1MaxBytes: 10_000, maxEntryBytes: 1000, keyPrefix: prefix, redis: client })
   await until(() => only.l2Available, 'the cache to use the client')
   await only.fill(TENANT_A, 'own-client', async () => listBody('eigen'))
   await only.close()
@@ -302,10 +304,12 @@ t.test('a given Redis client is used and left open for its owner', needsRedis(),
 })
 
 t.test('options are checked once, naming the one that is wrong', async (t) => {
-  t.throws(() => new ResponseCache({ l1MaxBytes: 0, maxEntryBytes: 1, keyPrefix: 'p' }), /l1MaxBytes/)
-  t.throws(() => new ResponseCache({ l1MaxBytes: 10, maxEntryBytes: 1, maxStaleMs: 1.5, keyPrefix: 'p' }), /maxStaleMs/)
-  t.throws(() => new ResponseCache({ l1MaxBytes: 10, maxEntryBytes: 11, keyPrefix: 'p' }), /maxEntryBytes/)
-  t.throws(() => new ResponseCache({ l1MaxBytes: 10, maxEntryBytes: 1, keyPrefix: '' }), /keyPrefix/)
+  // Once: by the configuration (config/load.ts), whose settings the cache takes as given.
+  const settings = (input: Omit<Parameters<typeof fastPathSettings>[0], 'arzswUrl'>) => () => fastPathSettings({ arzswUrl: 'postgres://x@h/db', ...input })
+  t.throws(settings({ cache: { l1MaxBytes: 0, maxEntryBytes: 1 } }), /fastPath.cache.l1MaxBytes/)
+  t.throws(settings({ cache: { l1MaxBytes: 10, maxEntryBytes: 1, maxStaleMs: 1.5 } }), /fastPath.cache.maxStaleMs/)
+  t.throws(settings({ cache: { l1MaxBytes: 10, maxEntryBytes: 11 } }), /fastPath.cache.maxEntryBytes/)
+  t.throws(settings({ redisKeyPrefix: '' }), /redisKeyPrefix/)
 })
 
 /** What a list body looks like once served: the same bytes with fresh timestamps. */

@@ -8,6 +8,7 @@ import { startLegacySim } from '../../legacy-sim/server.ts'
 import { seed } from '../../sql/seed/seed.ts'
 import { databaseUrl, needsRedis, pgAdminUrl, redisTestPrefix, redisUrl } from '../../dev/services.ts'
 import { basic, comparable, get, startInstance } from './cache-instances.ts'
+import { CACHE_DEFAULTS } from './cache-settings.ts'
 
 const KLEIN = basic('arz-klein', 'klein-Geheim2')
 
@@ -44,7 +45,7 @@ t.test('idle copies of a template', async (t) => {
 })
 
 t.test('a hit after recycle() is stamped into the recycled copy of its own template', async (t) => {
-  const cache = new ResponseCache({ l1MaxBytes: 10_000_000, maxEntryBytes: 1_000_000, keyPrefix: 't_reuse:' })
+  const cache = new ResponseCache({ ...CACHE_DEFAULTS, l1MaxBytes: 10_000_000, maxEntryBytes: 1_000_000, keyPrefix: 't_reuse:' })
   t.teardown(() => cache.close())
   const body = (n: number): Buffer => Buffer.from(JSON.stringify({ prescriptions: [{ n, deliveryTimestamp: 'x' }], responseTimestamp: 'y' }))
   await cache.fill('tenant', 'one', async () => body(1))

@@ -13,7 +13,7 @@ import { OTHER_ENV } from '../../config/docs.ts'
 import { loadConfig } from '../../config/load.ts'
 import { OPTIONS } from '../../config/schema.ts'
 import { PROXY_ERRORS } from '../../core/errors.ts'
-import { FAST_PATH_SETTING_DESCRIPTIONS, fastPathSettings, type FastPathSettingsInput } from '../../routes/v2-rezept-list/settings.ts'
+import { fastPathSettingsFrom } from '../../config/fast-path.ts'
 import { startEchoUpstream } from '../proxy/support/echo-upstream.ts'
 import { proxyFor } from '../proxy/support/proxy-under-test.ts'
 
@@ -81,7 +81,7 @@ function envNames(text: string): Set<string> {
 }
 
 const TOP_LEVEL = new Set(OPTIONS.map((o) => o.name.split('.')[0]!))
-const OPTION_NAMES = new Set([...OPTIONS.map((o) => o.name), ...Object.keys(FAST_PATH_SETTING_DESCRIPTIONS).map((k) => `fastPath.${k}`)])
+const OPTION_NAMES = new Set(OPTIONS.map((o) => o.name))
 
 /** Validates a config-file snippet as `config/production.json` would be, fast-path settings included. */
 async function loadsAsConfig(snippet: Record<string, unknown>, env: Record<string, string> = {}): Promise<string | undefined> {
@@ -89,7 +89,7 @@ async function loadsAsConfig(snippet: Record<string, unknown>, env: Record<strin
   try {
     await writeFile(join(dir, 'production.json'), JSON.stringify(snippet))
     const config = loadConfig({ env: { FASTPATH_ENV: 'production', ...env }, directory: dir })
-    fastPathSettings({ ...(config.fastPath as Partial<FastPathSettingsInput>), arzswUrl: config.arzswUrl ?? 'postgres://docs@127.0.0.1/arzsw' })
+    fastPathSettingsFrom({ ...config, arzswUrl: config.arzswUrl ?? 'postgres://docs@127.0.0.1/arzsw' })
     return undefined
   } catch (error) {
     return (error as Error).message

@@ -94,3 +94,23 @@ t.test('an invalid configuration stops npm start at once with the option named',
   t.equal(code, 2)
   t.match(output, /PORT \(option port\): must be an integer from 0 to 65535, got "abc"/)
 })
+
+t.test('a bad fast-path setting stops npm start like any other option: exit 2, the option named, no stack trace', async (t) => {
+  const cases: Array<[Record<string, string>, RegExp]> = [
+    [{ FASTPATH_POOL_MAX_SIZE: 'many' }, /FASTPATH_POOL_MAX_SIZE \(option fastPath.pool.maxSize\): must be an integer from 1 to 10000, got "many"/],
+    [{ FASTPATH_PREPARED_STATEMENTS: 'perhaps' }, /FASTPATH_PREPARED_STATEMENTS \(option fastPath.preparedStatements\): must be true or false/],
+    [{ FASTPATH_CACHE_ROUTES: 'v2.rezept.list=forever' }, /FASTPATH_CACHE_ROUTES \(option fastPath.cache.routes\): v2.rezept.list: must be one of off, ttl, cdc/],
+  ]
+  for (const [bad, named] of cases) {
+    // With ARZSW_URL set, as the fast paths are only built then; the settings are refused before anything connects.
+    const env = { ...process.env, FASTPATH_ENV: 'test', LEGACY_URL: 'http://127.0.0.1:1', ARZSW_URL: 'postgres://u@127.0.0.1:1/arzsw', ...bad }
+    const child = spawn(process.execPath, [MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+    let output = ''
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()))
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()))
+    const [code] = (await once(child, 'exit')) as [number | null]
+    t.equal(code, 2, `${Object.keys(bad)[0]}: exit 2`)
+    t.match(output, named, 'the option and what it accepts are named')
+    t.notMatch(output, /^\s+at /m, 'no stack trace')
+  }
+})

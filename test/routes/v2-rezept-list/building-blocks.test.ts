@@ -7,7 +7,8 @@ import { JsonBytes } from '../../../json/json-bytes.ts'
 import { parseTenantDatabase, UnusableConnectionStringError } from '../../../tenants/npgsql-connection-string.ts'
 import { deferReasonForDatabaseFailure, asError } from '../../../routes/v2-rezept-list/database-failure.ts'
 import { parseListRequest } from '../../../routes/v2-rezept-list/list-request.ts'
-import { fastPathSettings, FAST_PATH_DEFAULTS, FAST_PATH_SETTING_DESCRIPTIONS } from '../../../routes/v2-rezept-list/settings.ts'
+import { fastPathSettings } from '../../../routes/v2-rezept-list/settings.ts'
+import { OPTIONS } from '../../../config/schema.ts'
 import { EventBus, type ProxyEvent } from '../../../core/events.ts'
 
 function escaped(text: string): string {
@@ -114,19 +115,21 @@ t.test('settings: defaults filled, descriptions for each, bad values refused by 
   t.equal(s.environment, 'Development')
   t.same(s.avsSystem, { manufacturer: 'GfAL', name: 'ArzTi', version: '3.0' })
   t.equal(s.pool.maxSize, 3)
-  t.equal(s.pool.connectTimeoutMs, FAST_PATH_DEFAULTS.pool.connectTimeoutMs)
+  const option = (name: string) => OPTIONS.find((o) => o.name === name)
+  t.equal(s.pool.connectTimeoutMs, option('fastPath.pool.connectTimeoutMs')?.default)
   t.ok(Object.isFrozen(s) && Object.isFrozen(s.pool))
-  t.ok(FAST_PATH_SETTING_DESCRIPTIONS['pool.maxSize'] && FAST_PATH_SETTING_DESCRIPTIONS.preparedStatements)
+  t.ok(option('fastPath.pool.maxSize')?.description && option('fastPath.preparedStatements')?.description)
+  // Refused through the one schema (config/load.ts), with the option named as `npm start` would.
   t.throws(() => fastPathSettings({ arzswUrl: 'postgres://x@h/db', maxPageSize: 0 }), /maxPageSize/)
-  t.throws(() => fastPathSettings({ arzswUrl: 'postgres://x@h/db', maxPageSize: 2 ** 31 }), /32-bit/)
+  t.throws(() => fastPathSettings({ arzswUrl: 'postgres://x@h/db', maxPageSize: 2 ** 31 }), /maxPageSize: must be an integer from 1 to 2147483647/)
   t.throws(() => fastPathSettings({ arzswUrl: 'postgres://x@h/db', userRowRefreshMs: 70_000 }), /userRowRefreshMs/)
   t.throws(() => fastPathSettings({ arzswUrl: 'mysql://x' }), /arzswUrl/)
   const loose = (input: Record<string, unknown>) => () => fastPathSettings({ arzswUrl: 'postgres://x@h/db', ...input })
-  t.throws(loose({ maxPageSiz: 5 }), /unknown fast path setting maxPageSiz; accepted: arzswUrl, maxPageSize/)
-  t.throws(loose({ pool: { max: 5 } }), /unknown fast path setting pool.max/)
-  t.throws(loose({ pool: 5 }), /pool must be an object/)
-  t.throws(loose({ preparedStatements: 'yes' }), /preparedStatements must be true or false/)
-  t.throws(loose({ environment: 5 }), /environment must be a string/)
+  t.throws(loose({ maxPageSiz: 5 }), /fastPath.maxPageSiz: unknown option; known in fastPath: .*fastPath.authCacheTtlMs/)
+  t.throws(loose({ pool: { max: 5 } }), /fastPath.pool.max: unknown option/)
+  t.throws(loose({ pool: 5 }), /fastPath.pool: must be an object/)
+  t.throws(loose({ preparedStatements: 'yes' }), /fastPath.preparedStatements: must be true or false/)
+  t.throws(loose({ environment: 5 }), /environment: must be a string/)
 })
 
 t.test('database failures map to deferral reasons', async (t) => {
