@@ -77,7 +77,7 @@ export interface RunningProxy {
 
 export async function startProxy(initial: Config, deps: ProxyDeps = {}): Promise<RunningProxy> {
   const legacyUrl = initial.legacyUrl
-  if (legacyUrl === undefined) throw new Error('legacyUrl is required to start the proxy (the demo sets it)')
+  if (legacyUrl === undefined) throw new ConfigError(['legacyUrl: required to start the proxy (LEGACY_URL; without it npm start runs the demo and sets it)'])
   let config = initial
   // Files first: a missing or mismatched certificate stops the start before anything is opened.
   let certificate: ServerCertificate | undefined = initial.tls ? readServerCertificate(initial.tls) : undefined
