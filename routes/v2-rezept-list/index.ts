@@ -43,6 +43,8 @@ export interface RezeptFastPaths {
   poolStats(): Array<{ tenant: string; total: number; idle: number; waiting: number }>
   /** The escaped-XML memo's hits and misses so far and the bytes it holds (metrics, tests). */
   xmlMemoStats(): { hits: number; misses: number; bytes: number }
+  /** The cache's Redis errors and loads so far (metrics); undefined when no route has the cache on. */
+  cacheStats(): { redisErrors: number; loads: number } | undefined
   /** Whether the cache's Redis is connected and listening; undefined when the cache uses no Redis. */
   redisUp(): boolean | undefined
   close(): Promise<void>
@@ -95,6 +97,7 @@ export async function createRezeptFastPaths(settings: FastPathSettings, deps: { 
     verifyCredentials: (credentials) => verifier.verify(credentials),
     poolStats: () => pools.stats(),
     xmlMemoStats: () => ({ hits: xmlMemo.hits, misses: xmlMemo.misses, bytes: xmlMemo.heldBytes }),
+    cacheStats: () => (cache === undefined ? undefined : { redisErrors: cache.counts.redisError, loads: cache.counts.loads }),
     redisUp: () => (cache === undefined || settings.redisUrl === undefined ? undefined : cache.l2Available),
     async close(): Promise<void> {
       await answerCache?.feeds?.close()
