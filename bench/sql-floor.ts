@@ -7,8 +7,8 @@ import pg from 'pg'
 import { newPrescriptionStatements, SNAPSHOT_STATEMENT } from '../sql/queries/new-prescriptions.ts'
 import { PRESCRIPTION_TYPES } from '../sql/queries/prescription-types.ts'
 import type { Send } from './load.ts'
+import { RAW_TEXT } from '../tenants/raw-text-types.ts'
 
-const RAW_TEXT = { getTypeParser: () => (value: string) => value } as unknown as pg.CustomTypesConfig
 
 export interface SqlFloor {
   sendFor(path: string): Send
@@ -27,7 +27,7 @@ export function sqlFloor(tenantUrl: string, maxPageSize: number, poolSize = 10):
       const statements = types.map(newPrescriptionStatements)
       return async () => {
         // As the fast path with its counts reused: the pages side by side, then the snapshot that
-        // confirms the counts (read after the pages, routes/v2-rezept-list/index.ts readCounts).
+        // confirms the counts (read after the pages, routes/v2-rezept-list/queries.ts).
         const pages = await Promise.all(statements.map((s) =>
           pool.query<Array<string | null>>({ name: s.pageName, text: s.pageSql, values: [(page - 1) * pageSize, pageSize], rowMode: 'array', types: RAW_TEXT })))
         await pool.query({ name: SNAPSHOT_STATEMENT.name, text: SNAPSHOT_STATEMENT.sql, rowMode: 'array', types: RAW_TEXT })

@@ -68,6 +68,8 @@ export interface ResponseCacheCounts {
   storeSkippedInvalidated: number
   storeSkippedShape: number
   redisError: number
+  /** Loads begun for a miss (concurrent misses of one key share one). */
+  loads: number
   /** GETs of a tenant's generation sent to Redis (concurrent lookups share them: #confirmGeneration). */
   generationReads: number
 }
@@ -101,7 +103,7 @@ const STORE_IF_GENERATION = `if (redis.call('GET', KEYS[1]) or '0') == ARGV[1] t
 export class ResponseCache {
   readonly counts: ResponseCacheCounts = {
     hitL1: 0, hitL2: 0, revalidated: 0, miss: 0, stale: 0, invalidation: 0, invalidationHeard: 0,
-    storeSkippedTooBig: 0, storeSkippedInvalidated: 0, storeSkippedShape: 0, redisError: 0, generationReads: 0,
+    storeSkippedTooBig: 0, storeSkippedInvalidated: 0, storeSkippedShape: 0, redisError: 0, loads: 0, generationReads: 0,
   }
   readonly #maxStaleMs: number
   readonly #changeFeedMaxStaleMs: number
@@ -253,6 +255,7 @@ export class ResponseCache {
     if (entry !== undefined && entry.epoch === tenant.epoch && this.#fresh(tenant, entry.loadStartedAt, trustChangeFeed)) {
       return this.#render(entry.template)
     }
+    this.counts.loads++
     const started: Flight = { epoch: tenant.epoch, startedAt: Date.now(), done: this.#loadAndStore(tenant, key, routeKey, load, trustChangeFeed) }
     this.#flights.set(key, started)
     try {

@@ -25,3 +25,4 @@ export type DeferReason =
   | 'pool-busy'           // no connection within the acquire timeout
   | 'circuit-open'        // the tenant's database failed recently; not tried for a while
   | 'shed'                // over a concurrency cap
+  | 'aborted'             // the caller withdrew (client gone, shadow run timed out or closing): nobody waits for the answer

@@ -18,7 +18,7 @@ export interface WiredFastPaths {
   /** The fast paths' credential check, shared with the admin endpoints (ProxyDeps.verifyCredentials). */
   readonly verifyCredentials?: (credentials: BasicCredentials) => Promise<VerifyOutcome>
   /** What the metrics read from the fast paths at scrape time. */
-  readonly metricSources?: Pick<MetricSources, 'pools' | 'redisUp' | 'xmlMemo'>
+  readonly metricSources?: Pick<MetricSources, 'pools' | 'redisUp' | 'xmlMemo' | 'responseCache'>
   close(): Promise<void>
 }
 
@@ -27,11 +27,12 @@ export async function wireFastPaths(config: Config, events: EventBus): Promise<W
   const settings = fastPathSettingsFrom(config)
   const fast = await createRezeptFastPaths(settings, { events })
   const redisUp = fast.redisUp() === undefined ? {} : { redisUp: () => fast.redisUp() === true }
+  const responseCache = fast.cacheStats() === undefined ? {} : { responseCache: () => fast.cacheStats()! }
   return {
     paths: fast.paths,
     writeAnswered: fast.writeAnswered,
     verifyCredentials: fast.verifyCredentials,
-    metricSources: { pools: fast.poolStats, xmlMemo: fast.xmlMemoStats, ...redisUp },
+    metricSources: { pools: fast.poolStats, xmlMemo: fast.xmlMemoStats, ...redisUp, ...responseCache },
     close: () => fast.close(),
   }
 }

@@ -10,6 +10,7 @@ import { FAST_PATH_SESSION_OPTIONS } from '../../tenants/tenant-pools.ts'
 import { FAST_PATH_INDEXES, type FastPathIndex } from '../../sql/indexes/fastpath-indexes.ts'
 import { newPrescriptionStatements, type NewPrescriptionStatements } from '../../sql/queries/new-prescriptions.ts'
 import { PRESCRIPTION_TYPES, type PrescriptionType } from '../../sql/queries/prescription-types.ts'
+import { RAW_TEXT } from '../../tenants/raw-text-types.ts'
 
 const [url, oldCommit, roundsArg, repetitionsArg] = process.argv.slice(2)
 if (!url || !oldCommit) throw new Error('usage: node bench/probes/index-shapes.ts <tenant-url> <old-commit> [rounds] [repetitions]')
@@ -38,8 +39,6 @@ await admin.connect()
 for (const index of [...oldIndexes, ...FAST_PATH_INDEXES]) await admin.query(index.createSql)
 await admin.end()
 
-// As the pools run: their session options, named prepared statements, every column as text.
-const RAW_TEXT = { getTypeParser: () => (value: string) => value } as unknown as pg.CustomTypesConfig
 const client = new pg.Client({ connectionString: url, options: FAST_PATH_SESSION_OPTIONS, types: RAW_TEXT })
 await client.connect()
 

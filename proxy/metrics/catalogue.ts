@@ -34,6 +34,8 @@ export const METRICS = {
   dbQueryDuration: spec('fastpath_db_query_duration_seconds', 'histogram', ['query', 'result'], 'Fast-path database statement duration by statement name and result (ok, error).'),
   cacheLookups: spec('fastpath_cache_lookups_total', 'counter', ['route', 'outcome'], 'Response cache lookups: hit-l1 (memory), hit-l2 (Redis), revalidated (memory, the database unchanged since the load), miss, stale.'),
   cacheInvalidations: spec('fastpath_cache_invalidations_total', 'counter', ['cause'], 'Response cache invalidations: write, peer, cdc, gap, redis-lost.'),
+  cacheRedisErrors: spec('fastpath_cache_redis_errors_total', 'counter', [], 'Redis commands of the response cache that failed or timed out (lookups, stores, invalidations, generation reads): the cache then answers from memory or the database, and invalidations may not reach other instances.'),
+  cacheLoads: spec('fastpath_cache_loads_total', 'counter', [], 'Loads from the tenant database begun for response cache misses; concurrent misses of one key share one load.'),
   cacheStoreSkips: spec('fastpath_cache_store_skips_total', 'counter', ['route', 'reason'], 'Answers not stored in the response cache: too-big, invalidated (during the load), shape.'),
   shadowComparisons: spec('fastpath_shadow_comparisons_total', 'counter', ['route', 'outcome'], 'Shadow comparisons of fast against legacy answers: match, mismatch, race, legacy-error (the legacy answered 5xx, failed, or refused verified credentials; never demotes), skipped.'),
   shadowSpeedup: spec('fastpath_shadow_speedup_ratio', 'histogram', ['route'], 'Legacy duration divided by fast duration for the same shadowed request (above 1: the fast path was faster).'),

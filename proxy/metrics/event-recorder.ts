@@ -81,6 +81,8 @@ export class EventRecorder {
         this.#requestDuration.record(event.durationMs / 1000, this.#requestLabels.get(event.routeId ?? OTHER_ROUTE, event.servedBy, statusClass(event.status)))
         return
       case 'fast.deferred':
+        // The caller withdrew (client gone, shadow run timed out or closing): not the fast path's doing.
+        if (event.reason === 'aborted') return
         this.#deferrals.add(1, this.#deferralLabels.get(event.routeId, event.reason))
         return
       case 'upstream.failed':

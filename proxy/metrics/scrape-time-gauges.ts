@@ -1,4 +1,4 @@
-// The metrics read at scrape time (flag modes, circuit states, pools, in-flight, Redis, shadow runs),
+// The metrics read at scrape time (flag modes, circuit states, pools, in-flight, Redis, shadow runs, cache counts),
 // built fresh on every collection. Not OpenTelemetry observable gauges: the JS SDK keeps reporting a
 // label set a callback stopped observing (a closed pool would show its last "waiting" forever and
 // keep the saturation alert firing); a MetricProducer reports exactly what exists now.
@@ -55,7 +55,7 @@ export class ScrapeTimeGauges implements MetricProducer {
     add(METRICS.circuitState, (point) => {
       for (const [tenant, value] of this.#circuits.entries()) point(value, { tenant: tenantLabel(tenant) })
     })
-    const { inFlight, pools, redisUp, shadowRuns, xmlMemo, readiness } = this.#sources
+    const { inFlight, pools, redisUp, shadowRuns, xmlMemo, readiness, responseCache } = this.#sources
     if (inFlight) add(METRICS.requestsInFlight, (point) => point(inFlight(), NO_ATTRIBUTES))
     const verdict = readiness?.()
     if (verdict !== undefined) add(METRICS.readiness, (point) => { for (const status of READINESS) point(status === verdict ? 1 : 0, { status }) })
@@ -74,6 +74,13 @@ export class ScrapeTimeGauges implements MetricProducer {
           point(memo.misses, { outcome: 'miss' })
         })
         add(METRICS.xmlMemoBytes, (point) => point(memo.bytes, NO_ATTRIBUTES))
+      }
+    }
+    if (responseCache) {
+      const stats = safely(responseCache, errors)
+      if (stats !== undefined) {
+        add(METRICS.cacheRedisErrors, (point) => point(stats.redisErrors, NO_ATTRIBUTES))
+        add(METRICS.cacheLoads, (point) => point(stats.loads, NO_ATTRIBUTES))
       }
     }
     if (shadowRuns) {

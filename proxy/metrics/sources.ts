@@ -23,6 +23,13 @@ export interface XmlMemoStats {
   readonly bytes: number
 }
 
+export interface ResponseCacheStats {
+  /** Redis commands of the response cache that failed or timed out (it then answers from memory or the database). */
+  readonly redisErrors: number
+  /** Loads begun for cache misses (concurrent misses of one key share one). */
+  readonly loads: number
+}
+
 export interface MetricSources {
   /** Client requests being answered now (the proxy fills this in itself). */
   readonly inFlight?: () => number
@@ -34,6 +41,8 @@ export interface MetricSources {
   readonly xmlMemo?: () => XmlMemoStats
   /** The verdict of the latest /readyz (ok, degraded, down); undefined before the first. */
   readonly readiness?: () => 'ok' | 'degraded' | 'down' | undefined
+  /** The response cache's monotonic counts not carried by events (lookups per tier are: cache.lookup). */
+  readonly responseCache?: () => ResponseCacheStats
   /** Monotonic counts of shadow runs (the proxy fills this in from its shadow runner). */
   readonly shadowRuns?: () => ShadowRunCounts
 }

@@ -41,6 +41,7 @@ async function exportedNames(): Promise<Set<string>> {
       pools: () => [{ tenant: 'h:5432/d', total: 1, idle: 1, waiting: 0 }],
       shadowRuns: () => ({ started: 1, shed: 0, answered: 1, deferred: 0, failed: 0 }),
       xmlMemo: () => ({ hits: 3, misses: 1, bytes: 1024 }),
+      responseCache: () => ({ redisErrors: 2, loads: 5 }),
     },
   })
   for (const event of ONE_OF_EACH) events.emit(event)

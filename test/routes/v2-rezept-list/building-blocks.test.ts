@@ -6,7 +6,7 @@ import { dateAndTime, dateAtMidnight, UnrepresentableDateError, utcNowText } fro
 import { JsonBytes } from '../../../json/json-bytes.ts'
 import { parseTenantDatabase, UnusableConnectionStringError } from '../../../tenants/npgsql-connection-string.ts'
 import { deferReasonForDatabaseFailure, asError } from '../../../routes/v2-rezept-list/database-failure.ts'
-import { parseListRequest } from '../../../routes/v2-rezept-list/list-request.ts'
+import { parseListRequest } from '../../../routes/v2-rezept-list/request.ts'
 import { fastPathSettings } from '../../../routes/v2-rezept-list/settings.ts'
 import { OPTIONS } from '../../../config/schema.ts'
 import { EventBus, type ProxyEvent } from '../../../core/events.ts'

@@ -1,9 +1,24 @@
-// Writes the 200 body of GET /v2/rezept(/status) byte for byte as the legacy does (docs/legacy-contract.md §1, §4), from text rows of PostgreSQL.
+// The request's last stage: the 200 answer of GET /v2/rezept(/status), its body byte for byte as the
+// legacy writes it (docs/legacy-contract.md §1, §4), from text rows of PostgreSQL.
+import type { ResponseCache } from '../../cache/response-cache.ts'
+import type { FastAnswer } from '../contract.ts'
 import { EscapedTextMemo } from '../../json/escaped-text-memo.ts'
 import { JsonBytes } from '../../json/json-bytes.ts'
 import { dateAndTime, dateAtMidnight, utcNowText } from '../../json/dotnet-time.ts'
 import type { PrescriptionType } from '../../sql/queries/prescription-types.ts'
 import type { AvsSystem } from './settings.ts'
+
+export const CONTENT_TYPE = 'application/json; charset=utf-8'
+
+/** An answer whose body was written for this request. */
+export function freshAnswer(body: Buffer): FastAnswer {
+  return { kind: 'answer', status: 200, contentType: CONTENT_TYPE, body, servedBy: 'fast' }
+}
+
+/** An answer the cache rendered into reused memory, handed back once sent. */
+export function cachedAnswer(body: Buffer, servedBy: FastAnswer['servedBy'], cache: ResponseCache): FastAnswer {
+  return { kind: 'answer', status: 200, contentType: CONTENT_TYPE, body, servedBy, release: () => cache.recycle(body) }
+}
 
 /** One type's page rows, each the PAGE_COLUMNS text values of sql/queries/new-prescriptions.ts. */
 export interface TypePage {

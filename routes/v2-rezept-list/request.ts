@@ -1,5 +1,5 @@
-// Turns the query string of GET /v2/rezept(/status) into a typed list request, or says why the legacy must answer it (docs/legacy-contract.md §3, §4, §5).
-import type { DeferReason } from '../contract.ts'
+// The request's first stage: a GET of /v2/rezept(/status) into a typed list request, or why the legacy must answer it (docs/legacy-contract.md §2-§5).
+import type { DeferReason, FastPathRequest, RouteId } from '../contract.ts'
 import { PRESCRIPTION_TYPES, type PrescriptionType } from '../../sql/queries/prescription-types.ts'
 
 export interface ListRequest {
@@ -30,6 +30,21 @@ const NO_TYPES: readonly PrescriptionType[] = Object.freeze([])
 
 const QUERY: ListRequestParse = Object.freeze({ ok: false, reason: 'query' })
 const PAGE_SIZE_LIMIT: ListRequestParse = Object.freeze({ ok: false, reason: 'page-size-limit' })
+const METHOD: ListRequestParse = Object.freeze({ ok: false, reason: 'method' })
+const TENANT_HEADER: ListRequestParse = Object.freeze({ ok: false, reason: 'tenant-header' })
+const VERSION_HEADER: ListRequestParse = Object.freeze({ ok: false, reason: 'version-header' })
+
+/**
+ * What the fast path can tell before any I/O: the method, the headers the legacy treats specially,
+ * then the query string (parseListRequest).
+ */
+export function readListRequest(routeId: RouteId, request: FastPathRequest, maxPageSize: number, fastPathMaxPageSize: number): ListRequestParse {
+  if (request.method !== 'GET') return METHOD
+  // docs/legacy-contract.md §2: the legacy answers any X-Tenant-Id with 500; §3: X-API-Version brings its own rules.
+  if (request.headers['x-tenant-id'] !== undefined) return TENANT_HEADER
+  if (request.headers['x-api-version'] !== undefined) return VERSION_HEADER
+  return parseListRequest(request.rawUrl, routeId === 'v2.rezept.pharmacy', maxPageSize, fastPathMaxPageSize)
+}
 
 /** The types a `type` value selects (docs/legacy-contract.md §4): empty → all; one match; anything else → none. */
 function typesFor(value: string | undefined): readonly PrescriptionType[] {
