@@ -1,4 +1,8 @@
 // Cached fast-path answers in two tiers (process LRU, shared Redis) that are never served past maxStaleMs nor across a write the proxy saw.
+//
+// Over 300 lines because the two tiers, the generation checks and the one-load-per-key flights keep
+// one promise together (never served past maxStaleMs, never across a write the instance saw): each
+// path in and out of an entry has to be read beside the others to see that it holds.
 import { LRUCache } from 'lru-cache'
 import { Redis } from 'ioredis'
 import { templateFromBody, type AnswerTemplate } from './answer-template.ts'
