@@ -2,6 +2,7 @@
 import pg from 'pg'
 import { parseTenantDatabase, type TenantDatabase } from '../../tenants/npgsql-connection-string.ts'
 import { FAST_PATH_INDEXES, INDEX_PREFIX } from './fastpath-indexes.ts'
+import { ConfigError } from '../../config/load.ts'
 
 export type IndexCommand = 'apply' | 'status' | 'drop'
 
@@ -95,11 +96,11 @@ export async function runIndexCommand(command: IndexCommand, arzswUrl: string): 
 function parseArguments(argv: readonly string[], env: NodeJS.ProcessEnv): { command: IndexCommand; arzswUrl: string } {
   const command = argv[0]
   if (command !== 'apply' && command !== 'status' && command !== 'drop') {
-    throw new Error('usage: npm run indexes -- apply|status|drop [--arzsw postgres://.../arzsw] (or FASTPATH_ARZSW_URL)')
+    throw new ConfigError(['usage: npm run indexes -- apply|status|drop [--arzsw postgres://.../arzsw] (or FASTPATH_ARZSW_URL)'])
   }
   const flag = argv.indexOf('--arzsw')
   const arzswUrl = flag >= 0 ? argv[flag + 1] : env.FASTPATH_ARZSW_URL
-  if (!arzswUrl) throw new Error('the ArzSw database is needed: --arzsw postgres://... or FASTPATH_ARZSW_URL')
+  if (!arzswUrl) throw new ConfigError(['--arzsw / FASTPATH_ARZSW_URL: the ArzSw database is needed (postgres://...)'])
   return { command, arzswUrl }
 }
 
