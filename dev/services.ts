@@ -4,8 +4,8 @@
 // harness reaching into test/.
 import { randomUUID } from 'node:crypto'
 import { Redis } from 'ioredis'
-import pg from 'pg'
 import type { Test } from 'tap'
+import { postgresReachable as probePostgres } from '../proxy/readiness.ts'
 
 export const DEFAULT_PG_ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres'
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379'
@@ -25,18 +25,9 @@ export function databaseUrl(database: string): string {
   return url.toString()
 }
 
-export async function postgresReachable(url = pgAdminUrl(), timeoutMs = 2000): Promise<boolean> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs })
-  client.on('error', () => {})
-  try {
-    await client.connect()
-    await client.query('SELECT 1')
-    return true
-  } catch {
-    return false
-  } finally {
-    await client.end().catch(() => {})
-  }
+/** Whether the PostgreSQL of this run answers (the readiness check's own probe, with its own bound). */
+export function postgresReachable(url = pgAdminUrl(), timeoutMs = 2000): Promise<boolean> {
+  return probePostgres(url, timeoutMs)
 }
 
 export async function redisReachable(url = redisUrl(), timeoutMs = 1000): Promise<boolean> {

@@ -42,8 +42,8 @@ export async function legacyReachable(legacyUrl: string, dispatcher?: Dispatcher
   }
 }
 
-export async function postgresReachable(url: string): Promise<boolean> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: CHECK_TIMEOUT_MS, query_timeout: CHECK_TIMEOUT_MS })
+export async function postgresReachable(url: string, timeoutMs = CHECK_TIMEOUT_MS): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs })
   client.on('error', () => {})
   try {
     await client.connect()
