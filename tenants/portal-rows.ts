@@ -42,7 +42,6 @@ class PortalRows implements pg.Submittable {
   readonly #rows: RawRow[] = []
   #received = 0
   #suspended = false
-  #error: Error | undefined
   #settle: { resolve: (read: PortalRead) => void; reject: (error: Error) => void } | undefined
   readonly done: Promise<PortalRead>
 
@@ -79,15 +78,13 @@ class PortalRows implements pg.Submittable {
   handleEmptyQuery(): void {}
 
   handleError(error: Error): void {
-    this.#error ??= error
-    // PostgreSQL's own error is followed by ReadyForQuery (the Sync is already sent); a lost
-    // connection (no severity: not the server's message) is followed by nothing.
-    if ((error as { severity?: unknown }).severity === undefined) this.#settle!.reject(error)
+    // pg's client stops routing messages to a query on its error (the ReadyForQuery after the server's
+    // error, the Sync being already sent, goes to the client alone): settle now.
+    this.#settle!.reject(error)
   }
 
   handleReadyForQuery(): void {
-    if (this.#error !== undefined) this.#settle!.reject(this.#error)
-    else this.#settle!.resolve({ rows: this.#rows, received: this.#received, suspended: this.#suspended })
+    this.#settle!.resolve({ rows: this.#rows, received: this.#received, suspended: this.#suspended })
   }
 
   handleCopyInResponse(connection: { sendCopyFail(message: string): void }): void {
