@@ -22,7 +22,7 @@ export interface CircuitBreakerSettings {
 }
 
 export interface CacheSettings {
-  /** A route absent here is not cached (v1.prescriptions.new has no cache yet: its mode is ignored). */
+  /** A route absent here is not cached. */
   readonly routes: Readonly<Partial<Record<RouteId, CacheMode>>>
   /** ttl: how long after its load began an entry may be served (writes the proxy does not see). */
   readonly maxStaleMs: number

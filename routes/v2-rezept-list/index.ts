@@ -19,6 +19,7 @@ import { TenantLoader } from './tenant-load.ts'
 import { invalidateAfterWrite } from './write-invalidation.ts'
 import { V1Queries } from '../v1-new/queries.ts'
 import { v1NewFastPath } from '../v1-new/route.ts'
+import { V1CachedLoad } from '../v1-new/cached-load.ts'
 
 export { fastPathSettings, fastPathSettingsFrom, type FastPathSettings, type FastPathSettingsInput } from './settings.ts'
 export { CONTENT_TYPE } from './answer.ts'
@@ -112,6 +113,10 @@ export async function createRezeptFastPaths(settings: FastPathSettings, deps: { 
         plainPoolFor: (database) => plainPools.poolFor(database),
         poolMaxSize: settings.pool.maxSize,
         queries: new V1Queries({ events, planCheckMs: V1_PLAN_CHECK_MS, counts: (pool, database, types, signal) => queries.readCounts(pool, database, types, signal) }),
+        readSnapshot: (pool) => queries.readSnapshot(pool),
+        cached: answerCache === undefined || (settings.cache.routes['v1.prescriptions.new'] ?? 'off') === 'off'
+          ? undefined
+          : new V1CachedLoad({ ...answerCache, events, mode: settings.cache.routes['v1.prescriptions.new']! }),
       }),
     ],
     cache,
