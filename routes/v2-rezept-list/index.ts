@@ -45,7 +45,7 @@ export interface RezeptFastPaths {
   writeAnswered(authorization: string | undefined, status: number | undefined): Promise<void>
   /** The fast path's credential check (its cache, BCrypt threads and ArzSw pool), for the admin endpoints. */
   verifyCredentials(credentials: BasicCredentials): Promise<VerifyOutcome>
-  /** Open tenant pools, labelled host:port/database, for the metrics. */
+  /** Open tenant pools (the v1 rows' plain pools too), labelled host:port/database, for the metrics. */
   poolStats(): Array<{ tenant: string; total: number; idle: number; waiting: number }>
   /** The escaped-XML memo's hits and misses so far and the bytes it holds (metrics, tests). */
   xmlMemoStats(): { hits: number; misses: number; bytes: number }
@@ -122,7 +122,8 @@ export async function createRezeptFastPaths(settings: FastPathSettings, deps: { 
     cache,
     writeAnswered: (authorization, status) => (cache === undefined ? Promise.resolve() : invalidateAfterWrite(cache, callers, authorization, status)),
     verifyCredentials: (credentials) => verifier.verify(credentials),
-    poolStats: () => pools.stats(),
+    // The v1 rows' plain pools count as connections to the same databases (one series per database).
+    poolStats: () => [...pools.stats(), ...plainPools.stats()],
     xmlMemoStats: () => ({ hits: xmlMemo.hits, misses: xmlMemo.misses, bytes: xmlMemo.heldBytes }),
     cacheStats: () => (cache === undefined ? undefined : { redisErrors: cache.counts.redisError, loads: cache.counts.loads }),
     redisUp: () => (cache === undefined || settings.redisUrl === undefined ? undefined : cache.l2Available),
