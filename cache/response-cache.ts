@@ -52,7 +52,12 @@ const STALE: CacheLookup = Object.freeze({ body: undefined, outcome: 'stale' })
  * What a load gives: the answer, and optionally a validator — a token of the database state it read
  * (a PostgreSQL snapshot) that `Revalidate` can later compare with the current one.
  */
-export type Loaded = Buffer | { readonly body: Buffer; readonly validator?: string }
+export type Loaded = Buffer | {
+  readonly body: Buffer
+  readonly validator?: string
+  /** An answer without volatile timestamps (v1 GET new, docs/legacy-contract.md §8): kept as it is, no holes. */
+  readonly timestampFree?: boolean
+}
 
 /**
  * Whether the database is still in the state `validator` was taken in. True only when that is
@@ -360,7 +365,7 @@ export class ResponseCache {
     }
     let template: AnswerTemplate
     try {
-      template = templateFromBody(body)
+      template = !Buffer.isBuffer(loaded) && loaded.timestampFree === true ? { bytes: Buffer.from(body), slots: new Uint32Array(0) } : templateFromBody(body)
     } catch {
       this.counts.storeSkippedShape++
       this.#onStoreSkipped('shape', routeKey)

@@ -22,7 +22,8 @@ export interface CircuitBreakerSettings {
 }
 
 export interface CacheSettings {
-  readonly routes: Readonly<Record<RouteId, CacheMode>>
+  /** A route absent here is not cached. */
+  readonly routes: Readonly<Partial<Record<RouteId, CacheMode>>>
   /** ttl: how long after its load began an entry may be served (writes the proxy does not see). */
   readonly maxStaleMs: number
   /** cdc: the bound while the change feed follows without a gap (every change voids entries anyway). */

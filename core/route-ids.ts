@@ -3,8 +3,8 @@
 // them, and core imports nothing above it; routes/contract.ts re-exports them beside the contract.
 
 /** Ids of the routes a fast path may take (DEVELOPERS.md: keep stable). */
-export type RouteId = 'v2.rezept.list' | 'v2.rezept.pharmacy'
-export const ROUTE_IDS: readonly RouteId[] = ['v2.rezept.list', 'v2.rezept.pharmacy']
+export type RouteId = 'v2.rezept.list' | 'v2.rezept.pharmacy' | 'v1.prescriptions.new'
+export const ROUTE_IDS: readonly RouteId[] = ['v2.rezept.list', 'v2.rezept.pharmacy', 'v1.prescriptions.new']
 
 /** Why a fast path handed a request to the legacy. A closed set so metrics labels stay bounded. */
 export type DeferReason =
@@ -25,4 +25,5 @@ export type DeferReason =
   | 'pool-busy'           // no connection within the acquire timeout
   | 'circuit-open'        // the tenant's database failed recently; not tried for a while
   | 'shed'                // over a concurrency cap
+  | 'order-unproven'      // the legacy's order is the plan's and this plan's order is not reproducible (a Gather; docs/legacy-contract.md §12.9)
   | 'aborted'             // the caller withdrew (client gone, shadow run timed out or closing): nobody waits for the answer

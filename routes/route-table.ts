@@ -1,25 +1,32 @@
 // The table of routes a fast path may take, and the matcher that applies the legacy's routing rules
-// (docs/legacy-contract.md §3: case-insensitive, `v2` or `v2.0`, trailing slash ignored) to a raw request target.
+// (docs/legacy-contract.md §3: case-insensitive, `v2` or `v2.0` (`v1`, `v1.0` for §8), trailing slash ignored) to a raw request target.
+// `/api/Prescriptions/new` (no version segment) is not in the table: the legacy answers it only with an
+// X-API-Version header, which the fast paths leave to the legacy anyway.
 // Anything odd — %-encoding, `//`, dot segments, `;`, a backslash — is not matched and goes to the legacy.
 import type { RouteId } from './contract.ts'
 
 export interface RouteSpec {
   readonly id: RouteId
   readonly method: 'GET'
-  /** Canonical path, lower case, without the version segment's alternatives. */
+  /** Canonical path, lower case, with its version segment `/v<major>/` in the short form. */
   readonly path: string
 }
 
 export const ROUTES: readonly RouteSpec[] = [
   { id: 'v2.rezept.list', method: 'GET', path: '/v2/rezept' },
   { id: 'v2.rezept.pharmacy', method: 'GET', path: '/v2/rezept/status' },
+  { id: 'v1.prescriptions.new', method: 'GET', path: '/api/v1/prescriptions/new' },
 ]
+
+// The version segment's short and `.0` forms (`v2`, `v2.0`); rarer spellings the legacy also takes
+// (`v02`, `v2.00`) are left to it.
+const VERSION_SEGMENT = /\/v(\d+)\//
 
 /** Every accepted spelling (after lower-casing and dropping one trailing slash) → route, built once. */
 const BY_PATH: ReadonlyMap<string, RouteSpec> = new Map(
   ROUTES.flatMap((route) => [
     [route.path, route],
-    [route.path.replace(/^\/v2\//, '/v2.0/'), route],
+    [route.path.replace(VERSION_SEGMENT, '/v$1.0/'), route],
   ]),
 )
 

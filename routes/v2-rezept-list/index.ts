@@ -1,4 +1,4 @@
-// The fast paths of GET /v2/rezept and /v2/rezept/status, wired: the parts each request passes
+// The fast paths of GET /v2/rezept, /v2/rezept/status and v1 GET new (routes/v1-new/), wired: the parts each request passes
 // through (route.ts reads them in order) and what the proxy and metrics read from them.
 import { availableParallelism } from 'node:os'
 import type { EventBus } from '../../core/events.ts'
@@ -17,9 +17,15 @@ import { listFastPath, type ListRouteParts } from './route.ts'
 import type { FastPathSettings } from './settings.ts'
 import { TenantLoader } from './tenant-load.ts'
 import { invalidateAfterWrite } from './write-invalidation.ts'
+import { V1Queries } from '../v1-new/queries.ts'
+import { v1NewFastPath } from '../v1-new/route.ts'
+import { V1CachedLoad } from '../v1-new/cached-load.ts'
 
 export { fastPathSettings, fastPathSettingsFrom, type FastPathSettings, type FastPathSettingsInput } from './settings.ts'
 export { CONTENT_TYPE } from './answer.ts'
+
+// How long the v1 statement's plan check (EXPLAIN per tenant and type) is trusted: plans move with ANALYZE.
+const V1_PLAN_CHECK_MS = 60_000
 
 // Distinct passwords of one login waiting for BCrypt at once: a client retrying is one (single flight
 // per credential); more is guessing, which the legacy may check instead.
@@ -39,7 +45,7 @@ export interface RezeptFastPaths {
   writeAnswered(authorization: string | undefined, status: number | undefined): Promise<void>
   /** The fast path's credential check (its cache, BCrypt threads and ArzSw pool), for the admin endpoints. */
   verifyCredentials(credentials: BasicCredentials): Promise<VerifyOutcome>
-  /** Open tenant pools, labelled host:port/database, for the metrics. */
+  /** Open tenant pools (the v1 rows' plain pools too), labelled host:port/database, for the metrics. */
   poolStats(): Array<{ tenant: string; total: number; idle: number; waiting: number }>
   /** The escaped-XML memo's hits and misses so far and the bytes it holds (metrics, tests). */
   xmlMemoStats(): { hits: number; misses: number; bytes: number }
@@ -66,12 +72,17 @@ export async function createRezeptFastPaths(settings: FastPathSettings, deps: { 
   })
   const callers = new Callers(verifier)
   const pools = new TenantPools(settings.pool)
+  // v1 GET new leaves its order to the plan: its rows are read on connections with the server's own
+  // planner settings, as the legacy's are, not the fast path's session options (docs/legacy-contract.md §12.9).
+  const plainPools = new TenantPools({ ...settings.pool, sessionOptions: false })
+  const breaker = new CircuitBreaker({ ...settings.circuitBreaker, events })
+  const queries = new TenantQueries({ events, preparedStatements: settings.preparedStatements, countCache: settings.countCache })
   const xmlMemo = new EscapedTextMemo(settings.xmlMemoBytes)
   const writer = new ListBodyWriter(settings.avsSystem, settings.environment, xmlMemo)
   const loader = new TenantLoader({
-    breaker: new CircuitBreaker({ ...settings.circuitBreaker, events }),
+    breaker,
     pools,
-    queries: new TenantQueries({ events, preparedStatements: settings.preparedStatements, countCache: settings.countCache }),
+    queries,
     writer,
     poolMaxSize: settings.pool.maxSize,
   })
@@ -91,17 +102,34 @@ export async function createRezeptFastPaths(settings: FastPathSettings, deps: { 
   // The BCrypt threads' start-up (~200 ms) belongs to the proxy's, not to its first request.
   await verifier.started()
   return {
-    paths: [listFastPath('v2.rezept.list', parts), listFastPath('v2.rezept.pharmacy', parts)],
+    paths: [
+      listFastPath('v2.rezept.list', parts),
+      listFastPath('v2.rezept.pharmacy', parts),
+      v1NewFastPath({
+        fastPathMaxPageSize: settings.fastPathMaxPageSize,
+        callers,
+        breaker,
+        poolFor: (database) => pools.poolFor(database),
+        plainPoolFor: (database) => plainPools.poolFor(database),
+        poolMaxSize: settings.pool.maxSize,
+        queries: new V1Queries({ events, planCheckMs: V1_PLAN_CHECK_MS, counts: (pool, database, types, signal) => queries.readCounts(pool, database, types, signal) }),
+        readSnapshot: (pool) => queries.readSnapshot(pool),
+        cached: answerCache === undefined || (settings.cache.routes['v1.prescriptions.new'] ?? 'off') === 'off'
+          ? undefined
+          : new V1CachedLoad({ ...answerCache, events, mode: settings.cache.routes['v1.prescriptions.new']! }),
+      }),
+    ],
     cache,
     writeAnswered: (authorization, status) => (cache === undefined ? Promise.resolve() : invalidateAfterWrite(cache, callers, authorization, status)),
     verifyCredentials: (credentials) => verifier.verify(credentials),
-    poolStats: () => pools.stats(),
+    // The v1 rows' plain pools count as connections to the same databases (one series per database).
+    poolStats: () => [...pools.stats(), ...plainPools.stats()],
     xmlMemoStats: () => ({ hits: xmlMemo.hits, misses: xmlMemo.misses, bytes: xmlMemo.heldBytes }),
     cacheStats: () => (cache === undefined ? undefined : { redisErrors: cache.counts.redisError, loads: cache.counts.loads }),
     redisUp: () => (cache === undefined || settings.redisUrl === undefined ? undefined : cache.l2Available),
     async close(): Promise<void> {
       await answerCache?.feeds?.close()
-      await Promise.all([verifier.close(), pools.close(), cache?.close()])
+      await Promise.all([verifier.close(), pools.close(), plainPools.close(), cache?.close()])
     },
   }
 }

@@ -61,14 +61,15 @@ export class TenantQueries {
       const statements = STATEMENTS.get(type)!
       return this.#run(pool, statements.pageName, statements.pageSql, [list.offset, list.pageSize], signal)
     }))
-    const totalCount = await this.#readCounts(pool, database, list.types, signal)
+    const totalCount = await this.readCounts(pool, database, list.types, signal)
     return { pages: list.types.map((type, i) => ({ type, rows: pages[i]! })), totalCount }
   }
 
   // The eMuster16 count of a 1M-row tenant costs ~30 ms of database CPU; the page queries ~1 ms. A count
   // is reused while PostgreSQL's snapshot is unchanged (count-cache.ts says why that is exact); the
   // snapshot is read after the pages, so a reused count is as new as the items at least.
-  async #readCounts(pool: pg.Pool, database: TenantDatabase, types: readonly PrescriptionType[], signal: AbortSignal | undefined): Promise<number> {
+  // v1 GET new counts the same NEW filter (docs/legacy-contract.md §8) and reads its counts here too.
+  async readCounts(pool: pg.Pool, database: TenantDatabase, types: readonly PrescriptionType[], signal: AbortSignal | undefined): Promise<number> {
     const countCache = this.#counts
     const keys = types.map((type) => SnapshotCountCache.key(database.identity, type))
     // No count kept for these types (the first request, the count cache off): nothing to check a snapshot for.

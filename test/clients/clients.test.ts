@@ -39,7 +39,10 @@ async function compare(t: Test, runtime: ClientRuntime): Promise<void> {
     const keyPrefix = `t_cli:${runtime.language}:`
     await deleteRedisKeys(keyPrefix)
     try {
-      const instance = await startInstance(t, { legacyUrl, arzswUrl, redisUrl: redisUrl(), redisKeyPrefix: keyPrefix })
+      const instance = await startInstance(t, {
+        legacyUrl, arzswUrl, redisUrl: redisUrl(), redisKeyPrefix: keyPrefix,
+        flags: 'v2.rezept.list=on,v2.rezept.pharmacy=on,v1.prescriptions.new=on',
+      })
       return await runClient(command, instance.url, USER.login, USER.password)
     } finally {
       await deleteRedisKeys(keyPrefix)
@@ -53,6 +56,9 @@ async function compare(t: Test, runtime: ClientRuntime): Promise<void> {
   const answeredByProxy = servedBy(viaProxy, /^(fast|cache);/)
   t.ok(answeredByProxy.length >= 3, `the proxy answered list calls itself (${answeredByProxy.join(' | ')})`)
   t.ok(servedBy(viaProxy, /^cache;/).length >= 1, 'the repeated poll came from the cache')
+  // v1 GET new (issue 19): answered by the fast path in the legacy's plan order, so the SDK's transcript is the legacy's.
+  const v1Fast = servedBy(viaProxy, /^fast;/).filter((call) => /^GET \/api\/(v1(\.0)?\/)?prescriptions\/new/i.test(call))
+  t.ok(v1Fast.length >= 1, `the proxy answered the SDK's v1 new calls itself (${v1Fast.join(' | ')})`)
   t.ok(servedBy(viaProxy, /^legacy;/).some((call) => call.startsWith('PATCH /v2/rezept/status')), 'the write went to the legacy')
 }
 

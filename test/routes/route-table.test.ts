@@ -11,10 +11,16 @@ const MATCHES: [string, string][] = [
   ['/v2/rezept/status', 'v2.rezept.pharmacy'],
   ['/V2/Rezept/Status/?pharmacyId=1', 'v2.rezept.pharmacy'],
   ['/v2/rezept?%2F=1', 'v2.rezept.list'],
+  ['/api/v1/Prescriptions/new', 'v1.prescriptions.new'],
+  ['/API/V1/PRESCRIPTIONS/NEW/', 'v1.prescriptions.new'],
+  ['/api/v1.0/prescriptions/new?page=0', 'v1.prescriptions.new'],
 ]
 const NO_MATCH = [
   '//v2/rezept', '/v2//rezept', '/v2/rezept//', '/v2/%72ezept', '/v2%2Frezept', '/v2/./rezept', '/v2/x/../rezept', '/v2/rezept/.',
   '/v2/rezept;x=1', '/v2/rezept\\', '/v2/rëzept', '/v2.1/rezept', '/v1/rezept', '/api/v2/rezept', '/v2/rezept/statusuuid', 'v2/rezept', '', '/v2/rezept/status/x',
+  // Without a version segment only with X-API-Version (left to the legacy); other version spellings and routes of v1.
+  '/api/Prescriptions/new', '/api/v2/prescriptions/new', '/api/v1.1/prescriptions/new', '/api/v01/prescriptions/new', '/v1/prescriptions/new',
+  '/api/v1/prescriptions/mark-as-read', '/api/v1/prescriptions/new/x', '/api/v1//prescriptions/new',
 ]
 
 t.test('the fast routes match with the legacy\'s rules: any case, v2 or v2.0, trailing slash', async (t) => {

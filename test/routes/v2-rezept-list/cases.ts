@@ -42,14 +42,14 @@ export function authorizationFor(c: FastPathCase): Record<string, string> {
 
 const LIST: RouteId = 'v2.rezept.list'
 const PHARMACY: RouteId = 'v2.rezept.pharmacy'
-const PATHS: Record<RouteId, string> = { 'v2.rezept.list': '/v2/rezept', 'v2.rezept.pharmacy': '/v2/rezept/status' }
+const PATHS: Partial<Record<RouteId, string>> = { 'v2.rezept.list': '/v2/rezept', 'v2.rezept.pharmacy': '/v2/rezept/status' }
 
 function same(name: string, routeId: RouteId, query: string, user: CaseUser | null = 'klein', extra: Partial<FastPathCase> = {}): FastPathCase {
-  return { name, routeId, method: 'GET', rawUrl: PATHS[routeId] + query, headers: {}, user, expect: 'same', ...extra }
+  return { name, routeId, method: 'GET', rawUrl: PATHS[routeId]! + query, headers: {}, user, expect: 'same', ...extra }
 }
 
 function deferred(name: string, reason: DeferReason, query: string, extra: Partial<FastPathCase> = {}): FastPathCase {
-  return { name, routeId: LIST, method: 'GET', rawUrl: PATHS[LIST] + query, headers: {}, user: 'klein', expect: reason, ...extra }
+  return { name, routeId: LIST, method: 'GET', rawUrl: PATHS[LIST]! + query, headers: {}, user: 'klein', expect: reason, ...extra }
 }
 
 const TYPE_VALUES = ['', '?type=eMuster16', '?type=P-Rezept', '?type=E-Rezept', '?type=emuster16', '?type=E-REZEPT', '?type=p-rezept',
