@@ -381,7 +381,7 @@ export class ResponseCache {
     if (lifetime <= 0) return template
     this.#l1.set(key, { template, loadStartedAt, epoch, validator })
     if (generation !== undefined && this.l2Available) {
-      // Not awaited: the client never waits on Redis (ARCHITECTURE.md invariant 4). The tenant goes
+      // Not awaited: the client never waits on Redis (docs/architecture.md invariant 4). The tenant goes
       // into the set invalidateEverything walks before its entry exists (one connection keeps order).
       this.#redis!.sadd(this.#tenantsKey, tenant.hash).catch(() => {
         this.counts.redisError++

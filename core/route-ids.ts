@@ -2,7 +2,7 @@
 // request to the legacy. They live in core because events, metrics labels, flags and config name
 // them, and core imports nothing above it; routes/contract.ts re-exports them beside the contract.
 
-/** Ids of the routes a fast path may take (DEVELOPERS.md: keep stable). */
+/** Ids of the routes a fast path may take: operators, flags, dashboards and other checks name them — keep them stable. */
 export type RouteId = 'v2.rezept.list' | 'v2.rezept.pharmacy' | 'v1.prescriptions.new'
 export const ROUTE_IDS: readonly RouteId[] = ['v2.rezept.list', 'v2.rezept.pharmacy', 'v1.prescriptions.new']
 

@@ -2,7 +2,7 @@
 // `perClient` of one client (a verified user, or a client address) in flight or waiting, and a
 // bounded wait for a free one (then the caller is refused, never left hanging), and a part of the
 // pool anonymous clients never get, so they cannot take every connection from verified users
-// (ARCHITECTURE.md invariant 7). Waiters are served first come, first served.
+// (docs/architecture.md invariant 7). Waiters are served first come, first served.
 
 export interface UpstreamGateSettings {
   /** upstream.maxSockets: the agent never has to queue a request behind the gate. */

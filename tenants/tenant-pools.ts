@@ -19,7 +19,7 @@ interface Entry {
 export class TenantPools {
   readonly #options: TenantPoolOptions
   // Keyed by the database identity (host, port, database, user, password), never by the raw string:
-  // two spellings of one database share a pool, two databases never do (ARCHITECTURE.md invariant 2).
+  // two spellings of one database share a pool, two databases never do (docs/architecture.md invariant 2).
   readonly #pools = new Map<string, Entry>()
   readonly #sweeper: NodeJS.Timeout
 

@@ -28,7 +28,8 @@ async function compare(t: Test, runtime: ClientRuntime): Promise<void> {
   const arzswUrl = databaseUrl(report.databases.arzsw)
   const tenant = report.databases.tenants.klein
   // A file-level copy of the seeded tenant: v1 `new` has no ORDER BY (docs/legacy-contract.md §8), so its order is the
-  // heap's, and two seedings with the same seed hold the same rows but not always in the same order.
+  // plan's (a hash aggregate over the rows as they lie), and two seedings with the same seed hold the same rows
+  // but not always in the same physical order, nor with the same statistics.
   const pristine = `${prefix}pristine_klein`
   await admin(`DROP DATABASE IF EXISTS ${pristine}`, `CREATE DATABASE ${pristine} TEMPLATE ${tenant}`)
   t.teardown(() => admin(`DROP DATABASE IF EXISTS ${pristine}`))
