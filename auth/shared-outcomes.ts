@@ -10,6 +10,7 @@
 // Redis slow or away: a lookup gives up after the command timeout and BCrypt runs as without it.
 import { Redis } from 'ioredis'
 import { RedisKeyHasher } from '../cache/redis-secrets.ts'
+import type { FastPathSettings } from '../config/fast-path.ts'
 
 export interface SharedOutcomeOptions {
   readonly redisUrl: string
@@ -66,4 +67,10 @@ export class SharedOutcomes {
   async close(): Promise<void> {
     this.#redis.disconnect()
   }
+}
+
+/** The shared-outcome options of the fast paths' settings; undefined without redisUrl or when turned off. */
+export function sharedOutcomesFrom(settings: FastPathSettings): SharedOutcomeOptions | undefined {
+  if (settings.redisUrl === undefined || !settings.authSharedOutcomes) return undefined
+  return { redisUrl: settings.redisUrl, keyPrefix: settings.redisKeyPrefix, keySecret: settings.redisKeySecret, commandTimeoutMs: settings.authRedisTimeoutMs }
 }

@@ -8,7 +8,8 @@ import { Redis } from 'ioredis'
 import t, { type Test } from 'tap'
 import { EventBus, type ProxyEvent } from '../../core/events.ts'
 import { CredentialVerifier, type CredentialVerifierOptions } from '../../auth/credential-verifier.ts'
-import { SharedOutcomes } from '../../auth/shared-outcomes.ts'
+import { SharedOutcomes, sharedOutcomesFrom } from '../../auth/shared-outcomes.ts'
+import { fastPathSettings } from '../../config/fast-path.ts'
 import { seed } from '../../sql/seed/seed.ts'
 import { databaseUrl, pgAdminUrl, redisUrl } from '../../dev/services.ts'
 import { addUser, execute } from '../routes/v2-rezept-list/arzsw-users.ts'
@@ -181,6 +182,14 @@ t.test('jitter: outcomes verified together, left unused, expire spread over the 
   t.same(seen.splice(0), ['verified'], 'at 50 s the second (48 s) has expired: BCrypt again')
   await check.verify(first)
   t.same(seen.splice(0, 1), ['cached'], 'the first (60 s) is still trusted (and renewed in the background)')
+})
+
+t.test('the options come from the fast-path settings: on with redisUrl, off without it or when turned off', async (t) => {
+  const base = { arzswUrl: 'postgres://x@127.0.0.1/arzsw', redisKeySecret: SECRET, redisKeyPrefix: 'fp:' }
+  t.same(sharedOutcomesFrom(fastPathSettings({ ...base, redisUrl: 'redis://127.0.0.1:6379' })),
+    { redisUrl: 'redis://127.0.0.1:6379', keyPrefix: 'fp:', keySecret: SECRET, commandTimeoutMs: 50 })
+  t.equal(sharedOutcomesFrom(fastPathSettings(base)), undefined, 'no Redis')
+  t.equal(sharedOutcomesFrom(fastPathSettings({ ...base, redisUrl: 'redis://127.0.0.1:6379', authSharedOutcomes: false })), undefined, 'turned off')
 })
 
 async function rowSecrets(login: string): Promise<[string]> {
