@@ -45,7 +45,7 @@ export interface CredentialVerifierOptions {
    * Verified BCrypt outcomes shared through Redis between instances and across restarts
    * (shared-outcomes.ts); without it each instance verifies on its own.
    */
-  readonly shared?: SharedOutcomeOptions
+  readonly shared?: SharedOutcomeOptions | undefined
   /** Injected clock for tests. */
   readonly now?: () => number
   /** Injected randomness of the jitter, in [0, 1), for tests; 0 gives the unjittered times. */
