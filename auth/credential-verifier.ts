@@ -10,6 +10,7 @@ import type { BasicCredentials } from './basic-credentials.ts'
 import { BcryptBusy, BcryptPool, type BcryptQueueBounds } from './bcrypt-pool.ts'
 import { ARZSW_USER_SQL } from './arzsw-user-query.ts'
 import { RAW_TEXT } from '../tenants/raw-text-types.ts'
+import { SharedOutcomes, type SharedOutcomeOptions } from './shared-outcomes.ts'
 
 export type VerifyOutcome =
   | { readonly kind: 'verified'; readonly connectionString: string }
@@ -40,8 +41,15 @@ export interface CredentialVerifierOptions {
   readonly bcryptWorkers?: number
   /** Bounds of the wait for a BCrypt thread (bcrypt-pool.ts); without them it is unbounded. */
   readonly bcryptQueue?: BcryptQueueBounds
+  /**
+   * Verified BCrypt outcomes shared through Redis between instances and across restarts
+   * (shared-outcomes.ts); without it each instance verifies on its own.
+   */
+  readonly shared?: SharedOutcomeOptions | undefined
   /** Injected clock for tests. */
   readonly now?: () => number
+  /** Injected randomness of the jitter, in [0, 1), for tests; 0 gives the unjittered times. */
+  readonly random?: () => number
 }
 
 interface Outcome {
@@ -83,6 +91,20 @@ const WELL_FORMED_BCRYPT = /^\$2[aby]\$(0[4-9]|[12][0-9]|3[01])\$[./A-Za-z0-9]{5
 // outcome now only ever displaces another refused one, and a used verified outcome moves to the back.
 const MAX_ENTRIES = 10_000
 
+// Jitter (issue 24): 200 users verified together after a restart would otherwise be renewed together
+// at half their life and expire together at its end, each time a burst of BCrypt. An outcome lives
+// between 80 % and 100 % of outcomeTtlMs (never longer: the bound holds) and is renewed, when used,
+// from between 25 % and 50 % of its life: a 60 s bound spreads expiries over 12 s, renewals over 18 s.
+const LIFE_JITTER = 0.2
+const REFRESH_FROM = 0.5
+const REFRESH_JITTER = 0.25
+
+/** How a check was settled: by BCrypt (or the plain text) here, or by a verified outcome in Redis. */
+interface Checked {
+  readonly matches: boolean
+  readonly shared: boolean
+}
+
 export class CredentialVerifier {
   readonly #options: CredentialVerifierOptions
   readonly #pool: pg.Pool
@@ -96,7 +118,9 @@ export class CredentialVerifier {
   readonly #bcrypt: BcryptPool | undefined
   // Single flight: a burst of requests for one user asks ArzSw once and runs BCrypt once.
   readonly #rowsInFlight = new Map<string, { readonly generation: number; readonly reading: Promise<UserRow | null> }>()
-  readonly #checksInFlight = new Map<string, Promise<boolean>>()
+  readonly #checksInFlight = new Map<string, Promise<Checked>>()
+  readonly #shared: SharedOutcomes | undefined
+  readonly #random: () => number
   // The ArzSw version watch: the last version seen, when the look that saw it began, and the
   // generation user rows must carry to be current (bumped by every change of version).
   #version: string | undefined
@@ -107,6 +131,8 @@ export class CredentialVerifier {
   constructor(options: CredentialVerifierOptions) {
     this.#options = options
     this.#now = options.now ?? Date.now
+    this.#random = options.random ?? Math.random
+    this.#shared = options.shared === undefined ? undefined : new SharedOutcomes(options.shared)
     this.#bcrypt = (options.bcryptWorkers ?? 0) > 0 ? new BcryptPool(options.bcryptWorkers!, options.bcryptQueue) : undefined
     this.#pool = new pg.Pool({
       connectionString: options.arzswUrl,
@@ -145,13 +171,15 @@ export class CredentialVerifier {
         this.#emit('cached')
         // Past half its life, a used outcome is checked again in the background: an active user's
         // outcome is renewed before it expires, and their requests never wait for BCrypt again.
+        // A renewal takes another instance's newer outcome from Redis when there is one.
         if (now >= cached.refreshAt && !this.#checksInFlight.has(key)) {
-          this.#check(key, row, credentials).then(() => this.#emit('refreshed'), () => {})
+          this.#check(key, row, credentials, cached.expiresAt).then(() => this.#emit('refreshed'), () => {})
         }
       }
     } else {
+      let checked: Checked
       try {
-        matches = await this.#check(key, row, credentials)
+        checked = await this.#check(key, row, credentials, now)
       } catch (error) {
         if (error instanceof BcryptBusy) {
           this.#emit('busy')
@@ -161,7 +189,9 @@ export class CredentialVerifier {
         this.#emit('unavailable')
         return { kind: 'unavailable', error: error as Error }
       }
-      if (matches) this.#emit('verified')
+      matches = checked.matches
+      // 'verified': checked here now; 'cached': another instance's (or a former process's) outcome.
+      if (matches) this.#emit(checked.shared ? 'cached' : 'verified')
     }
     if (!matches) {
       this.#emit('rejected')
@@ -181,28 +211,56 @@ export class CredentialVerifier {
     return this.#refused.get(key)
   }
 
-  /** Runs the password check once per key at a time, and remembers its outcome. */
-  #check(key: string, row: UserRow, credentials: BasicCredentials): Promise<boolean> {
+  /**
+   * Runs the password check once per key at a time, and remembers its outcome. With shared outcomes,
+   * a verified one in Redis that outlives `mustOutlive` settles it without BCrypt.
+   */
+  #check(key: string, row: UserRow, credentials: BasicCredentials, mustOutlive: number): Promise<Checked> {
     let check = this.#checksInFlight.get(key)
     if (check === undefined) {
-      // The bound counts from when the check began: the outcome is at most that old when it expires.
-      const began = this.#now()
-      check = passwordMatches(row, credentials, this.#bcrypt).then((matches) => {
-        const ttl = this.#options.outcomeTtlMs
-        const outcome: Outcome = { matches, expiresAt: began + ttl, refreshAt: began + ttl / 2 }
-        // A refused outcome is exact too (keyed by the stored secrets): a repeated wrong password costs no BCrypt.
-        if (matches) {
-          this.#refused.delete(key)
-          remember(this.#verified, key, outcome)
-        } else {
-          this.#verified.delete(key)
-          remember(this.#refused, key, outcome)
-        }
-        return matches
-      }).finally(() => this.#checksInFlight.delete(key))
+      check = this.#checkOnce(key, row, credentials, mustOutlive).finally(() => this.#checksInFlight.delete(key))
       this.#checksInFlight.set(key, check)
     }
     return check
+  }
+
+  async #checkOnce(key: string, row: UserRow, credentials: BasicCredentials, mustOutlive: number): Promise<Checked> {
+    const ttl = this.#options.outcomeTtlMs
+    // Only BCrypt is worth a Redis round trip; the plain-text comparison is cheaper than asking.
+    const sharedFields = this.#shared !== undefined && row.crypt !== null && row.crypt !== ''
+      ? [credentials.user, credentials.password, row.crypt, row.plain, row.connectionString]
+      : undefined
+    if (sharedFields !== undefined) {
+      const left = Math.min(await this.#shared!.remainingMs(sharedFields), ttl)
+      const now = this.#now()
+      if (left > 0 && now + left > mustOutlive) {
+        const outcome: Outcome = { matches: true, expiresAt: now + left, refreshAt: now + left * this.#refreshShare() }
+        this.#refused.delete(key)
+        remember(this.#verified, key, outcome)
+        return { matches: true, shared: true }
+      }
+    }
+    // The bound counts from when the check began: the outcome is at most that old when it expires.
+    const began = this.#now()
+    const matches = await passwordMatches(row, credentials, this.#bcrypt)
+    const life = ttl * (1 - LIFE_JITTER * this.#random())
+    const outcome: Outcome = { matches, expiresAt: began + life, refreshAt: began + life * this.#refreshShare() }
+    // A refused outcome is exact too (keyed by the stored secrets): a repeated wrong password costs no BCrypt.
+    if (matches) {
+      this.#refused.delete(key)
+      remember(this.#verified, key, outcome)
+      // Only verified outcomes go to Redis, for what is left of their life.
+      if (sharedFields !== undefined) this.#shared!.rememberVerified(sharedFields, outcome.expiresAt - this.#now())
+    } else {
+      this.#verified.delete(key)
+      remember(this.#refused, key, outcome)
+    }
+    return { matches, shared: false }
+  }
+
+  /** From which share of its life a used outcome is renewed: REFRESH_FROM less up to REFRESH_JITTER. */
+  #refreshShare(): number {
+    return REFRESH_FROM - REFRESH_JITTER * this.#random()
   }
 
   /** One look at ArzSw's version at a time; a changed version makes every user row stale. */
@@ -265,7 +323,7 @@ export class CredentialVerifier {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.#pool.end(), this.#bcrypt?.close()])
+    await Promise.all([this.#pool.end(), this.#bcrypt?.close(), this.#shared?.close()])
   }
 }
 

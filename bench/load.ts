@@ -16,6 +16,13 @@ export interface TurnResult {
   readonly errorSamples: readonly string[]
   /** Per request label (when the turn labels requests): latencies sorted ascending and errors. */
   readonly byLabel: ReadonlyMap<string, { latenciesMs: Float64Array; errors: number }>
+  /** With steadyAfterMs: latencies (sorted) of the requests due from then on; else empty. */
+  readonly steadyLatenciesMs: Float64Array
+  /**
+   * With userOf: how many users the turn's requests named, how many had an answer (not an error), and
+   * when the last of them had its first one (ms after the turn began; NaN while one had none).
+   */
+  readonly firstAnswers: { readonly users: number; readonly answered: number; readonly allAnsweredMs: number } | undefined
 }
 
 /** One request of a connection; resolves to the body size, throws (or returns an Error) on failure. */
@@ -31,6 +38,10 @@ export interface TurnOptions {
   readonly requestTimeoutMs: number
   /** What kind of request the n-th is, to report a mix per kind. */
   readonly labelOf?: (n: number) => string
+  /** Requests due this long after the turn began or later count as the steady state too (steadyLatenciesMs). */
+  readonly steadyAfterMs?: number
+  /** Who the n-th request is sent as, to time every user's first answer (firstAnswers). */
+  readonly userOf?: (n: number) => string
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
@@ -44,6 +55,9 @@ export async function runTurn(options: TurnOptions): Promise<TurnResult> {
   const t0 = performance.now()
   const deadline = t0 + options.seconds * 1000
   const labelled = new Map<string, { latencies: number[]; errors: number }>()
+  const steady: number[] = []
+  // Per user: when its first answer came (ms after t0), or undefined while none has.
+  const firstAnswer = new Map<string, number | undefined>()
   const fail = (message: string, label: string | undefined) => {
     if (label !== undefined) labelled.get(label)!.errors++
     errors++
@@ -65,6 +79,9 @@ export async function runTurn(options: TurnOptions): Promise<TurnResult> {
       if (performance.now() >= deadline || started >= options.maxRequests) return
       const n = started++
       const label = options.labelOf?.(n)
+      const user = options.userOf?.(n)
+      if (user !== undefined && !firstAnswer.has(user)) firstAnswer.set(user, undefined)
+      let failed = false
       if (label !== undefined && !labelled.has(label)) labelled.set(label, { latencies: [], errors: 0 })
       const begin = options.intervalMs === undefined ? performance.now() : Math.min(due, performance.now())
       let timer: NodeJS.Timeout | undefined
@@ -73,15 +90,21 @@ export async function runTurn(options: TurnOptions): Promise<TurnResult> {
           options.send(index, n),
           new Promise<Error>((resolve) => { timer = setTimeout(() => resolve(new Error(`timeout after ${options.requestTimeoutMs} ms`)), options.requestTimeoutMs) }),
         ])
-        if (outcome instanceof Error) fail(outcome.message, label)
-        else bytes += outcome
+        if (outcome instanceof Error) {
+          failed = true
+          fail(outcome.message, label)
+        } else bytes += outcome
       } catch (error) {
+        failed = true
         fail((error as Error).message, label)
       } finally {
         clearTimeout(timer)
       }
-      const latency = performance.now() - begin
+      const end = performance.now()
+      const latency = end - begin
       latencies.push(latency)
+      if (options.steadyAfterMs !== undefined && begin - t0 >= options.steadyAfterMs) steady.push(latency)
+      if (user !== undefined && !failed && firstAnswer.get(user) === undefined) firstAnswer.set(user, end - t0)
       if (label !== undefined) labelled.get(label)!.latencies.push(latency)
     }
   }
@@ -90,6 +113,17 @@ export async function runTurn(options: TurnOptions): Promise<TurnResult> {
     requests: started, errors, seconds: (performance.now() - t0) / 1000,
     latenciesMs: Float64Array.from(latencies).sort(), bytes, errorSamples,
     byLabel: new Map([...labelled].map(([label, l]) => [label, { latenciesMs: Float64Array.from(l.latencies).sort(), errors: l.errors }])),
+    steadyLatenciesMs: Float64Array.from(steady).sort(),
+    firstAnswers: options.userOf === undefined ? undefined : firstAnswersOf(firstAnswer),
+  }
+}
+
+function firstAnswersOf(firstAnswer: ReadonlyMap<string, number | undefined>): NonNullable<TurnResult['firstAnswers']> {
+  const times = [...firstAnswer.values()]
+  const answered = times.filter((t): t is number => t !== undefined)
+  return {
+    users: times.length, answered: answered.length,
+    allAnsweredMs: answered.length === times.length && times.length > 0 ? Math.max(...answered) : Number.NaN,
   }
 }
 

@@ -99,16 +99,21 @@ async function runScenario(spec: ScenarioSpec, file: ScenarioFile, cli: Cli, dat
     if (spec.contenders.includes('http-floor')) await loadFloorBytes(spec, file, contenders, auth)
     const loadAverage = loadavg()
     // Warm-up, not recorded: one request per connection (pools, prepared statements, credentials, cache).
-    for (const id of spec.contenders) {
+    // A cold scenario (the crowd after a restart) is measured from the first request on.
+    for (const id of spec.cold ? [] : spec.contenders) {
       await runTurn({ connections: run.connections, intervalMs: undefined, seconds: cli.quick ? 2 : 20, maxRequests: run.connections, send: sends.get(id)!, requestTimeoutMs: 120_000 })
     }
     const labelOf = spec.requests.length > 1 ? (n: number) => requestKind(pick(n)) : undefined
+    const crowdFigures = spec.steadyAfterSeconds === undefined ? {} : {
+      steadyAfterMs: spec.steadyAfterSeconds * 1000,
+      userOf: (n: number) => credentialsFor(file, pick(n).user, n, data.benchUserCount).login,
+    }
     const turns: TaggedTurn[] = []
     for (let round = 1; round <= run.rounds; round++) {
       for (const id of spec.contenders) {
         const pid = contenders.http.get(id)?.pid
         const sampler = sampleProcess(pid, { intervalMs: 200, countSockets: spec.id === 'crowd' })
-        const result = await runTurn({ connections: run.connections, intervalMs: run.intervalMs, seconds: run.seconds, maxRequests: run.maxRequests, send: sends.get(id)!, requestTimeoutMs: 60_000, ...(labelOf ? { labelOf } : {}) })
+        const result = await runTurn({ connections: run.connections, intervalMs: run.intervalMs, seconds: run.seconds, maxRequests: run.maxRequests, send: sends.get(id)!, requestTimeoutMs: 60_000, ...(labelOf ? { labelOf } : {}), ...crowdFigures })
         const peak = await sampler.stop()
         turns.push({ contender: id, round, result, ...peak })
         log(`${spec.id} round ${round} ${id.padEnd(12)} ${result.requests} requests, ${(result.requests / result.seconds).toFixed(1)} req/s, errors ${result.errors}`)

@@ -22,6 +22,10 @@ export interface ContenderFigures {
   readonly turns: ReadonlyArray<{ round: number; rps: number; p50: number; requests: number }>
   /** Mixed scenarios: the same figures per kind of request. */
   readonly byKind: ReadonlyArray<{ kind: string; requests: number; errors: number; p50: number; p95: number; p99: number }>
+  /** With steadyAfterSeconds: the requests due from then on (NaN when the turn was shorter). */
+  readonly steady: { readonly afterSeconds: number; readonly requests: number; readonly p95: number; readonly p99: number } | undefined
+  /** With steadyAfterSeconds, of the first round (the cold one): users, users answered, when all had a first answer (ms). */
+  readonly firstAnswers: { readonly users: number; readonly answered: number; readonly allAnsweredMs: number } | undefined
 }
 
 export interface TargetResult {
@@ -64,7 +68,11 @@ export function summarise(spec: ScenarioSpec, turns: readonly TaggedTurn[], load
     const sockets = mine.map((t) => t.socketsPeak).filter((v): v is number => v !== undefined)
     const errors = mine.reduce((n, t) => n + t.result.errors, 0)
     const cpu = mine.every((t) => t.cpuSeconds !== undefined) && requests > 0 ? mine.reduce((n, t) => n + t.cpuSeconds!, 0) * 1000 / requests : undefined
+    const steadyAll = Float64Array.from(mine.flatMap((t) => [...t.result.steadyLatenciesMs])).sort()
     return {
+      steady: spec.steadyAfterSeconds === undefined ? undefined
+        : { afterSeconds: spec.steadyAfterSeconds, requests: steadyAll.length, p95: percentile(steadyAll, 95), p99: percentile(steadyAll, 99) },
+      firstAnswers: mine[0]?.result.firstAnswers,
       cpuMsPerRequest: cpu,
       contender, requests, errors, seconds, rps: seconds > 0 ? requests / seconds : 0,
       p50: percentile(latencies, 50), p95: percentile(latencies, 95), p99: percentile(latencies, 99),
@@ -95,7 +103,12 @@ export function summarise(spec: ScenarioSpec, turns: readonly TaggedTurn[], load
 }
 
 function metric(figures: ContenderFigures, m: MetricId): number {
-  return m === 'rssPeakMb' ? (figures.rssPeakMb ?? Number.NaN) : figures[m]
+  switch (m) {
+    case 'rssPeakMb': return figures.rssPeakMb ?? Number.NaN
+    case 'steadyP95': return figures.steady?.p95 ?? Number.NaN
+    case 'allUsersAnsweredMs': return figures.firstAnswers?.allAnsweredMs ?? Number.NaN
+    default: return figures[m]
+  }
 }
 
 function compare(left: number, op: TargetSpec['op'], right: number): boolean {
@@ -131,6 +144,17 @@ export function scenarioMarkdown(s: ScenarioFigures): string {
   if (s.contenders.some((c) => c.byKind.length > 1)) {
     lines.push('', '| contender | kind of request | requests | p50 ms | p95 ms | p99 ms | errors |', '|---|---|---:|---:|---:|---:|---:|')
     for (const c of s.contenders) for (const k of c.byKind) lines.push(`| ${c.contender} | ${k.kind} | ${k.requests} | ${ms(k.p50)} | ${ms(k.p95)} | ${ms(k.p99)} | ${k.errors} |`)
+  }
+  for (const c of s.contenders) {
+    if (c.steady === undefined && c.firstAnswers === undefined) continue
+    const parts: string[] = [`p95 over the whole run ${ms(c.p95)} ms`]
+    if (c.steady !== undefined) parts.push(`steady state (requests due ≥ ${c.steady.afterSeconds} s): p95 ${ms(c.steady.p95)} ms, p99 ${ms(c.steady.p99)} ms over ${c.steady.requests} requests`)
+    if (c.firstAnswers !== undefined) {
+      const f = c.firstAnswers
+      parts.push(f.answered === f.users ? `every one of ${f.users} users had its first answer ${(f.allAnsweredMs / 1000).toFixed(1)} s after the start`
+        : `${f.users - f.answered} of ${f.users} users had no answer at all`)
+    }
+    lines.push('', `${c.contender}: ${parts.join('; ')}.`)
   }
   const errored = s.contenders.filter((c) => c.errorSamples.length > 0)
   if (errored.length > 0) {

@@ -3,7 +3,7 @@
 // and the load scripts build the same requests from the same file.
 
 export type ContenderId = 'simulator' | 'proxy-off' | 'proxy-on' | 'proxy-cached' | 'nginx' | 'sql-floor' | 'http-floor'
-export type MetricId = 'rps' | 'p50' | 'p95' | 'p99' | 'errors' | 'rssPeakMb'
+export type MetricId = 'rps' | 'p50' | 'p95' | 'p99' | 'errors' | 'rssPeakMb' | 'steadyP95' | 'allUsersAnsweredMs'
 
 export interface Credentials {
   readonly login: string
@@ -47,6 +47,13 @@ export interface ScenarioSpec {
   readonly rounds: number
   readonly turn: { readonly seconds: number; readonly maxRequests: number }
   readonly requests: readonly RequestSpec[]
+  /**
+   * No warm-up turn: the turn meets the proxy as it starts (run the scenario alone, `npm run bench --
+   * crowd`, and no other scenario has verified its users): BCrypt, pools and caches all cold.
+   */
+  readonly cold?: boolean
+  /** Also report p95/p99 of the requests due this long after the turn began, and every user's first answer. */
+  readonly steadyAfterSeconds?: number
   readonly targets: readonly TargetSpec[]
   readonly k6: { readonly vus: number; readonly duration: string; readonly thresholds: Readonly<Record<string, readonly string[]>> }
 }

@@ -95,6 +95,8 @@ export function assemble(envName: EnvironmentName, v: Record<string, unknown>): 
       authCacheTtlMs: num('fastPath.authCacheTtlMs'),
       userRowRefreshMs: num('fastPath.userRowRefreshMs'),
       credentialWatchMs: num('fastPath.credentialWatchMs'),
+      authSharedOutcomes: v['fastPath.authSharedOutcomes'] as boolean,
+      authRedisTimeoutMs: num('fastPath.authRedisTimeoutMs'),
       bcryptWorkers: v['fastPath.bcryptWorkers'] as number | 'cores',
       bcryptMaxQueued: num('fastPath.bcryptMaxQueued'),
       bcryptQueueTimeoutMs: num('fastPath.bcryptQueueTimeoutMs'),

@@ -62,6 +62,9 @@ export interface FastPathConfig {
   readonly authCacheTtlMs: number
   readonly userRowRefreshMs: number
   readonly credentialWatchMs: number
+  /** With redisUrl: verified BCrypt outcomes shared through Redis (auth/shared-outcomes.ts). */
+  readonly authSharedOutcomes: boolean
+  readonly authRedisTimeoutMs: number
   /** `cores`: one per available core; 0 runs BCrypt on the event loop. */
   readonly bcryptWorkers: number | 'cores'
   readonly bcryptMaxQueued: number
