@@ -20,6 +20,7 @@ import { invalidateAfterWrite } from './write-invalidation.ts'
 import { V1Queries } from '../v1-new/queries.ts'
 import { v1NewFastPath } from '../v1-new/route.ts'
 import { V1CachedLoad } from '../v1-new/cached-load.ts'
+import { sharedOutcomesFrom } from '../../auth/shared-outcomes.ts'
 
 export { fastPathSettings, fastPathSettingsFrom, type FastPathSettings, type FastPathSettingsInput } from './settings.ts'
 export { CONTENT_TYPE } from './answer.ts'
@@ -68,6 +69,8 @@ export async function createRezeptFastPaths(settings: FastPathSettings, deps: { 
     preparedStatements: settings.preparedStatements,
     bcryptWorkers: settings.bcryptWorkers === 'cores' ? availableParallelism() : settings.bcryptWorkers,
     bcryptQueue: { maxQueued: settings.bcryptMaxQueued, maxQueuedPerLane: BCRYPT_QUEUED_PER_LOGIN, queueTimeoutMs: settings.bcryptQueueTimeoutMs },
+    // A verified outcome another instance (or this one before a restart) holds in Redis costs no BCrypt.
+    shared: sharedOutcomesFrom(settings),
     events,
   })
   const callers = new Callers(verifier)
