@@ -22,7 +22,8 @@ export interface CircuitBreakerSettings {
 }
 
 export interface CacheSettings {
-  readonly routes: Readonly<Record<RouteId, CacheMode>>
+  /** The routes that keep answers (the schema's default names them); a route not named keeps none. */
+  readonly routes: Readonly<Partial<Record<RouteId, CacheMode>>>
   /** ttl: how long after its load began an entry may be served (writes the proxy does not see). */
   readonly maxStaleMs: number
   /** cdc: the bound while the change feed follows without a gap (every change voids entries anyway). */

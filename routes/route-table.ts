@@ -5,7 +5,12 @@ import type { RouteId } from './contract.ts'
 
 export interface RouteSpec {
   readonly id: RouteId
-  readonly method: 'GET'
+  readonly method: 'GET' | 'PATCH'
+  /**
+   * The route reads a request body: the proxy buffers one of at most this many bytes (announced by
+   * Content-Length) for the fast path and replays it to the legacy when the fast path defers.
+   */
+  readonly maxBodyBytes?: number
   /** Canonical path, lower case, without the version segment's alternatives. */
   readonly path: string
 }
@@ -13,15 +18,18 @@ export interface RouteSpec {
 export const ROUTES: readonly RouteSpec[] = [
   { id: 'v2.rezept.list', method: 'GET', path: '/v2/rezept' },
   { id: 'v2.rezept.pharmacy', method: 'GET', path: '/v2/rezept/status' },
+  // 1001 uuids of 36 characters are ~40 KB; a body several times that is not a client's.
+  { id: 'v2.rezept.statusuuid', method: 'PATCH', path: '/v2/rezept/statusuuid', maxBodyBytes: 256 * 1024 },
 ]
 
-/** Every accepted spelling (after lower-casing and dropping one trailing slash) → route, built once. */
+/** `METHOD path` for every accepted spelling (after lower-casing and dropping one trailing slash) → route, built once. */
 const BY_PATH: ReadonlyMap<string, RouteSpec> = new Map(
   ROUTES.flatMap((route) => [
-    [route.path, route],
-    [route.path.replace(/^\/v2\//, '/v2.0/'), route],
+    [`${route.method} ${route.path}`, route],
+    [`${route.method} ${route.path.replace(/^\/v2\//, '/v2.0/')}`, route],
   ]),
 )
+const METHODS: ReadonlySet<string> = new Set(ROUTES.map((route) => route.method))
 
 const SLASH = 0x2f
 const DOT = 0x2e
@@ -31,12 +39,12 @@ const DOT = 0x2e
  * exactly as received.
  */
 export function matchRoute(method: string | undefined, rawUrl: string | undefined): RouteSpec | null {
-  if (method !== 'GET' || rawUrl === undefined) return null
+  if (method === undefined || !METHODS.has(method) || rawUrl === undefined) return null
   const q = rawUrl.indexOf('?')
   const path = q < 0 ? rawUrl : rawUrl.slice(0, q)
   if (path.length === 0 || path.charCodeAt(0) !== SLASH || !isPlainPath(path)) return null
   const trimmed = path.length > 1 && path.charCodeAt(path.length - 1) === SLASH ? path.slice(0, -1) : path
-  return BY_PATH.get(trimmed.toLowerCase()) ?? null
+  return BY_PATH.get(`${method} ${trimmed.toLowerCase()}`) ?? null
 }
 
 /** No `%`, `;`, `\`, control or non-ASCII byte, no empty segment (`//`) and no `.`/`..` segment. */

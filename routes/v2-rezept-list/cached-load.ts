@@ -73,7 +73,7 @@ export class CachedLoad {
 
   /** Whether this route's answers go through the cache. */
   covers(routeId: RouteId): boolean {
-    return this.#parts.modes[routeId] !== 'off'
+    return (this.#parts.modes[routeId] ?? 'off') !== 'off'
   }
 
   /**

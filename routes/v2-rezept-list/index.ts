@@ -1,4 +1,5 @@
-// The fast paths of GET /v2/rezept and /v2/rezept/status, wired: the parts each request passes
+// The fast paths of GET /v2/rezept and /v2/rezept/status (and PATCH /v2/rezept/statusuuid, which shares
+// their verifier and pools), wired: the parts each request passes
 // through (route.ts reads them in order) and what the proxy and metrics read from them.
 import { availableParallelism } from 'node:os'
 import type { EventBus } from '../../core/events.ts'
@@ -16,6 +17,7 @@ import { TenantQueries } from './queries.ts'
 import { listFastPath, type ListRouteParts } from './route.ts'
 import type { FastPathSettings } from './settings.ts'
 import { TenantLoader } from './tenant-load.ts'
+import { statusByUuidFastPath } from '../v2-status-by-uuid/route.ts'
 import { invalidateAfterWrite } from './write-invalidation.ts'
 
 export { fastPathSettings, fastPathSettingsFrom, type FastPathSettings, type FastPathSettingsInput } from './settings.ts'
@@ -91,7 +93,7 @@ export async function createRezeptFastPaths(settings: FastPathSettings, deps: { 
   // The BCrypt threads' start-up (~200 ms) belongs to the proxy's, not to its first request.
   await verifier.started()
   return {
-    paths: [listFastPath('v2.rezept.list', parts), listFastPath('v2.rezept.pharmacy', parts)],
+    paths: [listFastPath('v2.rezept.list', parts), listFastPath('v2.rezept.pharmacy', parts), statusByUuidFastPath({ callers, loader })],
     cache,
     writeAnswered: (authorization, status) => (cache === undefined ? Promise.resolve() : invalidateAfterWrite(cache, callers, authorization, status)),
     verifyCredentials: (credentials) => verifier.verify(credentials),

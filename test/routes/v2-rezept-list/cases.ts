@@ -42,7 +42,7 @@ export function authorizationFor(c: FastPathCase): Record<string, string> {
 
 const LIST: RouteId = 'v2.rezept.list'
 const PHARMACY: RouteId = 'v2.rezept.pharmacy'
-const PATHS: Record<RouteId, string> = { 'v2.rezept.list': '/v2/rezept', 'v2.rezept.pharmacy': '/v2/rezept/status' }
+const PATHS: Partial<Record<RouteId, string>> = { 'v2.rezept.list': '/v2/rezept', 'v2.rezept.pharmacy': '/v2/rezept/status' }
 
 function same(name: string, routeId: RouteId, query: string, user: CaseUser | null = 'klein', extra: Partial<FastPathCase> = {}): FastPathCase {
   return { name, routeId, method: 'GET', rawUrl: PATHS[routeId] + query, headers: {}, user, expect: 'same', ...extra }
