@@ -5,6 +5,7 @@ import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import t, { type Test } from 'tap'
 import { loadConfig } from '../../../config/load.ts'
+import { EventBus, type ProxyEvent } from '../../../core/events.ts'
 import { startLegacySim, type LegacySimHandle } from '../../../legacy-sim/server.ts'
 import { startInstance, type RunningInstance } from '../../../proxy/instance.ts'
 import { seed, type SeedReport } from '../../../sql/seed/seed.ts'
@@ -45,12 +46,12 @@ t.teardown(async () => {
   await sim?.close()
 })
 
-async function proxyWith(t: Test, mode: string): Promise<RunningInstance> {
+async function proxyWith(t: Test, mode: string, events?: EventBus): Promise<RunningInstance> {
   const config = loadConfig({
     env: { FASTPATH_ENV: 'test' },
     overrides: { legacyUrl: relayUrl, arzswUrl: databaseUrl(report.databases.arzsw), ...CASE_SETTINGS, flags: { 'v2.rezept.statusuuid': mode }, serverTiming: true },
   })
-  const instance = await startInstance(config)
+  const instance = await startInstance(config, events === undefined ? {} : { events })
   t.teardown(instance.close)
   return instance
 }
@@ -110,14 +111,25 @@ t.test('route on: answered fast with the legacy\'s bytes; a deferred PATCH reach
   }
 })
 
-t.test('route in shadow: the legacy answers from the same bytes and the fast path runs beside it', async (t) => {
-  const proxy = await proxyWith(t, 'shadow')
+t.test('route in shadow: the legacy answers from the same bytes, the fast path runs beside it and matches', async (t) => {
+  const events = new EventBus()
+  const compared: ProxyEvent[] = []
+  events.on((event) => {
+    if (event.type === 'shadow.compared' && event.routeId === 'v2.rezept.statusuuid') compared.push(event)
+  })
+  const proxy = await proxyWith(t, 'shadow', events)
+  const port = portOf(proxy.proxy.url)
   const body = oddBody(await uuidsOfKlein())
   const before = seen.length
-  const answer = await sendWithBody(portOf(proxy.proxy.url), 'PATCH', '/v2/rezept/statusuuid', { authorization, 'content-type': 'application/json' }, body)
+  const answer = await sendWithBody(port, 'PATCH', '/v2/rezept/statusuuid', { authorization, 'content-type': 'application/json' }, body)
   t.equal(answer.status, 200)
   t.equal(seen.length, before + 1, 'the legacy was asked')
   t.ok(seen.at(-1)!.body.equals(body), 'with the same bytes')
+  // A validation problem: its trace id differs on both sides and is no mismatch.
+  const problem = await sendWithBody(port, 'PATCH', '/v2/rezept/statusuuid', { authorization, 'content-type': 'application/json' }, Buffer.from('{"rezeptUuids":null}'))
+  t.equal(problem.status, 400)
+  for (let i = 0; i < 100 && compared.length < 2; i++) await new Promise((resolve) => setTimeout(resolve, 50))
+  t.same(compared.map((e) => e.type === 'shadow.compared' && e.outcome), ['match', 'match'], 'both shadow comparisons match')
 })
 
 t.test('a chunked body is not buffered: it streams to the legacy as it came', async (t) => {
