@@ -67,12 +67,12 @@ export class TenantQueries {
 
   /**
    * The pages only, no counts: PATCH /v2/rezept/statusuuid's window (docs/legacy-contract.md §6, §12.2),
-   * each type's page statement with the given OFFSET and LIMIT, side by side as in readPages.
+   * each type's page statement without the XML (windowSql) with the given OFFSET and LIMIT, side by side as in readPages.
    */
   async readWindow(pool: pg.Pool, types: readonly PrescriptionType[], offset: number, limit: number, signal?: AbortSignal): Promise<TypePage[]> {
     const pages = await Promise.all(types.map((type) => {
       const statements = STATEMENTS.get(type)!
-      return this.#run(pool, statements.pageName, statements.pageSql, [offset, limit], signal)
+      return this.#run(pool, statements.windowName, statements.windowSql, [offset, limit], signal)
     }))
     return types.map((type, i) => ({ type, rows: pages[i]! }))
   }
