@@ -15,6 +15,7 @@ import type { EventBus, ServedBy } from '../core/events.ts'
 import { PROXY_ERRORS, sendProxyError, wantsJson } from '../core/errors.ts'
 import { listen } from './listen.ts'
 import { readBoundedBody } from './request-body.ts'
+import type { BodyPaceSettings } from './limits/body-pace.ts'
 import type { Exchange, LegacyUpstream } from './legacy-upstream.ts'
 import type { Refusal, RequestLimits } from './limits/request-limits.ts'
 import { answerClientError, rememberPeer } from './limits/client-errors.ts'
@@ -39,6 +40,8 @@ export interface ClientServerOptions {
   readonly limits?: RequestLimits
   /** Node's bounds on what a client may send and how slowly (limits.maxHeaderBytes, *TimeoutMs). */
   readonly http?: { readonly maxHeaderSize: number; readonly headersTimeout: number; readonly requestTimeout: number }
+  /** How slowly a body the server reads for a fast path may arrive (the pass-through's own bounds); unbounded but for `http.requestTimeout` without it. */
+  readonly bodyPace?: BodyPaceSettings
   /** GET /v2/performance/metrics and /v2/health/performance for admin users; others go to the legacy. */
   readonly performanceEndpoints?: PerformanceEndpoints
 }
@@ -173,7 +176,16 @@ export class ClientServer {
     if (route.maxBodyBytes === undefined) return this.#take(req, res, route, fastPath, decision, exchange, served, undefined)
     // A route that reads a body (PATCH /v2/rezept/statusuuid): read it whole first, bounded; the legacy
     // then gets these bytes whether in shadow, on a deferral, or never (answered fast).
-    const reading = readBoundedBody(req, route.maxBodyBytes)
+    const pace = this.#options.bodyPace
+    const reading = readBoundedBody(req, route.maxBodyBytes, pace === undefined ? undefined : {
+      settings: pace,
+      // As the pass-through cuts a trickle (legacy-upstream.ts): 408, and the rest is never read.
+      tooSlow: () => {
+        res.shouldKeepAlive = false
+        if (!res.headersSent) sendProxyError(res, 'REQUEST_BODY_TIMEOUT', exchange.json)
+        req.socket.destroySoon()
+      },
+    })
     if (reading === undefined) {
       this.#options.events.emit({ type: 'fast.deferred', routeId: route.id, reason: 'body' })
       return this.#options.upstream.forward(req, res, exchange)

@@ -2,16 +2,18 @@
 // length is announced once (Content-Length, no Transfer-Encoding) and within the route's bound. The
 // bytes read are kept as they came, so a deferred request reaches the legacy with the very same body
 // (the pass-through sends them instead of the drained stream, legacy-upstream.ts). A client that
-// trickles is bounded by the server's request timeout (limits.requestTimeoutMs: 408, connection
-// closed), as every body is; no legacy connection is held meanwhile.
+// trickles is held to the same pace as a body streamed to the legacy (limits.bodyMinBytesPerSecond,
+// bodyRateGraceMs, bodyTimeoutMs: `tooSlow`), and to the server's request timeout besides.
 import type { IncomingMessage } from 'node:http'
+import { watchBodyPace, type BodyPaceSettings } from './limits/body-pace.ts'
 
 /**
  * undefined: not a body to buffer (no or repeated Content-Length, chunked, over `maxBytes`, repeated
  * Content-Type): the request goes to the legacy streamed, as any other. Else a promise of the whole
- * body, or of undefined when the client went away or the stream failed before its end.
+ * body, or of undefined when the client went away, the stream failed before its end, or the body
+ * fell behind `pace` (then `tooSlow` was called first, to answer and close).
  */
-export function readBoundedBody(req: IncomingMessage, maxBytes: number): Promise<Buffer | undefined> | undefined {
+export function readBoundedBody(req: IncomingMessage, maxBytes: number, pace?: { readonly settings: BodyPaceSettings; readonly tooSlow: () => void }): Promise<Buffer | undefined> | undefined {
   if (req.headers['transfer-encoding'] !== undefined) return undefined
   const length = req.headers['content-length']
   if (length === undefined || !/^[0-9]{1,9}$/.test(length) || Number(length) > maxBytes) return undefined
@@ -28,7 +30,9 @@ export function readBoundedBody(req: IncomingMessage, maxBytes: number): Promise
   return new Promise((resolve) => {
     const chunks: Buffer[] = []
     let size = 0
+    let stopPace = (): void => {}
     const done = (body: Buffer | undefined) => {
+      stopPace()
       req.off('data', onData)
       req.off('end', onEnd)
       req.off('error', onFail)
@@ -46,5 +50,11 @@ export function readBoundedBody(req: IncomingMessage, maxBytes: number): Promise
     req.once('end', onEnd)
     req.once('error', onFail)
     req.once('close', onFail)
+    if (pace !== undefined) {
+      stopPace = watchBodyPace(req, pace.settings, () => {
+        done(undefined)
+        pace.tooSlow()
+      })
+    }
   })
 }

@@ -2,6 +2,7 @@
 // reaches the legacy byte for byte when the route is off, in shadow, or when the fast path defers,
 // and the route answers fast (with the legacy's bytes) when on.
 import http from 'node:http'
+import net from 'node:net'
 import type { AddressInfo } from 'node:net'
 import t, { type Test } from 'tap'
 import { loadConfig } from '../../../config/load.ts'
@@ -46,10 +47,10 @@ t.teardown(async () => {
   await sim?.close()
 })
 
-async function proxyWith(t: Test, mode: string, events?: EventBus): Promise<RunningInstance> {
+async function proxyWith(t: Test, mode: string, events?: EventBus, more: Record<string, unknown> = {}): Promise<RunningInstance> {
   const config = loadConfig({
     env: { FASTPATH_ENV: 'test' },
-    overrides: { legacyUrl: relayUrl, arzswUrl: databaseUrl(report.databases.arzsw), ...CASE_SETTINGS, flags: { 'v2.rezept.statusuuid': mode }, serverTiming: true },
+    overrides: { legacyUrl: relayUrl, arzswUrl: databaseUrl(report.databases.arzsw), ...CASE_SETTINGS, flags: { 'v2.rezept.statusuuid': mode }, serverTiming: true, ...more },
   })
   const instance = await startInstance(config, events === undefined ? {} : { events })
   t.teardown(instance.close)
@@ -147,4 +148,22 @@ t.test('a chunked body is not buffered: it streams to the legacy as it came', as
   t.equal(status, 200)
   t.equal(seen.length, before + 1, 'the legacy answered')
   t.equal(seen.at(-1)!.body.toString(), '{"rezeptUuids":["a"]}')
+})
+
+t.test('a body that trickles while the proxy reads it for the fast path is cut with 408, as on the way to the legacy', async (t) => {
+  const proxy = await proxyWith(t, 'on', undefined, { 'limits.bodyTimeoutMs': 600, 'limits.bodyMinBytesPerSecond': 0 })
+  const before = seen.length
+  const started = performance.now()
+  const answer = await new Promise<string>((resolve, reject) => {
+    const socket = net.connect(portOf(proxy.proxy.url), '127.0.0.1', () => {
+      socket.write(`PATCH /v2/rezept/statusuuid HTTP/1.1\r\nHost: x\r\nAuthorization: ${authorization}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"rezeptUuids":[`)
+    })
+    let text = ''
+    socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')))
+    socket.on('close', () => resolve(text))
+    socket.on('error', reject)
+  })
+  t.match(answer, /^HTTP\/1\.1 408 /, '408 once the body is overdue')
+  t.ok(performance.now() - started < 5000, 'within the body deadline, not the request timeout')
+  t.equal(seen.length, before, 'the legacy was never asked')
 })
