@@ -44,12 +44,15 @@ export function readStatusRequest(request: FastPathRequest): StatusRequestParse 
   if (request.rawUrl.includes('?') || request.rawUrl.includes('#')) return QUERY
   // Exactly `application/json`: charset parameters, other JSON types and spellings are the formatter's to judge.
   if (headers['content-type'] !== 'application/json') return BODY
+  // Whether the legacy would decode a compressed body (no request decompression is configured, C) is not measured.
+  if (headers['content-encoding'] !== undefined) return BODY
   if (request.body === undefined) return BODY
   const parsed = parseBody(request.body)
   if (parsed === undefined) return BODY
   // The 400 texts are content-negotiated (docs/legacy-contract.md §3): plain text only without an Accept
-  // that could pick the JSON formatter. Successful answers are JSON whatever Accept says.
-  if (parsed.kind !== 'uuids' && parsed.kind !== 'null-list') {
+  // that could pick the JSON formatter; the problem's negotiation is not recorded either. Successful
+  // answers are JSON whatever Accept says (R).
+  if (parsed.kind !== 'uuids') {
     const accept = headers.accept
     if (accept !== undefined && accept !== '*/*') return ACCEPT
   }

@@ -154,6 +154,8 @@ export function buildStatusCases(pools: Readonly<Record<CaseUser, UuidPools>>): 
   deferred('a query string', 'query', list(['a']), { rawUrl: `${STATUS_PATH}?x=1` })
   deferred('Accept application/json on a 400', 'accept', list([]), { headers: { accept: 'application/json' }, legacyStatus: 400 })
   deferred('Accept text/json on a 1001', 'accept', list(Array.from({ length: 1001 }, (_, i) => `x${i}`)), { headers: { accept: 'text/json' }, legacyStatus: 400 })
+  deferred('Accept text/plain on a null list', 'accept', json({ rezeptUuids: null }), { headers: { accept: 'text/plain' }, legacyStatus: 400 })
+  deferred('Content-Encoding', 'body', list(['a']), { headers: { 'content-encoding': 'identity' } })
   deferred('no credentials', 'auth-unparsable', list(['a']), { user: null, legacyStatus: 401 })
   deferred('no credentials and {}', 'auth-unparsable', json({}), { user: null, legacyStatus: 401 })
   deferred('a wrong password', 'auth-wrong-password', list(['a']), { headers: { authorization: basicAuthorization('arz-klein', 'falsch') }, legacyStatus: 401 })
