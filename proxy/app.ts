@@ -141,6 +141,8 @@ export async function startProxy(initial: Config, deps: ProxyDeps = {}): Promise
   })
 
   let upstreamSettings = upstreamSettingsOf(config)
+  // One pace for every request body, whether streamed to the legacy or read whole for a fast path.
+  const bodyPace = { minBytesPerSecond: config.limits.bodyMinBytesPerSecond, graceMs: config.limits.bodyRateGraceMs, deadlineMs: config.limits.bodyTimeoutMs }
   const upstream = new LegacyUpstream({
     legacyUrl,
     ...(legacyCa === undefined ? {} : { ca: legacyCa }),
@@ -155,7 +157,7 @@ export async function startProxy(initial: Config, deps: ProxyDeps = {}): Promise
     }),
     shareOf: (req) => limits.upstreamShareOf(req),
     clientAddress: (req) => clientAddressOf(req, config.limits.clientAddressHeader),
-    bodyPace: { minBytesPerSecond: config.limits.bodyMinBytesPerSecond, graceMs: config.limits.bodyRateGraceMs, deadlineMs: config.limits.bodyTimeoutMs },
+    bodyPace,
     settings: () => upstreamSettings,
     ...(deps.writeAnswered ? { writeAnswered: deps.writeAnswered } : {}),
   })
@@ -198,6 +200,7 @@ export async function startProxy(initial: Config, deps: ProxyDeps = {}): Promise
     performanceEndpoints: performance.endpoints,
     limits,
     http: { maxHeaderSize: config.limits.maxHeaderBytes, headersTimeout: config.limits.headersTimeoutMs, requestTimeout: config.limits.requestTimeoutMs },
+    bodyPace,
   })
 
   // Without a token the admin API must not be reachable from other machines.

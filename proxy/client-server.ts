@@ -14,6 +14,8 @@ import { matchRoute, type RouteSpec } from '../routes/route-table.ts'
 import type { EventBus, ServedBy } from '../core/events.ts'
 import { PROXY_ERRORS, sendProxyError, wantsJson } from '../core/errors.ts'
 import { listen } from './listen.ts'
+import { readBoundedBody } from './request-body.ts'
+import type { BodyPaceSettings } from './limits/body-pace.ts'
 import type { Exchange, LegacyUpstream } from './legacy-upstream.ts'
 import type { Refusal, RequestLimits } from './limits/request-limits.ts'
 import { answerClientError, rememberPeer } from './limits/client-errors.ts'
@@ -38,6 +40,8 @@ export interface ClientServerOptions {
   readonly limits?: RequestLimits
   /** Node's bounds on what a client may send and how slowly (limits.maxHeaderBytes, *TimeoutMs). */
   readonly http?: { readonly maxHeaderSize: number; readonly headersTimeout: number; readonly requestTimeout: number }
+  /** How slowly a body the server reads for a fast path may arrive (the pass-through's own bounds); unbounded but for `http.requestTimeout` without it. */
+  readonly bodyPace?: BodyPaceSettings
   /** GET /v2/performance/metrics and /v2/health/performance for admin users; others go to the legacy. */
   readonly performanceEndpoints?: PerformanceEndpoints
 }
@@ -157,8 +161,8 @@ export class ClientServer {
       return
     }
 
-    // A body on a fast route goes to the legacy: the fast paths answer reads only (docs/legacy-contract.md §4, §5).
-    const fastPath = route && !hasBody(req) ? this.#fastPaths.get(route.id) : undefined
+    // A body on a GET route goes to the legacy: those fast paths answer reads without one (docs/legacy-contract.md §4, §5).
+    const fastPath = route && (route.maxBodyBytes !== undefined || !hasBody(req)) ? this.#fastPaths.get(route.id) : undefined
     if (!route || !fastPath) return this.#options.upstream.forward(req, res, exchange)
 
     const decision = this.#options.flags.decide(route.id, req.headers.authorization)
@@ -169,7 +173,33 @@ export class ClientServer {
       this.#options.events.emit({ type: 'fast.deferred', routeId: route.id, reason: 'ambiguous-credentials' })
       return this.#options.upstream.forward(req, res, exchange)
     }
-    const request: FastPathRequest = { routeId: route.id, method: 'GET', rawUrl: req.url ?? '/', headers: req.headers }
+    if (route.maxBodyBytes === undefined) return this.#take(req, res, route, fastPath, decision, exchange, served, undefined)
+    // A route that reads a body (PATCH /v2/rezept/statusuuid): read it whole first, bounded; the legacy
+    // then gets these bytes whether in shadow, on a deferral, or never (answered fast).
+    const pace = this.#options.bodyPace
+    const reading = readBoundedBody(req, route.maxBodyBytes, pace === undefined ? undefined : {
+      settings: pace,
+      // As the pass-through cuts a trickle (legacy-upstream.ts): 408, and the rest is never read.
+      tooSlow: () => {
+        res.shouldKeepAlive = false
+        if (!res.headersSent) sendProxyError(res, 'REQUEST_BODY_TIMEOUT', exchange.json)
+        req.socket.destroySoon()
+      },
+    })
+    if (reading === undefined) {
+      this.#options.events.emit({ type: 'fast.deferred', routeId: route.id, reason: 'body' })
+      return this.#options.upstream.forward(req, res, exchange)
+    }
+    reading.then((body) => {
+      // The client went away, or its body ended short: nobody to answer.
+      if (body === undefined || res.destroyed) return
+      this.#take(req, res, route, fastPath, decision, { ...exchange, body }, served, body)
+    }, () => {})
+  }
+
+  #take(req: IncomingMessage, res: ServerResponse, route: RouteSpec, fastPath: FastPath, decision: 'shadow' | 'fast', exchange: Exchange, served: { by: ServedBy }, body: Buffer | undefined): void {
+    const { requestId, startedAt } = exchange
+    const request: FastPathRequest = { routeId: route.id, method: route.method, rawUrl: req.url ?? '/', headers: req.headers, ...(body === undefined ? {} : { body }) }
     if (decision === 'shadow') {
       const pair = this.#options.comparator?.pair(fastPath, request, requestId)
       this.#options.upstream.forward(req, res, pair ? { ...exchange, capture: pair.sink } : exchange)

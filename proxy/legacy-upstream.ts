@@ -9,6 +9,7 @@
 // Over 300 lines because the phases of one pass-through (gate, send, answer, retry, failure) share one
 // per-request state and must be read together to see that every path frees its socket exactly once.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http'
+import { PassThrough } from 'node:stream'
 import https from 'node:https'
 import type { TLSSocket } from 'node:tls'
 import { ProxyServer } from 'http-proxy-3'
@@ -65,6 +66,11 @@ export interface Exchange {
   readonly json: boolean
   /** Shadow mode: receives a copy of the answer as it streams to the client (or why there is none). */
   readonly capture?: CaptureSink
+  /**
+   * The request body, already read whole by the server for a fast path (proxy/request-body.ts): sent
+   * to the legacy in its place, byte for byte, under the request's own Content-Length.
+   */
+  readonly body?: Buffer
 }
 
 interface PassState {
@@ -176,7 +182,7 @@ export class LegacyUpstream {
     res.once('close', () => {
       if (!res.writableFinished) this.#fail(req as WithState, undefined, 'aborted')
     })
-    this.#send(req, res, settings.timeouts.connectTimeoutMs, this.agent)
+    this.#send(req, res, settings.timeouts.connectTimeoutMs, this.agent, exchange.body)
     watchBodyPace(req, this.#options.bodyPace, () => this.#tooSlow(req as WithState, res, exchange))
   }
 
@@ -193,8 +199,10 @@ export class LegacyUpstream {
     if (res.writableFinished) req.socket.destroySoon()
   }
 
-  #send(req: IncomingMessage, res: ServerResponse, connectTimeout: number, agent: http.Agent): void {
-    this.#proxy.web(req, res, { connectTimeout, agent }, (error, failedReq, failedRes) =>
+  #send(req: IncomingMessage, res: ServerResponse, connectTimeout: number, agent: http.Agent, body?: Buffer): void {
+    // A body the server already read is piped from a stream of its bytes (http-proxy-3's `buffer`).
+    const buffer = body === undefined ? {} : { buffer: bodyStream(body) }
+    this.#proxy.web(req, res, { connectTimeout, agent, ...buffer }, (error, failedReq, failedRes) =>
       this.#onError(error, failedReq as WithState, failedRes as ServerResponse),
     )
   }
@@ -322,6 +330,12 @@ export class LegacyUpstream {
     this.#freshAgent.destroy()
     this.#proxy.close()
   }
+}
+
+function bodyStream(body: Buffer): PassThrough {
+  const stream = new PassThrough()
+  stream.end(body)
+  return stream
 }
 
 /** A body announced (the client's framing): it has been streamed away and cannot be sent again. */
