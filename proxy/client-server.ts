@@ -20,6 +20,7 @@ import { answerClientError, rememberPeer } from './limits/client-errors.ts'
 import type { PerformanceEndpoints } from './performance-endpoints.ts'
 import type { ShadowRunner } from './shadow-runner.ts'
 import type { ShadowComparator } from './shadow/shadow-comparator.ts'
+import type { Tracing } from './tracing/tracing.ts'
 
 export interface ClientServerOptions {
   readonly host: string
@@ -40,6 +41,8 @@ export interface ClientServerOptions {
   readonly http?: { readonly maxHeaderSize: number; readonly headersTimeout: number; readonly requestTimeout: number }
   /** GET /v2/performance/metrics and /v2/health/performance for admin users; others go to the legacy. */
   readonly performanceEndpoints?: PerformanceEndpoints
+  /** Spans per request (tracing.exporter otlp); without it no span and no context work. */
+  readonly tracing?: Tracing
 }
 
 export class ClientServer {
@@ -111,7 +114,9 @@ export class ClientServer {
     const requestId = typeof incomingId === 'string' && incomingId !== '' ? incomingId : randomUUID()
     const served: { by: ServedBy } = { by: 'legacy' }
     const route = matchRoute(req.method, req.url)
+    const trace = this.#options.tracing?.begin(req, route)
     res.once('close', () => {
+      trace?.end(res.writableFinished ? res.statusCode : 499, served.by)
       this.#open.delete(res)
       if (res.writableFinished) this.#options.limits?.answered(req, res.statusCode, requestId)
       if (this.#idleSince.has(req.socket)) this.#idleSince.set(req.socket, performance.now())
@@ -127,8 +132,15 @@ export class ClientServer {
         })
       }
     })
-    const exchange = { requestId, hasRequestId: incomingId !== undefined, startedAt, json: wantsJson(req.headers) }
+    const exchange: Exchange = { requestId, hasRequestId: incomingId !== undefined, startedAt, json: wantsJson(req.headers), trace }
     if (this.#closing) res.shouldKeepAlive = false
+    // Traced: everything this request starts runs in its context, so the fast path's stages find it.
+    if (trace) trace.run(() => this.#admit(req, res, route, exchange, served))
+    else this.#admit(req, res, route, exchange, served)
+  }
+
+  #admit(req: IncomingMessage, res: ServerResponse, route: RouteSpec | null, exchange: Exchange, served: { by: ServedBy }): void {
+    const requestId = exchange.requestId
     const verdict = this.#options.limits?.admit(req, requestId)
     if (verdict === undefined) return this.#dispatch(req, res, route, exchange, served)
     if (!(verdict instanceof Promise)) return this.#refuse(res, verdict, exchange)
@@ -162,6 +174,7 @@ export class ClientServer {
     if (!route || !fastPath) return this.#options.upstream.forward(req, res, exchange)
 
     const decision = this.#options.flags.decide(route.id, req.headers.authorization)
+    exchange.trace?.decided(this.#options.flags.get(route.id).mode)
     if (decision === 'legacy') return this.#options.upstream.forward(req, res, exchange)
     // The legacy refuses these (it joins the lines); a fast path would see only the first line, and
     // in shadow its answer would be compared with a refusal. Before the fast path: no work for it.
