@@ -11,6 +11,10 @@ import { Agent, request } from 'undici'
 import { loadConfig } from '../../config/load.ts'
 import { startLegacySim } from '../../legacy-sim/server.ts'
 import { startInstance } from '../../proxy/instance.ts'
+import { startTracing } from '../../proxy/tracing/tracing.ts'
+import { EventBus } from '../../core/events.ts'
+import { startEchoUpstream } from './support/echo-upstream.ts'
+import { proxyFor } from './support/proxy-under-test.ts'
 import { seed } from '../../sql/seed/seed.ts'
 import { databaseUrl, pgAdminUrl } from '../../dev/services.ts'
 
@@ -203,4 +207,44 @@ t.test('tracing off: no export, and a client\'s traceparent reaches the legacy u
   await instance.close()
   t.same(simLog.map((entry) => entry.Scopes[0]), [{ TraceId: CLIENT_TRACE, ParentId: CLIENT_PARENT, Sampled: true }], 'the client\'s header as it sent it')
   t.equal(receiver.bodies.length, 0, 'nothing exported')
+})
+
+t.test('tracing on: the legacy gets the client\'s header lines as with it off, but for traceparent and tracestate', async (t) => {
+  const upstream = await startEchoUpstream()
+  t.teardown(() => upstream.close())
+  const receiver = await startReceiver()
+  t.teardown(receiver.close)
+  const agent = new Agent()
+  t.teardown(() => agent.close())
+  const headers: Array<[string, string]> = [
+    ['X-Request-Id', 'req-1'], ['TraceParent', `00-${CLIENT_TRACE}-${CLIENT_PARENT}-01`], ['Accept', 'application/json'],
+    ['tracestate', 'vendor=opaque'], ['X-Custom', 'a'], ['X-Custom', 'b'], ['authorization', KLEIN],
+  ]
+  const seenThrough = async (tracing: boolean) => {
+    const events = new EventBus()
+    const overrides = { legacyUrl: upstream.url, tracing: { exporter: tracing ? 'otlp' : 'none', endpoint: receiver.url } }
+    const config = loadConfig({ env: { FASTPATH_ENV: 'test' }, overrides })
+    const traces = startTracing(config.tracing, events)
+    const proxy = await proxyFor(t, overrides, { events, ...(traces ? { tracing: traces } : {}) })
+    const res = await request(`${proxy.url}/api/apotheken/7?x=1`, { dispatcher: agent, headers: headers.flat() })
+    await res.body.arrayBuffer()
+    await proxy.shutdown()
+    await traces?.shutdown()
+    // The proxy's own address (Host, X-Forwarded-Host) differs between the two runs: named alike.
+    const seen = upstream.seen.at(-1)!
+    return { url: seen.url, rawHeaders: seen.rawHeaders.map((value) => value.replaceAll(new URL(proxy.url).host, 'proxy')) }
+  }
+  const off = await seenThrough(false)
+  const on = await seenThrough(true)
+  t.equal(on.url, off.url, 'the request target as it came')
+  const pairs = (raw: string[]) => raw.flatMap((value, i) => (i % 2 === 0 ? [[value, raw[i + 1]!]] : []))
+  const isTrace = ([name]: string[]) => /^trace(parent|state)$/i.test(name!)
+  t.same(pairs(on.rawHeaders).filter((pair) => !isTrace(pair)), pairs(off.rawHeaders).filter((pair) => !isTrace(pair)), 'every other line the same, in order')
+  t.same(pairs(off.rawHeaders).filter(isTrace), [['TraceParent', `00-${CLIENT_TRACE}-${CLIENT_PARENT}-01`], ['tracestate', 'vendor=opaque']], 'off: the client\'s own, untouched')
+  const traced = pairs(on.rawHeaders).filter(isTrace)
+  t.equal(traced.length, 2, 'on: one traceparent, one tracestate')
+  t.match(traced[0], ['traceparent', new RegExp(`^00-${CLIENT_TRACE}-(?!${CLIENT_PARENT})[0-9a-f]{16}-01$`)], 'the client\'s trace, the proxy\'s span as parent')
+  t.same(traced[1], ['tracestate', 'vendor=opaque'], 'the client\'s tracestate carried on')
+  const legacySpan = receiver.spans().find((span) => span.kind === 3)
+  t.equal(traced[0]![1]!.split('-')[2], legacySpan?.spanId, 'the parent is the exported legacy span')
 })
