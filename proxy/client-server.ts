@@ -190,7 +190,12 @@ export class ClientServer {
       // serialising compete with the legacy for CPU and database on the very request the client
       // waits for (+28-54 % p50 on a 2-core box, docs/shadow.md). The later read only widens the
       // window a race can fall into, and the race rule tells those apart.
-      res.once('close', () => this.#options.shadow.run(fastPath, request, pair?.fastDone))
+      res.once('close', () => {
+        const run = () => this.#options.shadow.run(fastPath, request, pair?.fastDone)
+        const traced = exchange.trace?.shadowRun(route.id)
+        if (traced) traced.run(run)
+        else run()
+      })
       return
     }
 

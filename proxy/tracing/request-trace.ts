@@ -5,7 +5,7 @@
 //
 // What a span may carry is bounded here: the route's template or a label built from a closed
 // vocabulary (never a raw path with ids), no query, no header values, no credentials.
-import { context, createContextKey, SpanKind, SpanStatusCode, trace, type Context, type Span, type TextMapGetter, type TextMapSetter, type Tracer } from '@opentelemetry/api'
+import { context, createContextKey, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, TraceFlags, type Context, type Span, type SpanOptions, type TextMapGetter, type TextMapSetter, type Tracer } from '@opentelemetry/api'
 import { W3CTraceContextPropagator } from '@opentelemetry/core'
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders } from 'node:http'
 import type { ServedBy } from '../../core/events.ts'
@@ -47,18 +47,18 @@ export class RequestTrace {
   readonly #method: string
   #legacy: Span | undefined
   /** Where the next stage span (authentication, cache lookup) begins: the end of the previous one. */
-  stageAt = 0
+  stageAt: number
+  /** A shadow run's trace: ended by its comparison's outcome. */
+  readonly #shadow: boolean
 
-  constructor(tracer: Tracer, req: IncomingMessage, route: RouteSpec | null) {
-    this.#tracer = tracer
+  static ofRequest(tracer: Tracer, req: IncomingMessage, route: RouteSpec | null): RequestTrace {
     const parent = propagator.extract(context.active(), req.headers, getter)
     const method = METHODS.has(req.method ?? '') ? req.method! : '_OTHER'
-    this.#method = method
     const rawUrl = req.url ?? '/'
     const q = rawUrl.indexOf('?')
     const path = q < 0 ? rawUrl : rawUrl.slice(0, q)
     const label = route ? route.path : routeLabel(path)
-    this.span = tracer.startSpan(`${method} ${label}`, {
+    return new RequestTrace(tracer, method, `${method} ${label}`, {
       kind: SpanKind.SERVER,
       attributes: {
         'http.request.method': method,
@@ -67,8 +67,39 @@ export class RequestTrace {
         'url.path': label,
         'fastpath.route_id': route?.id ?? 'pass-through',
       },
-    }, parent)
+    }, parent, false)
+  }
+
+  private constructor(tracer: Tracer, method: string, name: string, options: SpanOptions, parent: Context, shadow: boolean) {
+    this.#tracer = tracer
+    this.#method = method
+    this.#shadow = shadow
+    this.span = tracer.startSpan(name, options, parent)
     this.context = trace.setSpan(parent, this.span).setValue(TRACE_KEY, this)
+    this.stageAt = nowMs()
+  }
+
+  /**
+   * The shadow run of this request, started once the client has the legacy's answer: a trace of its
+   * own (the request's is over by then) linked to this request's span, the fast path's stages below
+   * it, ended when its comparison reports the outcome. Undefined when this request was sampled out.
+   */
+  shadowRun(routeId: string): RequestTrace | undefined {
+    // The request's span has ended by now (isRecording is false): its sampled flag tells.
+    if ((this.span.spanContext().traceFlags & TraceFlags.SAMPLED) === 0) return undefined
+    return new RequestTrace(this.#tracer, this.#method, `shadow ${routeId}`, {
+      kind: SpanKind.INTERNAL,
+      links: [{ context: this.span.spanContext() }],
+      attributes: { 'fastpath.route_id': routeId },
+    }, ROOT_CONTEXT, true)
+  }
+
+  /** The shadow comparison's outcome (core/events.ts ShadowOutcome); ends a shadow run's span, ignored elsewhere. */
+  compared(outcome: string): void {
+    if (!this.#shadow) return
+    this.span.setAttribute('fastpath.shadow.outcome', outcome)
+    if (outcome === 'mismatch') this.span.setStatus({ code: SpanStatusCode.ERROR })
+    this.span.end()
   }
 
   /** Runs `work` (and everything it starts) with this request's context active. */
@@ -85,7 +116,7 @@ export class RequestTrace {
   /** A stage of the fast path that just ended (it began where the last one ended): a child span. */
   stage(name: string, attributes: Record<string, string | number | boolean>, failed = false): void {
     const end = nowMs()
-    this.childSpan(name, this.stageAt === 0 ? end : this.stageAt, end, attributes, failed)
+    this.childSpan(name, this.stageAt, end, attributes, failed)
     this.stageAt = end
   }
 

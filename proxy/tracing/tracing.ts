@@ -36,7 +36,7 @@ export function startTracing(settings: TracingConfig, events: EventBus): Tracing
   const off = events.on(spansOfEvents)
   let stopped: Promise<void> | undefined
   return {
-    begin: (req, route) => new RequestTrace(tracer, req, route),
+    begin: (req, route) => RequestTrace.ofRequest(tracer, req, route),
     shutdown() {
       stopped ??= (async () => {
         off()
@@ -53,7 +53,7 @@ export function startTracing(settings: TracingConfig, events: EventBus): Tracing
 
 /** The bus consumer: an event reported inside a traced request becomes a child span or attribute of it. */
 function spansOfEvents(event: ProxyEvent): void {
-  if (event.type !== 'auth.checked' && event.type !== 'cache.lookup' && event.type !== 'db.query' && event.type !== 'fast.deferred') return
+  if (event.type !== 'auth.checked' && event.type !== 'cache.lookup' && event.type !== 'db.query' && event.type !== 'fast.deferred' && event.type !== 'shadow.compared') return
   const request = activeRequestTrace()
   if (request === undefined) return
   switch (event.type) {
@@ -75,6 +75,9 @@ function spansOfEvents(event: ProxyEvent): void {
     }
     case 'fast.deferred':
       request.deferred(event.reason)
+      return
+    case 'shadow.compared':
+      request.compared(event.outcome)
   }
 }
 

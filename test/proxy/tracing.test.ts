@@ -33,8 +33,8 @@ const sim = await startLegacySim({ arzswUrl, port: 0, log: (line) => simLog.push
 t.teardown(() => sim.close())
 
 interface OtlpValue { stringValue?: string; intValue?: string | number; boolValue?: boolean; doubleValue?: number }
-interface OtlpSpan { traceId: string; spanId: string; parentSpanId?: string; name: string; kind: number; startTimeUnixNano: string; endTimeUnixNano: string; attributes: Array<{ key: string; value: OtlpValue }>; status?: { code?: number } }
-interface Span { traceId: string; spanId: string; parentSpanId: string; name: string; kind: number; startNs: bigint; endNs: bigint; attributes: Record<string, string | number | boolean> }
+interface OtlpSpan { traceId: string; spanId: string; parentSpanId?: string; name: string; kind: number; startTimeUnixNano: string; endTimeUnixNano: string; attributes: Array<{ key: string; value: OtlpValue }>; links?: Array<{ traceId: string; spanId: string }>; status?: { code?: number } }
+interface Span { traceId: string; spanId: string; parentSpanId: string; name: string; kind: number; startNs: bigint; endNs: bigint; attributes: Record<string, string | number | boolean>; links: Array<{ traceId: string; spanId: string }> }
 
 /** A tiny OTLP/HTTP receiver: every POST body kept as it came. */
 async function startReceiver() {
@@ -61,7 +61,7 @@ async function startReceiver() {
         for (const resource of parsed.resourceSpans) for (const scope of resource.scopeSpans) for (const span of scope.spans) {
           const attributes: Span['attributes'] = {}
           for (const { key, value } of span.attributes) attributes[key] = value.stringValue ?? value.boolValue ?? Number(value.intValue ?? value.doubleValue)
-          out.push({ traceId: span.traceId, spanId: span.spanId, parentSpanId: span.parentSpanId ?? '', name: span.name, kind: span.kind, startNs: BigInt(span.startTimeUnixNano), endNs: BigInt(span.endTimeUnixNano), attributes })
+          out.push({ traceId: span.traceId, spanId: span.spanId, parentSpanId: span.parentSpanId ?? '', name: span.name, kind: span.kind, startNs: BigInt(span.startTimeUnixNano), endNs: BigInt(span.endTimeUnixNano), attributes, links: (span.links ?? []).map(({ traceId, spanId }) => ({ traceId, spanId })) })
         }
       }
       return out
@@ -73,7 +73,7 @@ async function startReceiver() {
 const configOf = (tracing: Record<string, unknown>) => loadConfig({
   env: { FASTPATH_ENV: 'test' },
   overrides: {
-    legacyUrl: sim.url, arzswUrl, flags: 'v2.rezept.list=on', 'legacyProbe.login': 'arz-klein', 'legacyProbe.password': PASSWORD,
+    legacyUrl: sim.url, arzswUrl, flags: 'v2.rezept.list=on,v2.rezept.pharmacy=shadow', 'legacyProbe.login': 'arz-klein', 'legacyProbe.password': PASSWORD,
     fastPath: { cache: { maxStaleMs: 600_000 } },
     tracing,
   },
@@ -108,7 +108,10 @@ t.test('tracing on: the span trees of a fast, a cached, a deferred and a passed-
   t.teardown(receiver.close)
   const agent = new Agent()
   t.teardown(() => agent.close())
-  const instance = await startInstance(configOf({ exporter: 'otlp', endpoint: receiver.url }))
+  const events = new EventBus()
+  const compared: string[] = []
+  events.on((event) => { if (event.type === 'shadow.compared') compared.push(event.outcome) })
+  const instance = await startInstance(configOf({ exporter: 'otlp', endpoint: receiver.url }), { events })
   let closed = false
   t.teardown(() => (closed ? undefined : instance.close()))
   simLog.length = 0
@@ -124,6 +127,10 @@ t.test('tracing on: the span trees of a fast, a cached, a deferred and a passed-
   t.equal(passed.servedBy, 'legacy')
   // No traceparent from the client: the proxy's span is a root, and the legacy still joins.
   await send(agent, instance.proxy.url + '/api/apotheken', { authorization: KLEIN })
+  // Shadow: the legacy answers, the fast path runs after and is compared.
+  t.equal((await send(agent, instance.proxy.url + '/v2/rezept/status?pageSize=5', { authorization: KLEIN, traceparent: traceparent(5) })).servedBy, 'legacy')
+  for (let i = 0; i < 200 && compared.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 25))
+  t.equal(compared.length, 1, `the shadow run was compared (${compared[0]})`)
   await instance.close()
   closed = true
 
@@ -180,7 +187,18 @@ t.test('tracing on: the span trees of a fast, a cached, a deferred and a passed-
     t.ok(line, `the simulator logged trace ${traceOf(n)}`)
     t.equal(line?.Scopes[0]!.ParentId, legacy.spanId, 'its parent is the proxy\'s legacy span')
   }
-  t.equal(simLog.length, 3, 'one log line per request the legacy saw (the fast and cached answers never reached it)')
+  t.equal(simLog.length, 4, 'one log line per request the legacy saw (the fast and cached answers never reached it)')
+
+  // 5. shadow: the request's trace as a pass-through, and the shadow run as a trace of its own linked to it.
+  const shadowed = server(5)
+  t.match(shadowed.attributes, { 'http.route': '/v2/rezept/status', 'fastpath.route_id': 'v2.rezept.pharmacy', 'fastpath.flag_mode': 'shadow', 'fastpath.served_by': 'legacy' })
+  t.ok(childrenOf(shadowed).some((span) => span.kind === 3), 'the legacy answered the client')
+  const shadowRun = spans.find((span) => span.name === 'shadow v2.rezept.pharmacy')!
+  t.ok(shadowRun, 'the shadow run has its span')
+  t.not(shadowRun.traceId, traceOf(5), 'in a trace of its own (the request was over)')
+  t.same(shadowRun.links, [{ traceId: traceOf(5), spanId: shadowed.spanId }], 'linked to the request\'s span')
+  t.equal(shadowRun.attributes['fastpath.shadow.outcome'], compared[0], 'with the comparison\'s outcome')
+  t.ok(childrenOf(shadowRun).some((span) => span.name === 'authenticate'), 'the fast path\'s stages below it')
   const rootOnly = simLog.find((entry) => entry.Message.endsWith(' /api/apotheken'))!
   const rootSpan = spans.find((span) => span.traceId === rootOnly.Scopes[0]!.TraceId && span.kind === 2)
   t.equal(rootSpan?.parentSpanId, '', 'without a client traceparent the proxy\'s span is the root, and the legacy joins it')
@@ -190,7 +208,8 @@ t.test('tracing on: the span trees of a fast, a cached, a deferred and a passed-
   for (const secret of [PASSWORD, WRONG, KLEIN.slice(6), KLEIN_WRONG.slice(6), 'arz-klein', 'postgres://', 'Password=', 'Host=', arzswUrl, '<', 'xmlRequest', '?pageSize']) {
     t.notOk(everything.includes(secret), `no span carries ${JSON.stringify(secret.slice(0, 24))}`)
   }
-  for (const n of [1, 2, 3, 4]) t.comment(`trace ${n}:\n${renderTree(spans, traceOf(n))}`)
+  for (const n of [1, 2, 3, 4, 5]) t.comment(`trace ${n}:\n${renderTree(spans, traceOf(n))}`)
+  t.comment(`shadow run:\n${renderTree(spans, shadowRun.traceId)}`)
 })
 
 t.test('tracing off: no export, and a client\'s traceparent reaches the legacy untouched', async (t) => {
