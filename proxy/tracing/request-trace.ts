@@ -102,9 +102,14 @@ export class RequestTrace {
     this.span.end()
   }
 
-  /** Runs `work` (and everything it starts) with this request's context active. */
+  /**
+   * Runs `work` (and everything it starts) with this request's context active, so the stage spans
+   * find it. A request sampled out records no stage: no context work for it either (its legacy call
+   * still carries a traceparent, with the sampled flag off, from this trace's explicit context).
+   */
   run(work: () => void): void {
-    context.with(this.context, work)
+    if (this.span.isRecording()) context.with(this.context, work)
+    else work()
   }
 
   /** The route's flag and what it decided; the fast path's stages start here. */

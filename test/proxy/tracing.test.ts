@@ -267,3 +267,24 @@ t.test('tracing on: the legacy gets the client\'s header lines as with it off, b
   const legacySpan = receiver.spans().find((span) => span.kind === 3)
   t.equal(traced[0]![1]!.split('-')[2], legacySpan?.spanId, 'the parent is the exported legacy span')
 })
+
+t.test('a request sampled out records nothing, and its legacy call still carries the trace, marked unsampled', async (t) => {
+  const upstream = await startEchoUpstream()
+  t.teardown(() => upstream.close())
+  const receiver = await startReceiver()
+  t.teardown(receiver.close)
+  const agent = new Agent()
+  t.teardown(() => agent.close())
+  const events = new EventBus()
+  const overrides = { legacyUrl: upstream.url, tracing: { exporter: 'otlp', endpoint: receiver.url, sampler: 'always_off' } }
+  const traces = startTracing(loadConfig({ env: { FASTPATH_ENV: 'test' }, overrides }).tracing, events)!
+  const proxy = await proxyFor(t, overrides, { events, tracing: traces })
+  const res = await request(`${proxy.url}/api/apotheken/7`, { dispatcher: agent, headers: { traceparent: `00-${CLIENT_TRACE}-${CLIENT_PARENT}-01` } })
+  await res.body.arrayBuffer()
+  await proxy.shutdown()
+  await traces.shutdown()
+  const raw = upstream.seen.at(-1)!.rawHeaders
+  const sent = raw[raw.findIndex((name) => name.toLowerCase() === 'traceparent') + 1]!
+  t.match(sent, new RegExp(`^00-${CLIENT_TRACE}-[0-9a-f]{16}-00$`), 'the client\'s trace id, the sampled flag off')
+  t.equal(receiver.bodies.length, 0, 'nothing exported')
+})
