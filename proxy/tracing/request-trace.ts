@@ -52,7 +52,9 @@ export class RequestTrace {
   readonly #shadow: boolean
 
   static ofRequest(tracer: Tracer, req: IncomingMessage, route: RouteSpec | null): RequestTrace {
-    const parent = propagator.extract(context.active(), req.headers, getter)
+    // From the root, not context.active(): a request is an entry point, and whatever context the
+    // server's callback happens to run in (another request's, via a shared resource) is not its parent.
+    const parent = propagator.extract(ROOT_CONTEXT, req.headers, getter)
     const method = METHODS.has(req.method ?? '') ? req.method! : '_OTHER'
     const rawUrl = req.url ?? '/'
     const q = rawUrl.indexOf('?')
@@ -83,6 +85,7 @@ export class RequestTrace {
    * The shadow run of this request, started once the client has the legacy's answer: a trace of its
    * own (the request's is over by then) linked to this request's span, the fast path's stages below
    * it, ended when its comparison reports the outcome. Undefined when this request was sampled out.
+   * (A run whose comparison never reports — no comparator — is never ended, so never exported.)
    */
   shadowRun(routeId: string): RequestTrace | undefined {
     // The request's span has ended by now (isRecording is false): its sampled flag tells.
