@@ -24,6 +24,7 @@ import { EventBus } from '../core/events.ts'
 import { LegacyUpstream } from './legacy-upstream.ts'
 import { clientAddressOf } from './limits/client-address.ts'
 import { UpstreamGate } from './upstream-gate.ts'
+import type { Tracing } from './tracing/tracing.ts'
 import { startProxyMetrics } from './metrics/proxy-metrics.ts'
 import type { MetricSources } from './metrics/sources.ts'
 import { startPerformanceEndpoints } from './performance-wiring.ts'
@@ -55,6 +56,8 @@ export interface ProxyDeps {
    * asks the legacy itself and refuses to start if the legacy's differ from the config's.
    */
   readonly legacySettings?: AnswerSettingsSource
+  /** Spans per request (proxy/tracing/tracing.ts); the caller starts and shuts it down. */
+  readonly tracing?: Tracing
 }
 
 export interface RunningProxy {
@@ -199,6 +202,7 @@ export async function startProxy(initial: Config, deps: ProxyDeps = {}): Promise
     serverTiming: () => upstreamSettings.serverTiming,
     performanceEndpoints: performance.endpoints,
     limits,
+    ...(deps.tracing ? { tracing: deps.tracing } : {}),
     http: { maxHeaderSize: config.limits.maxHeaderBytes, headersTimeout: config.limits.headersTimeoutMs, requestTimeout: config.limits.requestTimeoutMs },
     bodyPace,
   })

@@ -1,6 +1,10 @@
 // The client-facing HTTP(S) server: gives each request an id, matches it to a route, asks the flag
 // what to do, and lets the fast path answer, the legacy answer, or both (shadow). Also drains on
 // shutdown: stop accepting, finish what is in flight (bounded), then close.
+//
+// Over 300 lines because one request's dispatch (route, flag, buffered body, fast answer or pass-through,
+// shadow, trace) and the drain that must see every request in flight are read as one; the pieces with
+// a life of their own (body reading, shadow running, tracing) already live in their own modules.
 import { randomUUID } from 'node:crypto'
 import http, { type IncomingMessage, type ServerResponse } from 'node:http'
 import https from 'node:https'
@@ -22,6 +26,7 @@ import { answerClientError, rememberPeer } from './limits/client-errors.ts'
 import type { PerformanceEndpoints } from './performance-endpoints.ts'
 import type { ShadowRunner } from './shadow-runner.ts'
 import type { ShadowComparator } from './shadow/shadow-comparator.ts'
+import type { Tracing } from './tracing/tracing.ts'
 
 export interface ClientServerOptions {
   readonly host: string
@@ -44,6 +49,8 @@ export interface ClientServerOptions {
   readonly bodyPace?: BodyPaceSettings
   /** GET /v2/performance/metrics and /v2/health/performance for admin users; others go to the legacy. */
   readonly performanceEndpoints?: PerformanceEndpoints
+  /** Spans per request (tracing.exporter otlp); without it no span and no context work. */
+  readonly tracing?: Tracing
 }
 
 export class ClientServer {
@@ -115,7 +122,9 @@ export class ClientServer {
     const requestId = typeof incomingId === 'string' && incomingId !== '' ? incomingId : randomUUID()
     const served: { by: ServedBy } = { by: 'legacy' }
     const route = matchRoute(req.method, req.url)
+    const trace = this.#options.tracing?.begin(req, route)
     res.once('close', () => {
+      trace?.end(res.writableFinished ? res.statusCode : 499, served.by)
       this.#open.delete(res)
       if (res.writableFinished) this.#options.limits?.answered(req, res.statusCode, requestId)
       if (this.#idleSince.has(req.socket)) this.#idleSince.set(req.socket, performance.now())
@@ -131,8 +140,15 @@ export class ClientServer {
         })
       }
     })
-    const exchange = { requestId, hasRequestId: incomingId !== undefined, startedAt, json: wantsJson(req.headers) }
+    const exchange: Exchange = { requestId, hasRequestId: incomingId !== undefined, startedAt, json: wantsJson(req.headers), trace }
     if (this.#closing) res.shouldKeepAlive = false
+    // Traced: everything this request starts runs in its context, so the fast path's stages find it.
+    if (trace) trace.run(() => this.#admit(req, res, route, exchange, served))
+    else this.#admit(req, res, route, exchange, served)
+  }
+
+  #admit(req: IncomingMessage, res: ServerResponse, route: RouteSpec | null, exchange: Exchange, served: { by: ServedBy }): void {
+    const requestId = exchange.requestId
     const verdict = this.#options.limits?.admit(req, requestId)
     if (verdict === undefined) return this.#dispatch(req, res, route, exchange, served)
     if (!(verdict instanceof Promise)) return this.#refuse(res, verdict, exchange)
@@ -166,6 +182,7 @@ export class ClientServer {
     if (!route || !fastPath) return this.#options.upstream.forward(req, res, exchange)
 
     const decision = this.#options.flags.decide(route.id, req.headers.authorization)
+    exchange.trace?.decided(this.#options.flags.get(route.id).mode)
     if (decision === 'legacy') return this.#options.upstream.forward(req, res, exchange)
     // The legacy refuses these (it joins the lines); a fast path would see only the first line, and
     // in shadow its answer would be compared with a refusal. Before the fast path: no work for it.
@@ -207,7 +224,12 @@ export class ClientServer {
       // serialising compete with the legacy for CPU and database on the very request the client
       // waits for (+28-54 % p50 on a 2-core box, docs/shadow.md). The later read only widens the
       // window a race can fall into, and the race rule tells those apart.
-      res.once('close', () => this.#options.shadow.run(fastPath, request, pair?.fastDone))
+      res.once('close', () => {
+        const run = () => this.#options.shadow.run(fastPath, request, pair?.fastDone)
+        const traced = exchange.trace?.shadowRun(route.id)
+        if (traced) traced.run(run)
+        else run()
+      })
       return
     }
 

@@ -19,6 +19,7 @@ import { clientResponseHeaders, upstreamRequestHeaders } from './hop-by-hop.ts'
 import { teeAnswer, type CaptureSink } from './shadow/legacy-capture.ts'
 import { watchBodyPace, type BodyPaceSettings } from './limits/body-pace.ts'
 import type { UpstreamGate } from './upstream-gate.ts'
+import type { RequestTrace } from './tracing/request-trace.ts'
 import { writesPrescriptions } from '../routes/prescription-writes.ts'
 
 export interface UpstreamTimeouts {
@@ -71,6 +72,8 @@ export interface Exchange {
    * to the legacy in its place, byte for byte, under the request's own Content-Length.
    */
   readonly body?: Buffer
+  /** Tracing on: the legacy call becomes its span, and its context goes to the legacy in `traceparent`. */
+  readonly trace?: RequestTrace | undefined
 }
 
 interface PassState {
@@ -177,7 +180,9 @@ export class LegacyUpstream {
       : undefined
     // http-proxy-3 copies `req.headers`; giving it the ordered, duplicate-keeping set is what makes
     // the legacy see the client's header lines rather than Node's merged view of them.
-    req.headers = upstreamRequestHeaders(req.rawHeaders, exchange.requestId, exchange.hasRequestId, forwarded) as IncomingMessage['headers']
+    const headers = upstreamRequestHeaders(req.rawHeaders, exchange.requestId, exchange.hasRequestId, forwarded)
+    exchange.trace?.legacyCall(headers)
+    req.headers = headers as IncomingMessage['headers']
     // A client gone mid-request: the legacy connection is released now, not when the legacy ends it.
     res.once('close', () => {
       if (!res.writableFinished) this.#fail(req as WithState, undefined, 'aborted')
@@ -241,6 +246,7 @@ export class LegacyUpstream {
     if (!state) return
     state.phase = 'body'
     state.proxyReq?.setTimeout(state.timeouts.bodyTimeoutMs)
+    state.exchange.trace?.legacyAnswered(proxyRes.statusCode)
     proxyRes.on('error', () => res.destroy())
     proxyRes.on('aborted', () => res.destroy())
     if (state.writer === undefined) return this.#answer(req, proxyRes, state, res)
@@ -304,6 +310,7 @@ export class LegacyUpstream {
     req[STATE] = undefined
     state.proxyReq?.destroy()
     state.exchange.capture?.done('failed')
+    state.exchange.trace?.legacyFailed(code)
     // The write may have reached the legacy and committed even though its answer did not arrive.
     if (state.writer !== undefined) void this.#options.writeAnswered!(state.writer.authorization, undefined).catch(() => {})
     if (code === 'aborted') {
