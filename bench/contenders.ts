@@ -126,11 +126,11 @@ export async function startContenders(options: ContenderOptions): Promise<Conten
       ...options.proxyOverrides,
     }
     const proxies: Array<[ContenderId, Record<string, unknown>, string]> = [
-      ['proxy-off', { ...proxyBase, flags: 'v2.rezept.list=off,v2.rezept.pharmacy=off' }, 'proxy-off: flags off (every request passed to the simulator)'],
-      ['proxy-on', { ...proxyBase, flags: 'v2.rezept.list=on,v2.rezept.pharmacy=on', fastPath: { cache: { routes: { 'v2.rezept.list': 'off', 'v2.rezept.pharmacy': 'off' } } } },
+      ['proxy-off', { ...proxyBase, flags: 'v2.rezept.list=off,v2.rezept.pharmacy=off,v2.rezept.statusuuid=off' }, 'proxy-off: flags off (every request passed to the simulator)'],
+      ['proxy-on', { ...proxyBase, flags: 'v2.rezept.list=on,v2.rezept.pharmacy=on,v2.rezept.statusuuid=on', fastPath: { cache: { routes: { 'v2.rezept.list': 'off', 'v2.rezept.pharmacy': 'off' } } } },
         'proxy-on: flags on, fastPath.cache.routes off (every answer from the tenant database)'],
       ['proxy-cached', {
-        ...proxyBase, flags: 'v2.rezept.list=on,v2.rezept.pharmacy=on', fastPath: { cache: { routes: { 'v2.rezept.list': 'ttl', 'v2.rezept.pharmacy': 'ttl' }, maxStaleMs: 2000 } },
+        ...proxyBase, flags: 'v2.rezept.list=on,v2.rezept.pharmacy=on,v2.rezept.statusuuid=on', fastPath: { cache: { routes: { 'v2.rezept.list': 'ttl', 'v2.rezept.pharmacy': 'ttl' }, maxStaleMs: 2000 } },
         ...(options.redisUrl ? { redisUrl: options.redisUrl, redisKeyPrefix: `bench:${process.pid}:` } : {}),
       }, `proxy-cached: flags on, cache ttl with maxStaleMs 2000 (the default), ${options.redisUrl ? 'L1 + Redis L2' : 'L1 only (no Redis reachable)'}`],
     ]

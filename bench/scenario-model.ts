@@ -12,7 +12,7 @@ export interface Credentials {
 
 /** `gross`, `klein`, `leer` (the seeded users) or `bench-users` (a different BCrypt user per request). */
 export type UserRef = 'gross' | 'klein' | 'leer' | 'bench-users'
-export type BodyKind = 'status-update' | 'mark-as-read'
+export type BodyKind = 'status-update' | 'mark-as-read' | 'status-uuids-100' | 'status-uuids-1000'
 
 export interface RequestSpec {
   readonly weight: number
@@ -78,9 +78,24 @@ export interface WriteTarget {
   readonly rezeptUuid: string
 }
 
-/** The JSON body of a write request (docs/legacy-contract.md §7 and §8), or undefined for a GET. */
+const statusUuidBodies = new Map<number, string>()
+
+/**
+ * The JSON body of a write request (docs/legacy-contract.md §7 and §8), of a bulk status read (§6:
+ * N uuids, none in the window, so every one costs a "not found"; the window is read all the same),
+ * or undefined for a GET.
+ */
 export function bodyFor(kind: BodyKind | undefined, target: WriteTarget | undefined): string | undefined {
   if (kind === undefined) return undefined
+  if (kind === 'status-uuids-100' || kind === 'status-uuids-1000') {
+    const count = kind === 'status-uuids-100' ? 100 : 1000
+    let body = statusUuidBodies.get(count)
+    if (body === undefined) {
+      const uuids = Array.from({ length: count }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`)
+      statusUuidBodies.set(count, body = JSON.stringify({ rezeptUuids: uuids }))
+    }
+    return body
+  }
   if (target === undefined) throw new Error(`a ${kind} request needs a prescription to write to`)
   if (kind === 'status-update') {
     return JSON.stringify({ updates: [{ rezeptUuid: target.rezeptUuid, type: target.type, transferArz: null, status: 'IN_BEARBEITUNG' }] })

@@ -1,5 +1,5 @@
 // The validated option values (by dotted name) → the typed, nested Config that config/load.ts returns.
-import type { ClassRatesConfig, Config, TlsConfig } from './load.ts'
+import type { ClassRatesConfig, Config, TlsConfig, TracingConfig } from './load.ts'
 import type { FastPathConfig } from './fast-path.ts'
 import { DEV_REDIS_KEY_SECRET, type EnvironmentName } from './schema.ts'
 
@@ -81,6 +81,13 @@ export function assemble(envName: EnvironmentName, v: Record<string, unknown>): 
     audit: { destination: str('audit.destination') },
     forwardedHeaders: v.forwardedHeaders as boolean,
     serverTiming: v.serverTiming as boolean,
+    tracing: {
+      exporter: str('tracing.exporter') as TracingConfig['exporter'],
+      endpoint: opt('tracing.endpoint') || undefined,
+      sampler: str('tracing.sampler') as TracingConfig['sampler'],
+      samplerArg: num('tracing.samplerArg'),
+      serviceName: str('tracing.serviceName'),
+    },
     shutdownGraceMs: num('shutdownGraceMs'),
     logLevel: str('logLevel'),
     maxPageSize: num('maxPageSize'),

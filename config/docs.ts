@@ -16,6 +16,8 @@ export const OTHER_ENV: Readonly<Record<string, string>> = Object.freeze({
   NODE_ENV: 'Used as FASTPATH_ENV when that is not set.',
   PG_ADMIN_URL: 'Demo only (`npm start` without LEGACY_URL): the PostgreSQL superuser URL it creates its `demo_` databases on; default postgres://postgres@127.0.0.1:5432/postgres, an embedded PostgreSQL when none answers.',
   NODE_EXTRA_CA_CERTS: 'Node\'s own: a PEM file of CAs added to the built-in ones at process start; trusted for an `https:` legacyUrl when upstream.caFile is not set.',
+  OTEL_EXPORTER_OTLP_ENDPOINT: 'The OTLP exporter\'s own (with tracing.exporter `otlp` and no tracing.endpoint): base URL of the collector, `/v1/traces` appended; default http://localhost:4318.',
+  OTEL_EXPORTER_OTLP_HEADERS: 'The OTLP exporter\'s own: `key=value,…` headers sent with every export (a collector\'s token).',
   FASTPATH_ARZSW_URL: '`npm run indexes` only: the ArzSw database whose tenants get the indexes (or `--arzsw <url>`). Note: not ARZSW_URL.',
 })
 

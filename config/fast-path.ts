@@ -22,7 +22,7 @@ export interface CircuitBreakerSettings {
 }
 
 export interface CacheSettings {
-  /** A route absent here is not cached. */
+  /** The routes that keep answers (the schema's default names them); a route not named keeps none. */
   readonly routes: Readonly<Partial<Record<RouteId, CacheMode>>>
   /** ttl: how long after its load began an entry may be served (writes the proxy does not see). */
   readonly maxStaleMs: number

@@ -58,6 +58,7 @@ export interface Config {
   readonly limits: LimitsConfig
   readonly audit: { readonly destination: string }
   readonly forwardedHeaders: boolean
+  readonly tracing: TracingConfig
   readonly serverTiming: boolean
   readonly shutdownGraceMs: number
   readonly logLevel: string
@@ -79,6 +80,16 @@ export interface Config {
 
 /** The legacy's settings its answers are shaped by (docs/legacy-contract.md §4): learnt from it, or set explicitly. */
 export const ANSWER_SETTINGS = ['maxPageSize', 'environment', 'avsSystem.manufacturer', 'avsSystem.name', 'avsSystem.version'] as const
+
+/** Traces (docs/operations.md "Traces"): exporter `none` creates no span and does no context work. */
+export interface TracingConfig {
+  readonly exporter: 'none' | 'otlp'
+  /** Undefined: the OTLP exporter's own reading of OTEL_EXPORTER_OTLP_ENDPOINT, else its default. */
+  readonly endpoint: string | undefined
+  readonly sampler: 'always_on' | 'always_off' | 'traceidratio' | 'parentbased_always_on' | 'parentbased_always_off' | 'parentbased_traceidratio'
+  readonly samplerArg: number
+  readonly serviceName: string
+}
 
 export interface TlsConfig {
   readonly certFile: string

@@ -1,7 +1,6 @@
 // Raw option values (file, env, overrides) checked against their type in config/schema.ts, and the
 // dotted option names of nested config objects. Used by config/load.ts; messages never echo URLs.
 import { parseFlagMap } from '../core/flag-setting.ts'
-import { ROUTE_IDS } from '../core/route-ids.ts'
 import { CACHE_MODES, OPTIONS, type CacheMode, type OptionSpec } from './schema.ts'
 
 export type Checked = { ok: true; value: unknown } | { ok: false; message: string }
@@ -82,6 +81,9 @@ export function validate(spec: OptionSpec, raw: unknown): Checked {
 }
 
 /** `{"v2.rezept.list":"cdc"}` or (env) `v2.rezept.list=cdc,v2.rezept.pharmacy=off`, merged over the default. */
+/** The routes whose answers a cache may keep: the two lists (on by default) and v1 GET new (opt-in). */
+const CACHEABLE_ROUTE_IDS: readonly string[] = ['v2.rezept.list', 'v2.rezept.pharmacy', 'v1.prescriptions.new']
+
 function cacheModes(defaults: Record<string, CacheMode>, raw: unknown): Checked {
   let given: Record<string, unknown>
   if (typeof raw === 'string') {
@@ -94,7 +96,8 @@ function cacheModes(defaults: Record<string, CacheMode>, raw: unknown): Checked 
   } else if (typeof raw === 'object' && raw !== null && !Array.isArray(raw)) given = raw as Record<string, unknown>
   else return { ok: false, message: `must map route ids to cache modes, e.g. {"v2.rezept.list":"cdc"}, got ${JSON.stringify(raw)}` }
   for (const [routeId, mode] of Object.entries(given)) {
-    if (!(ROUTE_IDS as readonly string[]).includes(routeId)) return { ok: false, message: `unknown route id "${routeId}"; accepted: ${ROUTE_IDS.join(', ')}` }
+    // Only these routes keep answers (v2.rezept.statusuuid reads fresh: routes/v2-status-by-uuid/route.ts).
+    if (!CACHEABLE_ROUTE_IDS.includes(routeId)) return { ok: false, message: `unknown or uncached route id "${routeId}"; accepted: ${CACHEABLE_ROUTE_IDS.join(', ')}` }
     if (!(CACHE_MODES as readonly unknown[]).includes(mode)) return { ok: false, message: `${routeId}: must be one of ${CACHE_MODES.join(', ')}, got ${JSON.stringify(mode)}` }
   }
   return { ok: true, value: { ...defaults, ...given } }

@@ -14,7 +14,8 @@ export type ProxyEvent =
   | { type: 'auth.checked'; outcome: 'verified' | 'cached' | 'refreshed' | 'rejected' | 'unavailable' | 'busy' }
   | { type: 'circuit.changed'; tenant: string; state: 'open' | 'half-open' | 'closed' }
   | { type: 'db.query'; name: string; durationMs: number; ok: boolean }
-  | { type: 'cache.lookup'; routeId: RouteId; outcome: CacheLookupOutcome }
+  /** tenant: the database's host:port/database label (never its connection string); metrics ignore it, traces hash it. */
+  | { type: 'cache.lookup'; routeId: RouteId; outcome: CacheLookupOutcome; tenant?: string }
   | { type: 'cache.invalidated'; cause: CacheInvalidationCause }
   | { type: 'cache.store-skipped'; routeId: RouteId; reason: 'too-big' | 'invalidated' | 'shape' }
   | { type: 'shadow.compared'; routeId: RouteId; outcome: ShadowOutcome; legacyMs: number; fastMs: number }

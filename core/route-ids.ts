@@ -3,12 +3,14 @@
 // them, and core imports nothing above it; routes/contract.ts re-exports them beside the contract.
 
 /** Ids of the routes a fast path may take: operators, flags, dashboards and other checks name them — keep them stable. */
-export type RouteId = 'v2.rezept.list' | 'v2.rezept.pharmacy' | 'v1.prescriptions.new'
-export const ROUTE_IDS: readonly RouteId[] = ['v2.rezept.list', 'v2.rezept.pharmacy', 'v1.prescriptions.new']
+export type RouteId = 'v2.rezept.list' | 'v2.rezept.pharmacy' | 'v1.prescriptions.new' | 'v2.rezept.statusuuid'
+export const ROUTE_IDS: readonly RouteId[] = ['v2.rezept.list', 'v2.rezept.pharmacy', 'v1.prescriptions.new', 'v2.rezept.statusuuid']
 
 /** Why a fast path handed a request to the legacy. A closed set so metrics labels stay bounded. */
 export type DeferReason =
-  | 'method'              // not a GET
+  | 'method'              // not the route's method
+  | 'body'                // a request body the fast path does not fully understand (type, framing, size, shape, encoding)
+  | 'accept'              // an Accept header that makes the legacy's plain-text answer depend on content negotiation
   | 'tenant-header'       // X-Tenant-Id present: the legacy answers 500 (docs/legacy-contract.md §2)
   | 'version-header'      // X-API-Version present: the legacy's versioning rules decide (§3)
   | 'query'               // a parameter the fast path does not fully understand (repeated, non-canonical, out of bounds)

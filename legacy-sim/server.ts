@@ -13,6 +13,7 @@ import { LEGACY_ROUTES } from './legacy-routes.ts'
 import { matchRoute, type RouteTemplate } from './route-table.ts'
 import { DEFAULT_TIME_ZONE, zoneFormatter } from './server-date.ts'
 import { answerSwagger } from './swagger-pages.ts'
+import { requestStartingLine, traceScopeOf } from './trace-scope.ts'
 
 export interface LegacySimOptions {
   arzswUrl: string
@@ -24,6 +25,8 @@ export interface LegacySimOptions {
   timeZone?: string
   /** PEM certificate and key: the simulator speaks HTTPS, as IIS does in production. */
   tls?: { cert: string; key: string }
+  /** Where a request's trace log line goes (one per request that carries a `traceparent`); default stderr. */
+  log?: (line: string) => void
 }
 
 export interface LegacySimHandle {
@@ -47,7 +50,10 @@ export async function startLegacySim(options: LegacySimOptions): Promise<LegacyS
   const bcrypt = new BcryptVerifier()
   const routes = LEGACY_ROUTES
   const sockets = new Set<Socket>()
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`))
   const handler = (req: IncomingMessage, res: ServerResponse) => {
+    const scope = traceScopeOf(req.headers.traceparent)
+    if (scope !== undefined) log(requestStartingLine(scope, req.method ?? 'GET', (req.url ?? '/').split('?')[0]!))
     handle(req, res, routes, settings, arzsw, bcrypt, tenants).catch(() => {
       // Anything not caught by an endpoint is the developer-exception-free 500 of a production host.
       if (!res.headersSent) sendEmpty(res, 500)

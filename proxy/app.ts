@@ -24,6 +24,7 @@ import { EventBus } from '../core/events.ts'
 import { LegacyUpstream } from './legacy-upstream.ts'
 import { clientAddressOf } from './limits/client-address.ts'
 import { UpstreamGate } from './upstream-gate.ts'
+import type { Tracing } from './tracing/tracing.ts'
 import { startProxyMetrics } from './metrics/proxy-metrics.ts'
 import type { MetricSources } from './metrics/sources.ts'
 import { startPerformanceEndpoints } from './performance-wiring.ts'
@@ -55,6 +56,8 @@ export interface ProxyDeps {
    * asks the legacy itself and refuses to start if the legacy's differ from the config's.
    */
   readonly legacySettings?: AnswerSettingsSource
+  /** Spans per request (proxy/tracing/tracing.ts); the caller starts and shuts it down. */
+  readonly tracing?: Tracing
 }
 
 export interface RunningProxy {
@@ -141,6 +144,8 @@ export async function startProxy(initial: Config, deps: ProxyDeps = {}): Promise
   })
 
   let upstreamSettings = upstreamSettingsOf(config)
+  // One pace for every request body, whether streamed to the legacy or read whole for a fast path.
+  const bodyPace = { minBytesPerSecond: config.limits.bodyMinBytesPerSecond, graceMs: config.limits.bodyRateGraceMs, deadlineMs: config.limits.bodyTimeoutMs }
   const upstream = new LegacyUpstream({
     legacyUrl,
     ...(legacyCa === undefined ? {} : { ca: legacyCa }),
@@ -155,7 +160,7 @@ export async function startProxy(initial: Config, deps: ProxyDeps = {}): Promise
     }),
     shareOf: (req) => limits.upstreamShareOf(req),
     clientAddress: (req) => clientAddressOf(req, config.limits.clientAddressHeader),
-    bodyPace: { minBytesPerSecond: config.limits.bodyMinBytesPerSecond, graceMs: config.limits.bodyRateGraceMs, deadlineMs: config.limits.bodyTimeoutMs },
+    bodyPace,
     settings: () => upstreamSettings,
     ...(deps.writeAnswered ? { writeAnswered: deps.writeAnswered } : {}),
   })
@@ -197,7 +202,9 @@ export async function startProxy(initial: Config, deps: ProxyDeps = {}): Promise
     serverTiming: () => upstreamSettings.serverTiming,
     performanceEndpoints: performance.endpoints,
     limits,
+    ...(deps.tracing ? { tracing: deps.tracing } : {}),
     http: { maxHeaderSize: config.limits.maxHeaderBytes, headersTimeout: config.limits.headersTimeoutMs, requestTimeout: config.limits.requestTimeoutMs },
+    bodyPace,
   })
 
   // Without a token the admin API must not be reachable from other machines.

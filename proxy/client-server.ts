@@ -1,6 +1,10 @@
 // The client-facing HTTP(S) server: gives each request an id, matches it to a route, asks the flag
 // what to do, and lets the fast path answer, the legacy answer, or both (shadow). Also drains on
 // shutdown: stop accepting, finish what is in flight (bounded), then close.
+//
+// Over 300 lines because one request's dispatch (route, flag, buffered body, fast answer or pass-through,
+// shadow, trace) and the drain that must see every request in flight are read as one; the pieces with
+// a life of their own (body reading, shadow running, tracing) already live in their own modules.
 import { randomUUID } from 'node:crypto'
 import http, { type IncomingMessage, type ServerResponse } from 'node:http'
 import https from 'node:https'
@@ -14,12 +18,15 @@ import { matchRoute, type RouteSpec } from '../routes/route-table.ts'
 import type { EventBus, ServedBy } from '../core/events.ts'
 import { PROXY_ERRORS, sendProxyError, wantsJson } from '../core/errors.ts'
 import { listen } from './listen.ts'
+import { readBoundedBody } from './request-body.ts'
+import type { BodyPaceSettings } from './limits/body-pace.ts'
 import type { Exchange, LegacyUpstream } from './legacy-upstream.ts'
 import type { Refusal, RequestLimits } from './limits/request-limits.ts'
 import { answerClientError, rememberPeer } from './limits/client-errors.ts'
 import type { PerformanceEndpoints } from './performance-endpoints.ts'
 import type { ShadowRunner } from './shadow-runner.ts'
 import type { ShadowComparator } from './shadow/shadow-comparator.ts'
+import type { Tracing } from './tracing/tracing.ts'
 
 export interface ClientServerOptions {
   readonly host: string
@@ -38,8 +45,12 @@ export interface ClientServerOptions {
   readonly limits?: RequestLimits
   /** Node's bounds on what a client may send and how slowly (limits.maxHeaderBytes, *TimeoutMs). */
   readonly http?: { readonly maxHeaderSize: number; readonly headersTimeout: number; readonly requestTimeout: number }
+  /** How slowly a body the server reads for a fast path may arrive (the pass-through's own bounds); unbounded but for `http.requestTimeout` without it. */
+  readonly bodyPace?: BodyPaceSettings
   /** GET /v2/performance/metrics and /v2/health/performance for admin users; others go to the legacy. */
   readonly performanceEndpoints?: PerformanceEndpoints
+  /** Spans per request (tracing.exporter otlp); without it no span and no context work. */
+  readonly tracing?: Tracing
 }
 
 export class ClientServer {
@@ -111,7 +122,9 @@ export class ClientServer {
     const requestId = typeof incomingId === 'string' && incomingId !== '' ? incomingId : randomUUID()
     const served: { by: ServedBy } = { by: 'legacy' }
     const route = matchRoute(req.method, req.url)
+    const trace = this.#options.tracing?.begin(req, route)
     res.once('close', () => {
+      trace?.end(res.writableFinished ? res.statusCode : 499, served.by)
       this.#open.delete(res)
       if (res.writableFinished) this.#options.limits?.answered(req, res.statusCode, requestId)
       if (this.#idleSince.has(req.socket)) this.#idleSince.set(req.socket, performance.now())
@@ -127,8 +140,15 @@ export class ClientServer {
         })
       }
     })
-    const exchange = { requestId, hasRequestId: incomingId !== undefined, startedAt, json: wantsJson(req.headers) }
+    const exchange: Exchange = { requestId, hasRequestId: incomingId !== undefined, startedAt, json: wantsJson(req.headers), trace }
     if (this.#closing) res.shouldKeepAlive = false
+    // Traced: everything this request starts runs in its context, so the fast path's stages find it.
+    if (trace) trace.run(() => this.#admit(req, res, route, exchange, served))
+    else this.#admit(req, res, route, exchange, served)
+  }
+
+  #admit(req: IncomingMessage, res: ServerResponse, route: RouteSpec | null, exchange: Exchange, served: { by: ServedBy }): void {
+    const requestId = exchange.requestId
     const verdict = this.#options.limits?.admit(req, requestId)
     if (verdict === undefined) return this.#dispatch(req, res, route, exchange, served)
     if (!(verdict instanceof Promise)) return this.#refuse(res, verdict, exchange)
@@ -157,11 +177,12 @@ export class ClientServer {
       return
     }
 
-    // A body on a fast route goes to the legacy: the fast paths answer reads only (docs/legacy-contract.md §4, §5).
-    const fastPath = route && !hasBody(req) ? this.#fastPaths.get(route.id) : undefined
+    // A body on a GET route goes to the legacy: those fast paths answer reads without one (docs/legacy-contract.md §4, §5).
+    const fastPath = route && (route.maxBodyBytes !== undefined || !hasBody(req)) ? this.#fastPaths.get(route.id) : undefined
     if (!route || !fastPath) return this.#options.upstream.forward(req, res, exchange)
 
     const decision = this.#options.flags.decide(route.id, req.headers.authorization)
+    exchange.trace?.decided(this.#options.flags.get(route.id).mode)
     if (decision === 'legacy') return this.#options.upstream.forward(req, res, exchange)
     // The legacy refuses these (it joins the lines); a fast path would see only the first line, and
     // in shadow its answer would be compared with a refusal. Before the fast path: no work for it.
@@ -169,7 +190,33 @@ export class ClientServer {
       this.#options.events.emit({ type: 'fast.deferred', routeId: route.id, reason: 'ambiguous-credentials' })
       return this.#options.upstream.forward(req, res, exchange)
     }
-    const request: FastPathRequest = { routeId: route.id, method: 'GET', rawUrl: req.url ?? '/', headers: req.headers }
+    if (route.maxBodyBytes === undefined) return this.#take(req, res, route, fastPath, decision, exchange, served, undefined)
+    // A route that reads a body (PATCH /v2/rezept/statusuuid): read it whole first, bounded; the legacy
+    // then gets these bytes whether in shadow, on a deferral, or never (answered fast).
+    const pace = this.#options.bodyPace
+    const reading = readBoundedBody(req, route.maxBodyBytes, pace === undefined ? undefined : {
+      settings: pace,
+      // As the pass-through cuts a trickle (legacy-upstream.ts): 408, and the rest is never read.
+      tooSlow: () => {
+        res.shouldKeepAlive = false
+        if (!res.headersSent) sendProxyError(res, 'REQUEST_BODY_TIMEOUT', exchange.json)
+        req.socket.destroySoon()
+      },
+    })
+    if (reading === undefined) {
+      this.#options.events.emit({ type: 'fast.deferred', routeId: route.id, reason: 'body' })
+      return this.#options.upstream.forward(req, res, exchange)
+    }
+    reading.then((body) => {
+      // The client went away, or its body ended short: nobody to answer.
+      if (body === undefined || res.destroyed) return
+      this.#take(req, res, route, fastPath, decision, { ...exchange, body }, served, body)
+    }, () => {})
+  }
+
+  #take(req: IncomingMessage, res: ServerResponse, route: RouteSpec, fastPath: FastPath, decision: 'shadow' | 'fast', exchange: Exchange, served: { by: ServedBy }, body: Buffer | undefined): void {
+    const { requestId, startedAt } = exchange
+    const request: FastPathRequest = { routeId: route.id, method: route.method, rawUrl: req.url ?? '/', headers: req.headers, ...(body === undefined ? {} : { body }) }
     if (decision === 'shadow') {
       const pair = this.#options.comparator?.pair(fastPath, request, requestId)
       this.#options.upstream.forward(req, res, pair ? { ...exchange, capture: pair.sink } : exchange)
@@ -177,7 +224,12 @@ export class ClientServer {
       // serialising compete with the legacy for CPU and database on the very request the client
       // waits for (+28-54 % p50 on a 2-core box, docs/shadow.md). The later read only widens the
       // window a race can fall into, and the race rule tells those apart.
-      res.once('close', () => this.#options.shadow.run(fastPath, request, pair?.fastDone))
+      res.once('close', () => {
+        const run = () => this.#options.shadow.run(fastPath, request, pair?.fastDone)
+        const traced = exchange.trace?.shadowRun(route.id)
+        if (traced) traced.run(run)
+        else run()
+      })
       return
     }
 

@@ -14,6 +14,7 @@ import { createLogger } from './event-log.ts'
 import { proxyDepsOf, wireFastPaths, type WiredFastPaths } from './fast-path-wiring.ts'
 import { learnLegacySettings } from './legacy-settings-probe.ts'
 import { readUpstreamCa } from './upstream-trust.ts'
+import { startTracing } from './tracing/tracing.ts'
 
 export interface InstanceOptions {
   /** The bus the fast paths and the proxy share; a new one when not given. */
@@ -44,6 +45,8 @@ export async function startInstance(given: Config, options: InstanceOptions = {}
   const config = learnt.config
   const events = options.events ?? new EventBus()
   const fast = await wireFastPaths(config, events)
+  // Off (the default): undefined, and the proxy creates no span and does no context work.
+  const tracing = startTracing(config.tracing, events)
   let proxy: RunningProxy
   try {
     const deps = proxyDepsOf(fast)
@@ -55,8 +58,10 @@ export async function startInstance(given: Config, options: InstanceOptions = {}
       logger: options.logger ?? createLogger(config.logLevel),
       legacySettings: learnt.source,
       ...(options.reloadConfig ? { reloadConfig: options.reloadConfig } : {}),
+      ...(tracing ? { tracing } : {}),
     })
   } catch (error) {
+    await tracing?.shutdown()
     await fast.close()
     throw error
   }
@@ -71,6 +76,8 @@ export async function startInstance(given: Config, options: InstanceOptions = {}
           await proxy.shutdown()
         } finally {
           await fast.close()
+          // Last: the spans of the drained requests are exported before it stops.
+          await tracing?.shutdown()
         }
       })()
       return closing

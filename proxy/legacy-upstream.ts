@@ -9,6 +9,7 @@
 // Over 300 lines because the phases of one pass-through (gate, send, answer, retry, failure) share one
 // per-request state and must be read together to see that every path frees its socket exactly once.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http'
+import { PassThrough } from 'node:stream'
 import https from 'node:https'
 import type { TLSSocket } from 'node:tls'
 import { ProxyServer } from 'http-proxy-3'
@@ -18,6 +19,7 @@ import { clientResponseHeaders, upstreamRequestHeaders } from './hop-by-hop.ts'
 import { teeAnswer, type CaptureSink } from './shadow/legacy-capture.ts'
 import { watchBodyPace, type BodyPaceSettings } from './limits/body-pace.ts'
 import type { UpstreamGate } from './upstream-gate.ts'
+import type { RequestTrace } from './tracing/request-trace.ts'
 import { writesPrescriptions } from '../routes/prescription-writes.ts'
 
 export interface UpstreamTimeouts {
@@ -65,6 +67,13 @@ export interface Exchange {
   readonly json: boolean
   /** Shadow mode: receives a copy of the answer as it streams to the client (or why there is none). */
   readonly capture?: CaptureSink
+  /**
+   * The request body, already read whole by the server for a fast path (proxy/request-body.ts): sent
+   * to the legacy in its place, byte for byte, under the request's own Content-Length.
+   */
+  readonly body?: Buffer
+  /** Tracing on: the legacy call becomes its span, and its context goes to the legacy in `traceparent`. */
+  readonly trace?: RequestTrace | undefined
 }
 
 interface PassState {
@@ -171,12 +180,14 @@ export class LegacyUpstream {
       : undefined
     // http-proxy-3 copies `req.headers`; giving it the ordered, duplicate-keeping set is what makes
     // the legacy see the client's header lines rather than Node's merged view of them.
-    req.headers = upstreamRequestHeaders(req.rawHeaders, exchange.requestId, exchange.hasRequestId, forwarded) as IncomingMessage['headers']
+    const headers = upstreamRequestHeaders(req.rawHeaders, exchange.requestId, exchange.hasRequestId, forwarded)
+    exchange.trace?.legacyCall(headers)
+    req.headers = headers as IncomingMessage['headers']
     // A client gone mid-request: the legacy connection is released now, not when the legacy ends it.
     res.once('close', () => {
       if (!res.writableFinished) this.#fail(req as WithState, undefined, 'aborted')
     })
-    this.#send(req, res, settings.timeouts.connectTimeoutMs, this.agent)
+    this.#send(req, res, settings.timeouts.connectTimeoutMs, this.agent, exchange.body)
     watchBodyPace(req, this.#options.bodyPace, () => this.#tooSlow(req as WithState, res, exchange))
   }
 
@@ -193,8 +204,10 @@ export class LegacyUpstream {
     if (res.writableFinished) req.socket.destroySoon()
   }
 
-  #send(req: IncomingMessage, res: ServerResponse, connectTimeout: number, agent: http.Agent): void {
-    this.#proxy.web(req, res, { connectTimeout, agent }, (error, failedReq, failedRes) =>
+  #send(req: IncomingMessage, res: ServerResponse, connectTimeout: number, agent: http.Agent, body?: Buffer): void {
+    // A body the server already read is piped from a stream of its bytes (http-proxy-3's `buffer`).
+    const buffer = body === undefined ? {} : { buffer: bodyStream(body) }
+    this.#proxy.web(req, res, { connectTimeout, agent, ...buffer }, (error, failedReq, failedRes) =>
       this.#onError(error, failedReq as WithState, failedRes as ServerResponse),
     )
   }
@@ -233,6 +246,7 @@ export class LegacyUpstream {
     if (!state) return
     state.phase = 'body'
     state.proxyReq?.setTimeout(state.timeouts.bodyTimeoutMs)
+    state.exchange.trace?.legacyAnswered(proxyRes.statusCode)
     proxyRes.on('error', () => res.destroy())
     proxyRes.on('aborted', () => res.destroy())
     if (state.writer === undefined) return this.#answer(req, proxyRes, state, res)
@@ -296,6 +310,7 @@ export class LegacyUpstream {
     req[STATE] = undefined
     state.proxyReq?.destroy()
     state.exchange.capture?.done('failed')
+    state.exchange.trace?.legacyFailed(code)
     // The write may have reached the legacy and committed even though its answer did not arrive.
     if (state.writer !== undefined) void this.#options.writeAnswered!(state.writer.authorization, undefined).catch(() => {})
     if (code === 'aborted') {
@@ -322,6 +337,12 @@ export class LegacyUpstream {
     this.#freshAgent.destroy()
     this.#proxy.close()
   }
+}
+
+function bodyStream(body: Buffer): PassThrough {
+  const stream = new PassThrough()
+  stream.end(body)
+  return stream
 }
 
 /** A body announced (the client's framing): it has been streamed away and cannot be sent again. */

@@ -11,6 +11,11 @@ export interface FastPathRequest {
   /** The request target exactly as received (path and query, undecoded). */
   readonly rawUrl: string
   readonly headers: IncomingHttpHeaders
+  /**
+   * The request body, complete, for a route that reads one (RouteSpec.body): the proxy buffered it
+   * (bounded) and sends these same bytes to the legacy when the fast path defers. Undefined otherwise.
+   */
+  readonly body?: Buffer
 }
 
 export interface FastAnswer {

@@ -7,7 +7,12 @@ import type { RouteId } from './contract.ts'
 
 export interface RouteSpec {
   readonly id: RouteId
-  readonly method: 'GET'
+  readonly method: 'GET' | 'PATCH'
+  /**
+   * The route reads a request body: the proxy buffers one of at most this many bytes (announced by
+   * Content-Length) for the fast path and replays it to the legacy when the fast path defers.
+   */
+  readonly maxBodyBytes?: number
   /** Canonical path, lower case, with its version segment `/v<major>/` in the short form. */
   readonly path: string
 }
@@ -16,19 +21,22 @@ export const ROUTES: readonly RouteSpec[] = [
   { id: 'v2.rezept.list', method: 'GET', path: '/v2/rezept' },
   { id: 'v2.rezept.pharmacy', method: 'GET', path: '/v2/rezept/status' },
   { id: 'v1.prescriptions.new', method: 'GET', path: '/api/v1/prescriptions/new' },
+  // 1001 uuids of 36 characters are ~40 KB; a body several times that is not a client's.
+  { id: 'v2.rezept.statusuuid', method: 'PATCH', path: '/v2/rezept/statusuuid', maxBodyBytes: 256 * 1024 },
 ]
 
 // The version segment's short and `.0` forms (`v2`, `v2.0`); rarer spellings the legacy also takes
 // (`v02`, `v2.00`) are left to it.
 const VERSION_SEGMENT = /\/v(\d+)\//
 
-/** Every accepted spelling (after lower-casing and dropping one trailing slash) → route, built once. */
+/** `METHOD path` for every accepted spelling (after lower-casing and dropping one trailing slash) → route, built once. */
 const BY_PATH: ReadonlyMap<string, RouteSpec> = new Map(
   ROUTES.flatMap((route) => [
-    [route.path, route],
-    [route.path.replace(VERSION_SEGMENT, '/v$1.0/'), route],
+    [`${route.method} ${route.path}`, route],
+    [`${route.method} ${route.path.replace(VERSION_SEGMENT, '/v$1.0/')}`, route],
   ]),
 )
+const METHODS: ReadonlySet<string> = new Set(ROUTES.map((route) => route.method))
 
 const SLASH = 0x2f
 const DOT = 0x2e
@@ -38,12 +46,12 @@ const DOT = 0x2e
  * exactly as received.
  */
 export function matchRoute(method: string | undefined, rawUrl: string | undefined): RouteSpec | null {
-  if (method !== 'GET' || rawUrl === undefined) return null
+  if (method === undefined || !METHODS.has(method) || rawUrl === undefined) return null
   const q = rawUrl.indexOf('?')
   const path = q < 0 ? rawUrl : rawUrl.slice(0, q)
   if (path.length === 0 || path.charCodeAt(0) !== SLASH || !isPlainPath(path)) return null
   const trimmed = path.length > 1 && path.charCodeAt(path.length - 1) === SLASH ? path.slice(0, -1) : path
-  return BY_PATH.get(trimmed.toLowerCase()) ?? null
+  return BY_PATH.get(`${method} ${trimmed.toLowerCase()}`) ?? null
 }
 
 /** No `%`, `;`, `\`, control or non-ASCII byte, no empty segment (`//`) and no `.`/`..` segment. */

@@ -1,4 +1,5 @@
-// A background GET to the legacy with the client's request headers, for sampled checks and for the
+// A background GET (or, for a route that reads a body, the same method with the same body bytes) to
+// the legacy with the client's request headers, for sampled checks and for the
 // re-read that tells a race from a mismatch. Its own small keep-alive agent: it never takes a socket
 // the pass-through needs, and nobody waits on it but the comparison.
 import http, { type IncomingHttpHeaders } from 'node:http'
@@ -6,6 +7,12 @@ import https from 'node:https'
 import type { CaptureLoss, CapturedAnswer } from './legacy-capture.ts'
 
 const NOT_FORWARDED = new Set(['connection', 'keep-alive', 'content-length', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'proxy-connection', 'host', 'expect'])
+
+/** A read that is not a plain GET: its method and body, sent as they came. */
+export interface ReadRequest {
+  readonly method: string
+  readonly body?: Buffer | undefined
+}
 
 export class LegacyReader {
   readonly #target: URL
@@ -30,20 +37,24 @@ export class LegacyReader {
     this.#timeoutMs = options.timeoutMs
   }
 
-  /** The legacy's answer to the same GET, or undefined when it failed, timed out or went over the cap. */
-  async read(rawUrl: string, headers: IncomingHttpHeaders, signal?: AbortSignal): Promise<CapturedAnswer | undefined> {
-    const answer = await this.readOrLoss(rawUrl, headers, signal)
+  /**
+   * The legacy's answer to the same GET, or undefined when it failed, timed out or went over the cap.
+   * `send`: another method and its body (a read such as PATCH /v2/rezept/statusuuid), sent with its own Content-Length.
+   */
+  async read(rawUrl: string, headers: IncomingHttpHeaders, signal?: AbortSignal, send?: ReadRequest): Promise<CapturedAnswer | undefined> {
+    const answer = await this.readOrLoss(rawUrl, headers, signal, send)
     return typeof answer === 'string' ? undefined : answer
   }
 
   /** The same, saying why there is no answer: over the cap, or failed (refused, reset, timed out). */
-  readOrLoss(rawUrl: string, headers: IncomingHttpHeaders, signal?: AbortSignal): Promise<CapturedAnswer | CaptureLoss> {
+  readOrLoss(rawUrl: string, headers: IncomingHttpHeaders, signal?: AbortSignal, send?: ReadRequest): Promise<CapturedAnswer | CaptureLoss> {
     const started = performance.now()
-    const sent: Record<string, string | string[]> = {}
+    const sent: Record<string, string | string[] | number> = {}
     for (const [name, value] of Object.entries(headers)) if (value !== undefined && !NOT_FORWARDED.has(name)) sent[name] = value
+    if (send?.body !== undefined) sent['content-length'] = send.body.length
     return new Promise((resolve) => {
       const req = this.#request(
-        { host: this.#target.hostname, port: this.#target.port, method: 'GET', path: rawUrl, headers: sent, agent: this.#agent, timeout: this.#timeoutMs, ...(signal ? { signal } : {}) },
+        { host: this.#target.hostname, port: this.#target.port, method: send?.method ?? 'GET', path: rawUrl, headers: sent, agent: this.#agent, timeout: this.#timeoutMs, ...(signal ? { signal } : {}) },
         (res) => {
           const chunks: Buffer[] = []
           let size = 0
@@ -60,7 +71,7 @@ export class LegacyReader {
       )
       req.on('timeout', () => req.destroy())
       req.on('error', () => resolve('failed'))
-      req.end()
+      req.end(send?.body)
     })
   }
 

@@ -97,7 +97,7 @@ export class ShadowComparator {
     if (percent <= 0 || this.#random() * 100 >= percent || !this.#takeSampleToken()) return false
     const fast: Fast = { status: answer.status, contentType: answer.contentType, body: answer.body, ms: fastMs, servedBy: answer.servedBy }
     this.#track(
-      this.#options.reader.readOrLoss(request.rawUrl, request.headers).then((legacy) => {
+      this.#options.reader.readOrLoss(request.rawUrl, request.headers, undefined, request).then((legacy) => {
         if (legacy === 'over-cap') return this.#emit(request.routeId, 'skipped', 0, fastMs)
         if (legacy === 'failed') return this.#emit(request.routeId, 'legacy-error', 0, fastMs)
         return this.#judge('sample', fastPath, request, requestId, legacy, fast)
@@ -156,7 +156,7 @@ export class ShadowComparator {
   async #raceOrMismatch(fastPath: FastPath, request: FastPathRequest, legacy: CapturedAnswer, fast: Fast): Promise<'mismatch' | 'race'> {
     const [fastAgain, legacyAgain] = await Promise.all([
       this.#options.runner.attempt(fastPath, request),
-      this.#options.reader.read(request.rawUrl, request.headers),
+      this.#options.reader.read(request.rawUrl, request.headers, undefined, request),
     ])
     if (fastAgain === undefined || fastAgain.outcome.kind !== 'answer' || legacyAgain === undefined) return 'mismatch'
     const fastMoved = !sameAnswer(fast, fastAgain.outcome)

@@ -88,7 +88,7 @@ export class CachedLoad {
     // Canonical: the parsed request, so `type=EMUSTER16` and `type=eMuster16` share an entry.
     const routeKey = `${routeId}|${this.#parts.answerSettings}|${list.types.map((type) => type.key).join(',')}|${list.page}|${list.pageSize}`
     const found = await cache.lookup(database.identity, routeKey, trustChangeFeed, (validator) => loader.unchangedSince(database, validator))
-    if (events.listening) events.emit({ type: 'cache.lookup', routeId, outcome: found.outcome })
+    if (events.listening) events.emit({ type: 'cache.lookup', routeId, outcome: found.outcome, tenant: database.label })
     if (found.body !== undefined) return cachedAnswer(found.body, 'cache', cache)
     if (signal.aborted) return 'aborted'
     const body = await cache.fill(database.identity, routeKey, () => loader.load(database, list, { forCache: true }), trustChangeFeed)

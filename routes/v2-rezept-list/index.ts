@@ -1,4 +1,5 @@
-// The fast paths of GET /v2/rezept, /v2/rezept/status and v1 GET new (routes/v1-new/), wired: the parts each request passes
+// The fast paths of GET /v2/rezept, /v2/rezept/status, v1 GET new (routes/v1-new/) and PATCH
+// /v2/rezept/statusuuid (routes/v2-status-by-uuid/), wired: the parts each request passes
 // through (route.ts reads them in order) and what the proxy and metrics read from them.
 import { availableParallelism } from 'node:os'
 import type { EventBus } from '../../core/events.ts'
@@ -16,6 +17,7 @@ import { TenantQueries } from './queries.ts'
 import { listFastPath, type ListRouteParts } from './route.ts'
 import type { FastPathSettings } from './settings.ts'
 import { TenantLoader } from './tenant-load.ts'
+import { statusByUuidFastPath } from '../v2-status-by-uuid/route.ts'
 import { invalidateAfterWrite } from './write-invalidation.ts'
 import { V1Queries } from '../v1-new/queries.ts'
 import { v1NewFastPath } from '../v1-new/route.ts'
@@ -121,6 +123,7 @@ export async function createRezeptFastPaths(settings: FastPathSettings, deps: { 
           ? undefined
           : new V1CachedLoad({ ...answerCache, events, mode: settings.cache.routes['v1.prescriptions.new']! }),
       }),
+      statusByUuidFastPath({ callers, loader }),
     ],
     cache,
     writeAnswered: (authorization, status) => (cache === undefined ? Promise.resolve() : invalidateAfterWrite(cache, callers, authorization, status)),

@@ -65,6 +65,18 @@ export class TenantQueries {
     return { pages: list.types.map((type, i) => ({ type, rows: pages[i]! })), totalCount }
   }
 
+  /**
+   * The pages only, no counts: PATCH /v2/rezept/statusuuid's window (docs/legacy-contract.md §6, §12.2),
+   * each type's page statement without the XML (windowSql) with the given OFFSET and LIMIT, side by side as in readPages.
+   */
+  async readWindow(pool: pg.Pool, types: readonly PrescriptionType[], offset: number, limit: number, signal?: AbortSignal): Promise<TypePage[]> {
+    const pages = await Promise.all(types.map((type) => {
+      const statements = STATEMENTS.get(type)!
+      return this.#run(pool, statements.windowName, statements.windowSql, [offset, limit], signal)
+    }))
+    return types.map((type, i) => ({ type, rows: pages[i]! }))
+  }
+
   // The eMuster16 count of a 1M-row tenant costs ~30 ms of database CPU; the page queries ~1 ms. A count
   // is reused while PostgreSQL's snapshot is unchanged (count-cache.ts says why that is exact); the
   // snapshot is read after the pages, so a reused count is as new as the items at least.

@@ -13,6 +13,13 @@ export interface NewPrescriptionStatements {
   readonly pageName: string
   /** $1 = OFFSET, $2 = LIMIT; ordered by the main id descending. */
   readonly pageSql: string
+  readonly windowName: string
+  /**
+   * pageSql without the XML: `xml_request` is NULL (the column keeps its place). For PATCH
+   * /v2/rezept/statusuuid, whose answer has no XML: a 1000-row window of 1-8 KB texts is megabytes
+   * per type that need not leave PostgreSQL. The same FROM, WHERE, ORDER and LIMIT: the same rows.
+   */
+  readonly windowSql: string
   readonly countName: string
   /** One row: the count as text, then the snapshot it was counted under (txid_snapshot text). */
   readonly countSql: string
@@ -40,9 +47,9 @@ function notBilled(t: PrescriptionType, id: string): string {
 // so a deep page walks a small index, and only the page's rows touch the main, daten and status tables.
 // Its daten row: the lowest-id daten row with transfer_arz = false. Its status row: the lowest-id
 // status row of any value. LATERAL ... LIMIT 1 keeps both to one row per prescription.
-function pageSql(t: PrescriptionType): string {
+function pageSql(t: PrescriptionType, withXml = true): string {
   return `SELECT m.${t.mainId}, ${t.withLieferId ? 'm.rz_liefer_id' : 'NULL'}, m.${t.numberColumn},
-       d.${t.datenId}, d.rezept_uuid, d.xml_request,
+       d.${t.datenId}, d.rezept_uuid, ${withXml ? 'd.xml_request' : 'NULL'},
        s.abrechen_status, s.rezept_status, s.status_abfrage_datum, s.status_abfrage_zeit
   FROM (SELECT c.id
           FROM (${candidatesSql(t)}) c
@@ -51,7 +58,7 @@ function pageSql(t: PrescriptionType): string {
         OFFSET $1 LIMIT $2) p
   JOIN ${t.main} m ON m.${t.mainId} = p.id
  CROSS JOIN LATERAL (
-       SELECT dn.${t.datenId}, dn.rezept_uuid, dn.xml_request
+       SELECT dn.${t.datenId}, dn.rezept_uuid${withXml ? ', dn.xml_request' : ''}
          FROM ${t.daten} dn
         WHERE dn.${t.mainId} = p.id AND dn.transfer_arz = false AND ${fastPathMarker(`dn.${t.mainId}`)}
         ORDER BY dn.${t.datenId}
@@ -77,6 +84,8 @@ export function newPrescriptionStatements(t: PrescriptionType): NewPrescriptionS
   return Object.freeze({
     pageName: `fastpath_new_${t.key}_page_v2`,
     pageSql: pageSql(t),
+    windowName: `fastpath_new_${t.key}_window_v1`,
+    windowSql: pageSql(t, false),
     countName: `fastpath_new_${t.key}_count_v4`,
     countSql: countSql(t),
   })

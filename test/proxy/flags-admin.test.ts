@@ -48,7 +48,7 @@ t.test('a mode change through the admin API takes effect on the next request', a
   const other = await rawExchange(proxy.url, { method: 'GET', target: '/v2/rezept/status' })
   t.equal(other.body.toString(), 'legacy GET /v2/rezept/status', 'a route without a fast path passes through')
 
-  t.same((await admin(proxy.adminUrl, 'GET', '/flags')).json, { 'v2.rezept.list': { mode: 'on' }, 'v2.rezept.pharmacy': { mode: 'off' }, 'v1.prescriptions.new': { mode: 'off' } })
+  t.same((await admin(proxy.adminUrl, 'GET', '/flags')).json, { 'v2.rezept.list': { mode: 'on' }, 'v2.rezept.pharmacy': { mode: 'off' }, 'v1.prescriptions.new': { mode: 'off' }, 'v2.rezept.statusuuid': { mode: 'off' } })
   t.same((await admin(proxy.adminUrl, 'GET', '/flags/v2.rezept.list')).json, { mode: 'on' })
   await admin(proxy.adminUrl, 'PUT', '/flags/v2.rezept.list', { mode: 'off' })
   const off = await rawExchange(proxy.url, { method: 'GET', target: '/v2/rezept' })

@@ -40,3 +40,14 @@ t.test('canary buckets are stable and spread', async (t) => {
   t.ok(buckets.size >= 9, 'two hundred clients fall in (nearly) every tenth')
   t.ok(canaryBucket(undefined) >= 0 && canaryBucket(undefined) < 10_000)
 })
+
+t.test('PATCH /v2/rezept/statusuuid matches with the same rules, and only as a PATCH', async (t) => {
+  for (const target of ['/v2/rezept/statusuuid', '/v2/rezept/statusuuid/', '/V2.0/Rezept/StatusUuid', '/v2.0/REZEPT/STATUSUUID/?x=1']) {
+    t.equal(matchRoute('PATCH', target)?.id, 'v2.rezept.statusuuid', target)
+    t.ok(matchRoute('PATCH', target)?.maxBodyBytes, 'a route that reads a body')
+  }
+  for (const method of ['GET', 'POST', 'PUT', 'patch']) t.equal(matchRoute(method, '/v2/rezept/statusuuid'), null, method)
+  for (const target of ['/v2/rezept', '/v2/rezept/status', '/v2/rezept/statusuuid/x', '/v2/rezept//statusuuid', '/v2/rezept/status%75uid']) {
+    t.equal(matchRoute('PATCH', target), null, target)
+  }
+})

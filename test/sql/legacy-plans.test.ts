@@ -122,6 +122,7 @@ t.test('the legacy\'s statements keep their plans when the fastpath_ indexes are
     const q = newPrescriptionStatements(type)
     return [
       { name: `${type.name} fast page ×1000`, sql: q.pageSql, values: [0, 1000] },
+      { name: `${type.name} statusuuid window ×1000`, sql: q.windowSql, values: [0, 1000] },
       { name: `${type.name} fast count`, sql: q.countSql, values: [] },
     ]
   })

@@ -21,6 +21,7 @@ export const USAGE = `npm run compare [-- options]
                           (without it, answers are filed under the path their Server-Timing names)
   --admin-token TOKEN     bearer token of the admin API (default: FASTPATH_ADMIN_TOKEN)
   --requests FILE         JSON request list ({"requests":[{"target":"/v2/rezept?pageSize=10","user":"login:pw"}]});
+                          an entry may be a read with a body: {"method":"PATCH","target":"/v2/rezept/statusuuid","body":{...}};
                           default: the built-in ARZ polling mix
   --legacy-name NAME      what the report calls the proxy's upstream, e.g. "ArzTi3Server 8.0 (staging)"
                           (default: "the legacy simulator" for the demo, "the proxy's upstream" otherwise; both

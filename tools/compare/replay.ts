@@ -20,7 +20,13 @@ export const replayAgent = new Agent({ connections: 1, keepAliveTimeout: 30_000 
 
 export async function replay(proxyUrl: string, req: ReplayRequest): Promise<ReplayAnswer> {
   const started = performance.now()
-  const res = await request(proxyUrl + req.target, { dispatcher: replayAgent, headers: { authorization: basic(req.user) } })
+  const headers: Record<string, string> = { authorization: basic(req.user) }
+  if (req.body !== undefined) headers['content-type'] = 'application/json'
+  const res = await request(proxyUrl + req.target, {
+    dispatcher: replayAgent, headers,
+    ...(req.method === undefined ? {} : { method: req.method as 'PATCH' }),
+    ...(req.body === undefined ? {} : { body: req.body }),
+  })
   const body = Buffer.from(await res.body.arrayBuffer())
   const ms = performance.now() - started
   const timing = String(res.headers['server-timing'] ?? '')

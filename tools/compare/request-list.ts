@@ -12,6 +12,10 @@ export interface ReplayRequest {
   readonly target: string
   /** `login:password` for HTTP Basic. */
   readonly user: string
+  /** GET unless given: a read with a body, e.g. PATCH /v2/rezept/statusuuid. */
+  readonly method?: string
+  /** The body, sent as `application/json` exactly as given. */
+  readonly body?: string
 }
 
 /** Polls of the new-prescriptions list and the pharmacy list, as ARZ clients send them. */
@@ -35,6 +39,9 @@ export function pollingMix(users: readonly string[]): ReplayRequest[] {
 /**
  * A request file: `{"requests":[{"target":"/v2/rezept?pageSize=10","user":"login:password"}, ...]}`
  * or the bare array; entries may also be plain target strings. `user` defaults to `defaultUser`.
+ * A read with a body: `{"method":"PATCH","target":"/v2/rezept/statusuuid","body":{"rezeptUuids":["…"]}}`
+ * (`body` a JSON value, sent as its JSON text, or a string sent as it is). Only reads: a compare
+ * run sends every request several times.
  */
 export function readRequestFile(file: string, defaultUser: string | undefined): ReplayRequest[] {
   const parsed = JSON.parse(readFileSync(file, 'utf8')) as unknown
@@ -45,18 +52,26 @@ export function readRequestFile(file: string, defaultUser: string | undefined): 
     const user = typeof entry === 'object' && entry !== null && typeof (entry as { user?: unknown }).user === 'string' ? (entry as { user: string }).user : defaultUser
     if (typeof target !== 'string' || !target.startsWith('/')) throw new Error(`${file}: request ${i} needs a "target" starting with /`)
     if (user === undefined || !user.includes(':')) throw new Error(`${file}: request ${i} needs a "user" (login:password) or --user`)
-    return { target, user }
+    const { method, body } = typeof entry === 'object' && entry !== null ? entry as { method?: unknown; body?: unknown } : {}
+    if (method !== undefined && method !== 'GET' && !(method === 'PATCH' && matchRoute('PATCH', target) !== null)) {
+      throw new Error(`${file}: request ${i}: only GETs and the PATCH reads of the route table are replayed, got ${JSON.stringify(method)} ${target}`)
+    }
+    const text = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body)
+    return { target, user, ...(method === undefined ? {} : { method }), ...(text === undefined ? {} : { body: text }) }
   })
   const several = new Set(requests.map((r) => r.user)).size > 1
-  return requests.map((r) => replayRequest(r.target, r.user, several))
+  return requests.map((r) => replayRequest(r.target, r.user, several, r.method, r.body))
 }
 
-function replayRequest(target: string, user: string, showUser: boolean): ReplayRequest {
+function replayRequest(target: string, user: string, showUser: boolean, method?: string, body?: string): ReplayRequest {
   const login = user.slice(0, user.indexOf(':'))
+  const shown = method === undefined || method === 'GET' ? target : `${method} ${target}`
   return {
-    label: showUser ? `${login} ${target}` : target,
-    route: matchRoute('GET', target)?.id ?? target.split('?')[0]!,
+    label: showUser ? `${login} ${shown}` : shown,
+    route: matchRoute(method ?? 'GET', target)?.id ?? target.split('?')[0]!,
     target,
     user,
+    ...(method === undefined ? {} : { method }),
+    ...(body === undefined ? {} : { body }),
   }
 }

@@ -4,12 +4,12 @@
 // a route the proxy demotes during the run is reported with its reason and left off.
 import t from 'tap'
 import { spawn, spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { runCompare } from '../../../tools/compare/compare-run.ts'
 import { htmlReport } from '../../../tools/compare/html-report.ts'
-import { pollingMix } from '../../../tools/compare/request-list.ts'
+import { pollingMix, readRequestFile } from '../../../tools/compare/request-list.ts'
 import { summarize } from '../../../tools/compare/summary.ts'
 import { terminalReport } from '../../../tools/compare/terminal-table.ts'
 import { startLegacySim } from '../../../legacy-sim/server.ts'
@@ -101,6 +101,28 @@ async function run(): Promise<void> {
     const observed = await runCompare({ proxyUrl: instance.url, requests: pollingMix(USERS.slice(0, 1)).slice(0, 1), rounds: 1, cold: false })
     t.equal(observed.demotions, undefined)
     t.match(terminalReport(observed, summarize(observed)), /no --admin: whether the proxy demoted a route during the run is not known/)
+  })
+
+  await t.test('a request file with PATCH /v2/rezept/statusuuid reads: replayed with their bodies, every fast answer equal to the legacy\'s', async (t) => {
+    const instance = await startInstance(t, { ...shared, redisKeyPrefix: `${prefix}statusuuid:` })
+    const list = await fetch(`${sim.url}/v2/rezept?pageSize=3`, { headers: { authorization: `Basic ${Buffer.from(USERS[1]!).toString('base64')}` } })
+    const found = ((await list.json()) as { prescriptions: Array<{ rezeptUuid: string }> }).prescriptions.map((p) => p.rezeptUuid)
+    const file = join(out, 'statusuuid-requests.json')
+    writeFileSync(file, JSON.stringify({ requests: [
+      { method: 'PATCH', target: '/v2/rezept/statusuuid', body: { rezeptUuids: [...found, 'missing', found[0]] } },
+      { method: 'PATCH', target: '/v2/rezept/statusuuid', body: '{ "rezeptUuids" : [ "a" , "a" ] }' },
+      { method: 'PATCH', target: '/v2/rezept/statusuuid', body: {} },
+    ] }))
+    const requests = readRequestFile(file, USERS[1])
+    t.same(requests.map((r) => r.route), ['v2.rezept.statusuuid', 'v2.rezept.statusuuid', 'v2.rezept.statusuuid'])
+    t.throws(() => {
+      writeFileSync(file, JSON.stringify([{ method: 'PATCH', target: '/v2/rezept/status', body: {} }]))
+      readRequestFile(file, USERS[1])
+    }, /only GETs and the PATCH reads/, 'a write is refused: a compare run repeats every request')
+    const result = await runCompare({ proxyUrl: instance.url, adminUrl: instance.proxy.adminUrl, requests, rounds: 2, cold: true, settleMs: 0 })
+    t.same(result.mismatches, [], 'no mismatch')
+    t.ok(result.samples.filter((s) => s.path === 'fast').length >= 6, 'answered fast when on')
+    t.equal(result.compared, result.samples.filter((s) => s.path !== 'legacy').length, 'every fast answer compared')
   })
 
   await t.test('without an admin URL the flags are left alone and each answer is filed under its Server-Timing path', async (t) => {
