@@ -35,7 +35,7 @@ t.test('list and set, as a person reads them: before and after, and "this instan
   // Once through npm itself: the script is wired.
   const list = await run('npm', ['run', '--silent', 'flags', '--', 'list', '--admin', proxy.adminUrl])
   t.equal(list.code, 0, list.stderr)
-  t.match(list.stdout, /^v2\.rezept\.list\s+off\nv2\.rezept\.pharmacy\s+off\nv1\.prescriptions\.new\s+off\n$/, 'one line per route with its mode')
+  t.match(list.stdout, /^v2\.rezept\.list\s+off\nv2\.rezept\.pharmacy\s+off\nv1\.prescriptions\.new\s+off\nv2\.rezept\.statusuuid\s+off\n$/, 'one line per route with its mode')
 
   const set = await flags('set', 'v2.rezept.list', 'canary:10', '--admin', proxy.adminUrl)
   t.equal(set.code, 0, set.stderr)
@@ -48,7 +48,7 @@ t.test('list and set, as a person reads them: before and after, and "this instan
   t.equal(json.code, 0)
   t.same(JSON.parse(json.stdout), { routeId: 'v2.rezept.list', from: { mode: 'canary', percent: 10 }, flag: { mode: 'shadow' }, changed: true, propagated: false, instances: 'this instance only: no Redis is configured' }, '--json: the admin API\'s answer')
   const listed = await flags('list', '--json', `--admin=${proxy.adminUrl}`)
-  t.same(JSON.parse(listed.stdout), { 'v2.rezept.list': { mode: 'shadow' }, 'v2.rezept.pharmacy': { mode: 'off' }, 'v1.prescriptions.new': { mode: 'off' } })
+  t.same(JSON.parse(listed.stdout), { 'v2.rezept.list': { mode: 'shadow' }, 'v2.rezept.pharmacy': { mode: 'off' }, 'v1.prescriptions.new': { mode: 'off' }, 'v2.rezept.statusuuid': { mode: 'off' } })
 })
 
 t.test('with Redis: "every instance", and the other instance has it', needsRedis(), async (t) => {
