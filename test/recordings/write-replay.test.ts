@@ -62,6 +62,12 @@ async function freshGoldWorld(t: Test): Promise<void> {
   }
 }
 
+/** `body` with the run's "today" in the status date fields written as the recording's day. */
+function asRecordedDay(body: string, runToday: string): string {
+  if (runToday === RECORDED_TODAY) return body
+  return body.replace(new RegExp(`"(statusAbfrageDatum|statusAbfrageZeit)":"${runToday}T`, 'g'), `"$1":"${RECORDED_TODAY}T`)
+}
+
 for (const kind of UPSTREAMS) {
   t.test(`the recorded write sequence through ${kind.name}: answers, reads after each write and the final tables equal the legacy's`, async (t) => {
     const [writes, tablesAfter] = await Promise.all([recordedWrites(), recordedTablesAfterWrites()])
@@ -77,7 +83,10 @@ for (const kind of UPSTREAMS) {
       const problems: string[] = []
       if (answer.status !== exchange.status) problems.push(`status ${answer.status}, recorded ${exchange.status}`)
       if (answer.contentType !== exchange.content_type) problems.push(`content type ${JSON.stringify(answer.contentType)}, recorded ${JSON.stringify(exchange.content_type)}`)
-      const difference = firstDifference(blankVolatile(exchange.body), blankVolatile(answer.body))
+      // The writes store the legacy's "today" (its time zone's date), and the reads after them show it in
+      // statusAbfrageDatum and statusAbfrageZeit (date + the row's time): on another day than the
+      // recording's, those dates stand for the recorded one, as in the tables below.
+      const difference = firstDifference(blankVolatile(exchange.body), blankVolatile(asRecordedDay(answer.body, serverToday(upstream.timeZone))))
       if (difference !== null) problems.push(`body: ${difference}`)
       if (problems.length === 0) equalAnswers++
       else t.fail(`${label}: ${problems.join('; ')}`)
